@@ -1,0 +1,139 @@
+//! Command line and environment configuration. The `///` docs are the
+//! `--help` text; README.md has the same table. Config is passed down by
+//! value, never read from the environment deep in the code, so tests can run
+//! many servers in one process.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// storesync: real-time sync server for multi-store commerce back offices.
+#[derive(Parser, Debug, Clone)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// What to do; `serve` when none is given.
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Apply migrations, seed demo data on first start, and serve (default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Apply migrations and seed the demo data if the database is empty.
+    Seed,
+}
+
+/// How hard SQLite syncs commits to disk.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// fsync on every commit: an acknowledged write survives power loss.
+    Full,
+    /// fsync at WAL checkpoints: survives a process crash, may lose the
+    /// last commits on power loss; faster on slow disks.
+    Normal,
+}
+
+/// Server configuration, from flags or environment variables.
+#[derive(Parser, Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (port 0: any free port).
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub addr: SocketAddr,
+    /// Directory for the SQLite database and media files.
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_DATA_DIR",
+        default_value = "./data"
+    )]
+    pub data_dir: PathBuf,
+    /// SQLite file path (or sqlite:// URL); default: storesync.db in the data dir.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Directory of the browser pages.
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_STATIC_DIR",
+        default_value = "./static"
+    )]
+    pub static_dir: PathBuf,
+    /// Fan-out flush window in milliseconds: at most one flush per window
+    /// while busy; the first change after a quiet window goes out at once.
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_FLUSH_WINDOW_MS",
+        default_value_t = 10
+    )]
+    pub flush_window_ms: u64,
+    /// Events each store actor keeps in memory for fast resume.
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_HISTORY_SIZE",
+        default_value_t = 4096
+    )]
+    pub history_size: usize,
+    /// Log filter (error, warn, info, debug, trace, or env_logger syntax).
+    #[arg(long, global = true, env = "STORESYNC_LOG", default_value = "info")]
+    pub log_level: String,
+    /// SQLite durability: full (fsync per commit) or normal.
+    #[arg(long, global = true, env = "STORESYNC_SQLITE_SYNC", value_enum, default_value_t = SqliteSync::Full)]
+    pub sqlite_sync: SqliteSync,
+    /// Most writes one group commit carries.
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_MAX_BATCH",
+        default_value_t = 2000
+    )]
+    pub max_batch: usize,
+    /// Password of the seeded demo users; random (printed once) when unset.
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_DEMO_PASSWORD",
+        hide_env_values = true
+    )]
+    pub demo_password: Option<String>,
+    /// Do not seed demo data into an empty database.
+    #[arg(long, global = true, env = "STORESYNC_NO_SEED")]
+    pub no_seed: bool,
+}
+
+impl Config {
+    /// The SQLite file in use.
+    pub fn database_path(&self) -> PathBuf {
+        match &self.database_url {
+            Some(url) => PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)),
+            None => self.data_dir.join("storesync.db"),
+        }
+    }
+
+    /// The flush window as a duration.
+    pub fn flush_window(&self) -> Duration {
+        Duration::from_millis(self.flush_window_ms)
+    }
+
+    /// A configuration for tests and embedding: defaults, given data dir,
+    /// ephemeral port.
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        let mut config = Cli::parse_from(["storesync"]).config;
+        config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.data_dir = data_dir;
+        config
+    }
+}

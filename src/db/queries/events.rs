@@ -1,0 +1,36 @@
+//! The `events` table: the transactional outbox and audit trail.
+
+use diesel::prelude::*;
+
+use crate::db::models::EventRow;
+use crate::db::schema::events;
+use crate::db::Conn;
+use crate::model::{Event, Seq};
+
+/// Events of a store after `since`, oldest first, at most `limit`.
+pub fn since(conn: &mut Conn, store_id: i64, since: Seq, limit: i64) -> QueryResult<Vec<Event>> {
+    Ok(events::table
+        .filter(events::store_id.eq(store_id).and(events::seq.gt(since)))
+        .order(events::seq.asc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(EventRow::into_event)
+        .collect())
+}
+
+/// Appends events (within the caller's transaction).
+pub fn append(conn: &mut Conn, store_id: i64, new: &[Event]) -> QueryResult<()> {
+    let rows: Vec<EventRow> = new
+        .iter()
+        .map(|e| EventRow::from_event(store_id, e))
+        .collect();
+    // SQLite caps bound parameters per statement; 7 columns x 1000 rows fits.
+    for chunk in rows.chunks(1000) {
+        diesel::insert_into(events::table)
+            .values(chunk)
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! Product writes inside a group commit: each returns the new product and
+//! leaves event drafting to the caller. Reads are served from the store
+//! actor's live state, not from here.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use crate::db::models::{NewProductRow, ProductRow};
+use crate::db::schema::products;
+use crate::db::Conn;
+use crate::error::ApiError;
+use crate::model::{NewProduct, Product, ProductId, ProductPatch};
+
+fn sku_taken(e: DieselError, sku: &str) -> ApiError {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            ApiError::Conflict(format!("sku {sku} is already used in this store"))
+        }
+        other => other.into(),
+    }
+}
+
+/// A product of this store, or `NotFound`: another store's id is never found.
+pub fn get(conn: &mut Conn, store_id: i64, id: ProductId) -> Result<Product, ApiError> {
+    products::table
+        .filter(products::store_id.eq(store_id).and(products::id.eq(id)))
+        .select(ProductRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(ProductRow::into_product)
+        .ok_or_else(|| ApiError::NotFound(format!("product {id}")))
+}
+
+/// A product of this store by SKU.
+pub fn by_sku(conn: &mut Conn, store_id: i64, sku: &str) -> Result<Option<Product>, ApiError> {
+    Ok(products::table
+        .filter(products::store_id.eq(store_id).and(products::sku.eq(sku)))
+        .select(ProductRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(ProductRow::into_product))
+}
+
+/// Inserts a product; a taken SKU is a conflict.
+pub fn create(
+    conn: &mut Conn,
+    store_id: i64,
+    new: &NewProduct,
+    now: NaiveDateTime,
+) -> Result<Product, ApiError> {
+    let row = NewProductRow {
+        store_id,
+        sku: &new.sku,
+        name: &new.name,
+        price: new.price,
+        stock: new.stock,
+        status: new.status.as_str(),
+        views: 0,
+        units_sold: 0,
+        revenue: 0,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(products::table)
+        .values(&row)
+        .returning(ProductRow::as_returning())
+        .get_result(conn)
+        .map(ProductRow::into_product)
+        .map_err(|e| sku_taken(e, &new.sku))
+}
+
+/// Writes a product's new state (the caller bumped its version).
+pub fn save(conn: &mut Conn, store_id: i64, product: &Product) -> Result<(), ApiError> {
+    let row = ProductRow::from_product(store_id, product);
+    diesel::update(products::table.find(product.id))
+        .set(&row)
+        .execute(conn)
+        .map_err(|e| sku_taken(e, &product.sku))?;
+    Ok(())
+}
+
+/// Deletes a product of this store.
+pub fn delete(conn: &mut Conn, store_id: i64, id: ProductId) -> Result<(), ApiError> {
+    diesel::delete(
+        products::table.filter(products::store_id.eq(store_id).and(products::id.eq(id))),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Applies a patch in memory; returns the changed fields as JSON (empty when
+/// nothing changed).
+pub fn apply_patch(
+    product: &mut Product,
+    patch: &ProductPatch,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut changed = serde_json::Map::new();
+    macro_rules! set {
+        ($field:ident) => {
+            if let Some(v) = &patch.$field {
+                if product.$field != *v {
+                    product.$field = v.clone();
+                    changed.insert(stringify!($field).into(), serde_json::json!(v));
+                }
+            }
+        };
+    }
+    set!(sku);
+    set!(name);
+    set!(price);
+    set!(stock);
+    set!(status);
+    set!(views);
+    changed
+}
+
+/// The patch that turns `current` into an imported row.
+pub fn import_patch(new: &NewProduct) -> ProductPatch {
+    ProductPatch {
+        sku: None,
+        name: Some(new.name.clone()),
+        price: Some(new.price),
+        stock: Some(new.stock),
+        status: Some(new.status),
+        views: None,
+    }
+}

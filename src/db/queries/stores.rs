@@ -1,0 +1,78 @@
+//! Stores and the live state a store actor loads when it starts.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use crate::db::models::{DailySalesRow, DashboardRow, ProductRow, StoreRow};
+use crate::db::schema::{daily_sales, dashboard, products, stores};
+use crate::db::Conn;
+use crate::model::{DailyPoint, DashboardSettings, Product, Seq};
+
+/// Every store, by id.
+pub fn all(conn: &mut Conn) -> QueryResult<Vec<StoreRow>> {
+    stores::table
+        .order(stores::id)
+        .select(StoreRow::as_select())
+        .load(conn)
+}
+
+/// What a store actor holds, read in one transaction so it is consistent
+/// with `seq`.
+pub struct LoadedStore {
+    pub seq: Seq,
+    pub products: Vec<Product>,
+    pub settings: DashboardSettings,
+    pub days: BTreeMap<NaiveDate, DailyPoint>,
+}
+
+/// Reads a store's whole live state.
+pub fn load(conn: &mut Conn, store_id: i64) -> QueryResult<LoadedStore> {
+    conn.transaction(|conn| {
+        let seq = stores::table
+            .find(store_id)
+            .select(stores::seq)
+            .first(conn)?;
+        let products = products::table
+            .filter(products::store_id.eq(store_id))
+            .select(ProductRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(ProductRow::into_product)
+            .collect();
+        let settings = dashboard::table
+            .find(store_id)
+            .select(DashboardRow::as_select())
+            .first(conn)
+            .optional()?
+            .map(DashboardRow::into_settings)
+            .unwrap_or_else(DashboardSettings::empty);
+        let days = daily_sales::table
+            .filter(daily_sales::store_id.eq(store_id))
+            .select(DailySalesRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .filter_map(|r| day_point(&r))
+            .map(|p| (p.day, p))
+            .collect();
+        Ok(LoadedStore {
+            seq,
+            products,
+            settings,
+            days,
+        })
+    })
+}
+
+/// A daily row as a point; rows with an unparsable day (never written by
+/// us) are skipped.
+pub fn day_point(r: &DailySalesRow) -> Option<DailyPoint> {
+    let day = NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok()?;
+    Some(DailyPoint {
+        day,
+        orders: r.orders,
+        units: r.units,
+        revenue: r.revenue,
+    })
+}

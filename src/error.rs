@@ -1,0 +1,241 @@
+//! `ApiError`: the one error type of the REST API and the WebSocket protocol.
+//! Each variant has a stable snake_case `code` that never changes once
+//! shipped, and a status. Internal causes answer 500 with a generic message
+//! and are logged with their detail; bad input is never a 500.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::model::Product;
+
+/// Every error a client can see.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("invalid {field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("username or password is wrong")]
+    BadCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("version {expected} is stale; the product is at version {}", current.version)]
+    Stale {
+        expected: i64,
+        current: Box<Product>,
+    },
+    #[error("the If-Match header is required by this server for this write")]
+    PreconditionRequired,
+    #[error("request body exceeds {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("unsupported content type; send {expected}")]
+    UnsupportedMediaType { expected: &'static str },
+    #[error("Idempotency-Key was used for a different request")]
+    IdempotencyKeyReused,
+    #[error("too many requests")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("store is temporarily unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        Self::Internal(format!("database pool: {e}"))
+    }
+}
+
+/// The JSON body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// `error` member of an error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code.
+    pub code: &'static str,
+    pub message: String,
+    /// Extra data: the offending field, or the current product on a 412.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    /// A field failed validation (422).
+    pub fn invalid(field: &str, message: String) -> Self {
+        Self::Invalid {
+            field: field.to_owned(),
+            message,
+        }
+    }
+
+    /// The stable code clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::MalformedJson(_) => "malformed_json",
+            Self::Invalid { .. } => "invalid_field",
+            Self::Unauthenticated => "unauthenticated",
+            Self::BadCredentials => "bad_credentials",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::Stale { .. } => "version_stale",
+            Self::PreconditionRequired => "precondition_required",
+            Self::TooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The client-facing message; internal detail stays in the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Internal(_) => "internal error".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The `{error:{code,message,details?}}` body.
+    pub fn body(&self) -> ErrorBody {
+        let details = match self {
+            Self::Invalid { field, .. } => Some(serde_json::json!({ "field": field })),
+            Self::Stale { current, .. } => Some(serde_json::json!({ "current": current })),
+            _ => None,
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.public_message(),
+                details,
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) | Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            Self::Invalid { .. } | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthenticated | Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Stale { .. } => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(detail) = self {
+            log::error!(detail = detail.as_str(); "internal error");
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        match self {
+            Self::RateLimited { retry_after_secs } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::Unavailable => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        res.json(self.body())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_of(e: &ApiError) -> serde_json::Value {
+        serde_json::to_value(e.body()).unwrap()
+    }
+
+    #[test]
+    fn codes_and_statuses_are_pinned() {
+        let cases: Vec<(ApiError, &str, u16)> = vec![
+            (ApiError::MalformedJson("x".into()), "malformed_json", 400),
+            (
+                ApiError::invalid("price", "bad".into()),
+                "invalid_field",
+                422,
+            ),
+            (ApiError::Unauthenticated, "unauthenticated", 401),
+            (ApiError::Forbidden("no".into()), "forbidden", 403),
+            (ApiError::NotFound("product 1".into()), "not_found", 404),
+            (ApiError::Conflict("sku".into()), "conflict", 409),
+            (ApiError::TooLarge { limit: 1 }, "payload_too_large", 413),
+            (
+                ApiError::UnsupportedMediaType { expected: "json" },
+                "unsupported_media_type",
+                415,
+            ),
+            (
+                ApiError::IdempotencyKeyReused,
+                "idempotency_key_reused",
+                422,
+            ),
+            (
+                ApiError::RateLimited {
+                    retry_after_secs: 1,
+                },
+                "rate_limited",
+                429,
+            ),
+            (ApiError::Unavailable, "unavailable", 503),
+        ];
+        for (err, code, status) in cases {
+            assert_eq!(json_of(&err)["error"]["code"], code);
+            assert_eq!(err.status_code().as_u16(), status, "{code}");
+        }
+    }
+
+    #[test]
+    fn internal_detail_never_reaches_the_client() {
+        let body = json_of(&ApiError::Internal("disk /var/secret full".into()));
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"code": "internal", "message": "internal error"}})
+        );
+    }
+
+    #[test]
+    fn invalid_names_the_field() {
+        let body = json_of(&ApiError::invalid("price", "price must be positive".into()));
+        assert_eq!(body["error"]["details"]["field"], "price");
+        assert_eq!(
+            body["error"]["message"],
+            "invalid price: price must be positive"
+        );
+    }
+}

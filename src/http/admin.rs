@@ -1,0 +1,30 @@
+//! Admin operations on stores: `POST /admin/stores/{store}/reload` drops a
+//! store actor's live state and reloads it from the database (a supervised
+//! restart), for operators who changed the database by hand or suspect the
+//! live state.
+
+use actix_web::{web, HttpResponse};
+
+use super::{open_store, AppState};
+use crate::auth::{Principal, Role};
+use crate::error::{ApiError, ErrorBody};
+use crate::store::messages::Reload;
+
+/// Restarts a store's actor (admin); its clients are told to resync.
+#[utoipa::path(post, path = "/api/v1/admin/stores/{store}/reload", tag = "admin", params(("store" = String, Path, description = "store slug")),
+    responses((status = 202, description = "restart scheduled"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reload(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let store = open_store(&state, &who, &path, Role::Admin)?;
+    store.actor.do_send(Reload);
+    log::info!(store = store.meta.info.slug.as_str(), by = who.name.as_str(); "store reload requested");
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Mounts the routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/stores/{store}/reload", web::post().to(reload));
+}

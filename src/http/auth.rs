@@ -1,0 +1,168 @@
+//! `POST /auth/login`, `POST /auth/logout`, `GET /me`.
+
+use std::sync::LazyLock;
+
+use actix_web::cookie::{time, Cookie, SameSite};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use crate::auth::extract::{request_token, SESSION_COOKIE};
+use crate::auth::{hash_password, new_token, token_hash, verify_password, Principal, Role, Secret};
+use crate::db::{self, queries::auth};
+use crate::error::{ApiError, ErrorBody};
+use crate::model::StoreInfo;
+
+/// How long a login session lasts.
+const SESSION_DAYS: i64 = 7;
+
+/// Login credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret,
+}
+
+/// A store the principal may use, with its role there.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantedStore {
+    #[serde(flatten)]
+    pub store: StoreInfo,
+    pub role: Role,
+}
+
+/// Who a principal is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserInfo {
+    pub username: String,
+    pub is_admin: bool,
+}
+
+/// `GET /me`: the principal and its stores.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub user: UserInfo,
+    pub stores: Vec<GrantedStore>,
+}
+
+/// `POST /auth/login`: a bearer token (also set as the session cookie).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: UserInfo,
+    pub stores: Vec<GrantedStore>,
+}
+
+fn me_of(state: &AppState, who: &Principal) -> Me {
+    let stores = state
+        .registry
+        .stores()
+        .into_iter()
+        .filter_map(|meta| {
+            Some(GrantedStore {
+                store: meta.info.clone(),
+                role: who.role(meta.id)?,
+            })
+        })
+        .collect();
+    Me {
+        user: UserInfo {
+            username: who.username.clone(),
+            is_admin: who.is_admin,
+        },
+        stores,
+    }
+}
+
+/// Logs in with a username and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let LoginRequest { username, password } = body.into_inner();
+    if username.is_empty() || username.len() > 100 || password.expose().len() > 1000 {
+        return Err(ApiError::BadCredentials);
+    }
+    let token = new_token();
+    let hash = token_hash(&token);
+    let logged_in = db::blocking(&state.pool, move |conn| {
+        let user = auth::user_by_name(conn, &username)?;
+        // Verify against a fixed hash when the user is unknown, so timing
+        // does not tell which usernames exist.
+        let stored = user
+            .as_ref()
+            .map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
+        let valid = verify_password(password.expose(), stored);
+        let user = user.filter(|_| valid).ok_or(ApiError::BadCredentials)?;
+        let expires = Utc::now() + chrono::Duration::days(SESSION_DAYS);
+        auth::create_session(conn, &hash, user.id, expires.naive_utc())?;
+        Ok(user.username)
+    })
+    .await;
+    let username = logged_in.inspect_err(|e| {
+        if matches!(e, ApiError::BadCredentials) {
+            log::warn!("login refused");
+        }
+    })?;
+    log::info!(user = username.as_str(); "login");
+    let who = crate::auth::extract::principal_for(&state, token.clone()).await?;
+    let me = me_of(&state, &who);
+    let cookie = Cookie::build(SESSION_COOKIE, token.clone())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::days(SESSION_DAYS))
+        .finish();
+    Ok(HttpResponse::Ok().cookie(cookie).json(LoginResponse {
+        token,
+        user: me.user,
+        stores: me.stores,
+    }))
+}
+
+/// A real argon2id hash, verified against when the user is unknown.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
+
+/// Ends the session of the request's token or cookie.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _who: Principal,
+) -> Result<HttpResponse, ApiError> {
+    let token = request_token(&req).ok_or(ApiError::Unauthenticated)?;
+    let hash = token_hash(&token);
+    db::blocking(&state.pool, move |conn| {
+        Ok(auth::delete_session(conn, &hash)?)
+    })
+    .await?;
+    let mut gone = Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .finish();
+    gone.make_removal();
+    Ok(HttpResponse::NoContent().cookie(gone).finish())
+}
+
+/// Who the caller is and which stores it may use.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(state: web::Data<AppState>, who: Principal) -> web::Json<Me> {
+    web::Json(me_of(&state, &who))
+}
+
+/// Mounts the routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/login", web::post().to(login))
+        .route("/auth/logout", web::post().to(logout))
+        .route("/me", web::get().to(me));
+}

@@ -1,0 +1,53 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI document, generated from the
+//! handlers' `#[utoipa::path]` annotations and the types' `ToSchema`.
+
+use actix_web::web;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{admin, auth, dashboard, events, health, products, sales, stores, transfer};
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::extract::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "storesync", description = "Real-time data synchronization for multi-store commerce back offices. \
+        Errors are `{error:{code,message,details?}}`; writes answer the store's new `seq`."),
+    paths(
+        health::healthz, health::readyz,
+        auth::login, auth::logout, auth::me,
+        stores::list, stores::get, stores::snapshot,
+        products::list, products::create, products::get, products::patch, products::delete,
+        transfer::import, transfer::export,
+        dashboard::get, dashboard::patch,
+        sales::record, sales::daily, sales::summary,
+        events::list,
+        admin::reload,
+    ),
+    modifiers(&Security),
+    security(("bearer" = []), ("session_cookie" = [])),
+    tags((name = "auth"), (name = "stores"), (name = "products"), (name = "dashboard"), (name = "sales"), (name = "events"), (name = "admin"), (name = "ops")),
+)]
+pub struct ApiDoc;
+
+/// Serves the document.
+pub async fn spec() -> web::Json<utoipa::openapi::OpenApi> {
+    web::Json(ApiDoc::openapi())
+}

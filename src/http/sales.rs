@@ -1,0 +1,109 @@
+//! `POST /stores/{store}/sales`, `GET /stores/{store}/sales/daily`,
+//! `GET /stores/{store}/sales/summary`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::products::unexpected;
+use super::{ask, committed, open_store, write, AppState};
+use crate::auth::{Principal, Role};
+use crate::error::{ApiError, ErrorBody};
+use crate::model::{DailyPoint, NewSale, SaleReceipt};
+use crate::store::change::{Change, Outcome};
+use crate::store::messages::{GetDaily, GetSummary};
+use crate::store::state::SalesSummary;
+
+/// Longest span `GET /sales/daily` returns.
+pub const MAX_DAILY_SPAN: i64 = 366;
+
+/// A recorded sale's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SaleRecorded {
+    pub seq: i64,
+    pub sale: SaleReceipt,
+}
+
+/// Records an order (editor). Send an `Idempotency-Key` so a retry after a
+/// timeout does not count the order twice.
+#[utoipa::path(post, path = "/api/v1/stores/{store}/sales", tag = "sales", request_body = NewSale,
+    params(("store" = String, Path, description = "store slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe write key")),
+    responses((status = 201, body = SaleRecorded), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "order_ref already recorded"), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn record(
+    state: web::Data<AppState>,
+    who: Principal,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<NewSale>,
+) -> Result<HttpResponse, ApiError> {
+    let store = open_store(&state, &who, &path, Role::Editor)?;
+    body.validate()?;
+    let applied = write(&store, &req, &who, Change::RecordSale(body.into_inner())).await?;
+    match applied.outcome {
+        Outcome::Sale(sale) => Ok(committed(
+            StatusCode::CREATED,
+            applied.seq,
+            SaleRecorded {
+                seq: applied.seq,
+                sale,
+            },
+        )),
+        other => Err(unexpected(other)),
+    }
+}
+
+/// A range of local days.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DailyQuery {
+    /// First day (YYYY-MM-DD); default 29 days before `to`.
+    pub from: Option<NaiveDate>,
+    /// Last day; default today in the store's time zone.
+    pub to: Option<NaiveDate>,
+}
+
+/// Orders, units and revenue per local day, days without sales as zeros.
+#[utoipa::path(get, path = "/api/v1/stores/{store}/sales/daily", tag = "sales", params(("store" = String, Path, description = "store slug"), DailyQuery),
+    responses((status = 200, body = Vec<DailyPoint>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn daily(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    query: web::Query<DailyQuery>,
+) -> Result<web::Json<Vec<DailyPoint>>, ApiError> {
+    let store = open_store(&state, &who, &path, Role::Viewer)?;
+    let to = query
+        .to
+        .unwrap_or_else(|| Utc::now().with_timezone(&store.meta.tz).date_naive());
+    let from = query.from.unwrap_or(to - Duration::days(29));
+    if from > to || (to - from).num_days() >= MAX_DAILY_SPAN {
+        return Err(ApiError::invalid(
+            "from",
+            format!("from must be on or before to, at most {MAX_DAILY_SPAN} days"),
+        ));
+    }
+    Ok(web::Json(ask(&store.actor, GetDaily { from, to }).await?))
+}
+
+/// Today, yesterday, the last two weeks and their trend, best sellers.
+#[utoipa::path(get, path = "/api/v1/stores/{store}/sales/summary", tag = "sales", params(("store" = String, Path, description = "store slug")),
+    responses((status = 200, body = SalesSummary), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn summary(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> Result<web::Json<SalesSummary>, ApiError> {
+    let store = open_store(&state, &who, &path, Role::Viewer)?;
+    Ok(web::Json(ask(&store.actor, GetSummary).await?))
+}
+
+/// Mounts the routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/stores/{store}/sales", web::post().to(record))
+        .route("/stores/{store}/sales/daily", web::get().to(daily))
+        .route("/stores/{store}/sales/summary", web::get().to(summary));
+}

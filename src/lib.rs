@@ -1,0 +1,117 @@
+//! storesync: a real-time data synchronization server for multi-store
+//! commerce back offices, on the Actix actor system.
+//!
+//! # Layout
+//! - `config`: command line and environment configuration.
+//! - `error`: `ApiError`, the one error type, with stable codes.
+//! - `model`: the domain types (products, dashboard, sales, events, views).
+//! - `db`: the SQLite pool, migrations, named queries, group commit, demo seed.
+//! - `store`: the supervised `StoreActor` per store and the `StoreRegistry`.
+//! - `auth`: passwords, tokens, the `Principal` and its store grants.
+//! - `http`: the REST routes under `/api/v1`, one file per resource.
+//!
+//! A PATCH travels `http/products.rs` → `store/actor.rs` (group commit via
+//! `db/queries/commit.rs`) → `store/state.rs` (live state).
+
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod store;
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_web::{middleware, web, App, HttpServer};
+
+use crate::config::Config;
+use crate::db::seed::Seeded;
+use crate::http::AppState;
+use crate::store::{StoreRegistry, StoreSettings};
+
+/// A started server.
+pub struct Running {
+    /// The bound address (the real port when asked for port 0).
+    pub addr: SocketAddr,
+    /// The server future; await it to serve until stopped.
+    pub server: actix_web::dev::Server,
+    /// Shared state, for embedding and tests.
+    pub state: web::Data<AppState>,
+}
+
+/// Opens the database, applies migrations and seeds demo data on first
+/// start; blocking, so call it off async threads.
+pub fn prepare_database(config: &Config) -> Result<db::DbPool, String> {
+    let pool = db::connect(config)?;
+    let applied = db::migrate(&pool)?;
+    log::info!(path:% = config.database_path().display(), migrations_applied = applied; "database ready");
+    if config.no_seed {
+        return Ok(pool);
+    }
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    match db::seed::seed_if_empty(&mut conn, config.demo_password.as_deref()).map_err(|e| format!("seeding failed: {e:?}"))? {
+        Seeded::AlreadySeeded => log::info!(
+            "demo users admin, editor, viewer keep their password (the one printed at first start, or STORESYNC_DEMO_PASSWORD)"
+        ),
+        Seeded::Created { generated_password: Some(password) } => {
+            log::info!(password = password.as_str(); "demo data seeded; log in as admin, editor or viewer with this password (shown once)")
+        }
+        Seeded::Created { generated_password: None } => {
+            log::info!("demo data seeded; log in as admin, editor or viewer with STORESYNC_DEMO_PASSWORD")
+        }
+    }
+    Ok(pool)
+}
+
+/// Starts serving on `listener`: database, store registry, HTTP routes.
+pub async fn run(listener: TcpListener, config: Config) -> Result<Running, String> {
+    let prepared = config.clone();
+    let pool = actix_web::rt::task::spawn_blocking(move || prepare_database(&prepared))
+        .await
+        .map_err(|e| e.to_string())??;
+    let stores = {
+        let pool = pool.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            db::queries::stores::all(&mut conn).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())??
+    };
+    let settings = StoreSettings {
+        history_size: config.history_size.max(1),
+        max_batch: config.max_batch.max(1),
+        flush_window: config.flush_window(),
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let registry = StoreRegistry::new(pool.clone(), settings, stores, cores)?;
+    log::info!(data_dir:% = config.data_dir.display(), stores = registry.stores().len(); "store registry ready");
+    let state = web::Data::new(AppState {
+        pool,
+        registry,
+        config: config.clone(),
+    });
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let app_state = state.clone();
+    let static_dir = config.static_dir.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(app_state.clone())
+            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+            .configure(http::routes)
+            .configure(|cfg| http::pages(cfg, &static_dir))
+    })
+    .workers(cores)
+    .listen(listener)
+    .map_err(|e| e.to_string())?
+    .run();
+    log::info!("listening on http://{addr}");
+    Ok(Running {
+        addr,
+        server,
+        state,
+    })
+}

@@ -1,0 +1,252 @@
+//! `StoreActor`: the single writer of one store on this node. It holds the
+//! live state, serves reads from it, and commits writes in groups: writes
+//! that arrive while a commit is in flight wait in `pending` and go into the
+//! next transaction together. Diesel runs on the blocking pool; the actor's
+//! thread only moves data.
+//!
+//! Supervised: when a commit fails in the database, or an operator asks for
+//! a reload, the actor stops, its supervisor restarts it, `restarting` drops
+//! the live state and `started` reloads it before any other message is
+//! handled (`ctx.wait`). Guarded by `tests/restart.rs`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use chrono::Utc;
+use tokio::sync::{oneshot, watch};
+
+use super::change::{Applied, PendingChange};
+use super::messages::*;
+use super::state::{StoreMeta, StoreState};
+use crate::db::queries::commit::{self, Target};
+use crate::db::{self, DbPool};
+use crate::error::ApiError;
+use crate::model::Seq;
+
+/// Tunables a store actor needs from the config.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub history_size: usize,
+    pub max_batch: usize,
+    pub flush_window: Duration,
+}
+
+type Reply = oneshot::Sender<Result<Applied, ApiError>>;
+
+/// One store's actor.
+pub struct StoreActor {
+    meta: StoreMeta,
+    pool: DbPool,
+    settings: Arc<StoreSettings>,
+    state: Option<StoreState>,
+    pending: Vec<(PendingChange, Reply)>,
+    committing: bool,
+    reload_requested: bool,
+    seq_tx: watch::Sender<Seq>,
+    restarts: u64,
+}
+
+impl StoreActor {
+    /// A store actor that loads its state when started.
+    pub fn new(meta: StoreMeta, pool: DbPool, settings: Arc<StoreSettings>) -> Self {
+        Self {
+            meta,
+            pool,
+            settings,
+            state: None,
+            pending: Vec::new(),
+            committing: false,
+            reload_requested: false,
+            seq_tx: watch::Sender::new(0),
+            restarts: 0,
+        }
+    }
+
+    fn state(&self) -> Result<&StoreState, ApiError> {
+        self.state.as_ref().ok_or(ApiError::Unavailable)
+    }
+
+    fn load(&mut self, ctx: &mut Context<Self>) {
+        let store_id = self.meta.id;
+        let fut = db::blocking(&self.pool, move |conn| {
+            Ok(db::queries::stores::load(conn, store_id)?)
+        });
+        ctx.wait(fut.into_actor(self).map(|loaded, act, ctx| match loaded {
+            Ok(loaded) => {
+                let state = StoreState::new(act.meta.clone(), loaded, act.settings.history_size);
+                log::info!(store = act.meta.info.slug.as_str(), seq = state.seq, products = state.products.len(); "store loaded");
+                act.seq_tx.send_replace(state.seq);
+                act.state = Some(state);
+            }
+            Err(e) => {
+                log::error!(store = act.meta.info.slug.as_str(), error:% = e; "store load failed; retrying");
+                ctx.run_later(Duration::from_secs(1), |_, ctx| ctx.stop());
+            }
+        }));
+    }
+
+    /// Starts the next group commit unless one is in flight.
+    fn commit_pending(&mut self, ctx: &mut Context<Self>) {
+        if self.committing || self.pending.is_empty() || self.state.is_none() {
+            return;
+        }
+        let take = self.pending.len().min(self.settings.max_batch);
+        let (batch, replies): (Vec<_>, Vec<_>) = self.pending.drain(..take).unzip();
+        self.committing = true;
+        let target = Target {
+            store_id: self.meta.id,
+            tz: self.meta.tz,
+        };
+        let fut = db::blocking(&self.pool, move |conn| {
+            commit::commit_batch(conn, target, &batch)
+        });
+        ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
+            act.committing = false;
+            match result {
+                Ok(results) => act.committed(results, replies),
+                Err(e) => {
+                    log::error!(store = act.meta.info.slug.as_str(), error:% = e; "group commit failed; restarting store");
+                    for reply in replies {
+                        let _ = reply.send(Err(ApiError::Unavailable));
+                    }
+                    ctx.stop();
+                    return;
+                }
+            }
+            if act.reload_requested {
+                ctx.stop();
+            } else {
+                act.commit_pending(ctx);
+            }
+        }));
+    }
+
+    fn committed(&mut self, results: Vec<Result<Applied, ApiError>>, replies: Vec<Reply>) {
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        for (result, reply) in results.into_iter().zip(replies) {
+            if let Ok(applied) = &result {
+                state.apply(applied);
+            }
+            // The HTTP caller may have gone away; the write is committed anyway.
+            let _ = reply.send(result);
+        }
+        self.seq_tx.send_replace(state.seq);
+    }
+}
+
+impl Actor for StoreActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(4096);
+        self.load(ctx);
+    }
+}
+
+impl Supervised for StoreActor {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        self.restarts += 1;
+        log::warn!(store = self.meta.info.slug.as_str(), restarts = self.restarts; "store actor restarting");
+        self.state = None;
+        self.committing = false;
+        self.reload_requested = false;
+        for (_, reply) in self.pending.drain(..) {
+            let _ = reply.send(Err(ApiError::Unavailable));
+        }
+    }
+}
+
+impl Handler<Write> for StoreActor {
+    type Result = ResponseFuture<Result<Applied, ApiError>>;
+
+    fn handle(&mut self, msg: Write, ctx: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.pending.push((msg.0, tx));
+        self.commit_pending(ctx);
+        Box::pin(async move { rx.await.unwrap_or(Err(ApiError::Unavailable)) })
+    }
+}
+
+impl Handler<GetPage> for StoreActor {
+    type Result = Result<crate::model::ProductPage, ApiError>;
+
+    fn handle(&mut self, msg: GetPage, _: &mut Context<Self>) -> Self::Result {
+        Ok(self.state()?.page(&msg.0))
+    }
+}
+
+impl Handler<GetProduct> for StoreActor {
+    type Result = Result<crate::model::Product, ApiError>;
+
+    fn handle(&mut self, msg: GetProduct, _: &mut Context<Self>) -> Self::Result {
+        self.state()?
+            .products
+            .get(msg.0)
+            .cloned()
+            .ok_or_else(|| ApiError::NotFound(format!("product {}", msg.0)))
+    }
+}
+
+impl Handler<GetAllProducts> for StoreActor {
+    type Result = Result<Vec<crate::model::Product>, ApiError>;
+
+    fn handle(&mut self, _: GetAllProducts, _: &mut Context<Self>) -> Self::Result {
+        Ok(self.state()?.products.iter().cloned().collect())
+    }
+}
+
+impl Handler<GetSnapshot> for StoreActor {
+    type Result = Result<super::state::Snapshot, ApiError>;
+
+    fn handle(&mut self, msg: GetSnapshot, _: &mut Context<Self>) -> Self::Result {
+        Ok(self.state()?.snapshot(&msg.0, Utc::now()))
+    }
+}
+
+impl Handler<GetDashboard> for StoreActor {
+    type Result = Result<crate::model::Dashboard, ApiError>;
+
+    fn handle(&mut self, _: GetDashboard, _: &mut Context<Self>) -> Self::Result {
+        Ok(self.state()?.dashboard(Utc::now()))
+    }
+}
+
+impl Handler<GetDaily> for StoreActor {
+    type Result = Result<Vec<crate::model::DailyPoint>, ApiError>;
+
+    fn handle(&mut self, msg: GetDaily, _: &mut Context<Self>) -> Self::Result {
+        Ok(self.state()?.daily(msg.from, msg.to))
+    }
+}
+
+impl Handler<GetSummary> for StoreActor {
+    type Result = Result<super::state::SalesSummary, ApiError>;
+
+    fn handle(&mut self, _: GetSummary, _: &mut Context<Self>) -> Self::Result {
+        Ok(self.state()?.summary(Utc::now()))
+    }
+}
+
+impl Handler<WatchSeq> for StoreActor {
+    type Result = Result<watch::Receiver<Seq>, ApiError>;
+
+    fn handle(&mut self, _: WatchSeq, _: &mut Context<Self>) -> Self::Result {
+        self.state()?;
+        Ok(self.seq_tx.subscribe())
+    }
+}
+
+impl Handler<Reload> for StoreActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Reload, ctx: &mut Context<Self>) {
+        if self.committing {
+            self.reload_requested = true;
+        } else {
+            ctx.stop();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! What a write is (`Change`), what it produced (`Outcome`, the response
+//! body and what the idempotency table stores), and `Applied`: a committed
+//! write with the events and live-state effects the store actor applies.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    DailyPoint, Dashboard, DashboardPatch, DashboardSettings, Event, NewProduct, NewSale, Product,
+    ProductId, ProductPatch, SaleReceipt, Seq,
+};
+
+/// A write to one store.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Change {
+    CreateProduct(NewProduct),
+    PatchProduct {
+        id: ProductId,
+        if_match: Option<i64>,
+        patch: ProductPatch,
+    },
+    DeleteProduct {
+        id: ProductId,
+        if_match: Option<i64>,
+    },
+    /// Upsert by SKU.
+    ImportProducts {
+        rows: Vec<NewProduct>,
+    },
+    PatchDashboard(DashboardPatch),
+    RecordSale(NewSale),
+}
+
+impl Change {
+    /// Identifies the request for idempotency: a key reused with a different
+    /// change is refused.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        // serde_json of our own enum cannot fail.
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        hex::encode(Sha256::digest(json))
+    }
+}
+
+/// Result of an import.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub seq: Seq,
+}
+
+/// What a committed write answers; stored verbatim for idempotent replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum Outcome {
+    Created(Product),
+    Updated(Product),
+    Deleted { id: ProductId },
+    Imported(ImportReport),
+    Dashboard(Dashboard),
+    Sale(SaleReceipt),
+}
+
+/// A change to the store actor's live state, applied only after commit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    UpsertProduct(Product),
+    RemoveProduct(ProductId),
+    Settings(DashboardSettings),
+    Day(DailyPoint),
+}
+
+/// One committed (or replayed) write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    /// The store's seq after this write (the last event's seq).
+    pub seq: Seq,
+    pub outcome: Outcome,
+    /// Empty for an idempotent replay: it changed nothing.
+    pub events: Vec<Event>,
+    pub effects: Vec<Effect>,
+}
+
+/// A write waiting for the next group commit.
+#[derive(Debug, Clone)]
+pub struct PendingChange {
+    /// `user:<name>` or `token:<name>`, recorded in the event.
+    pub by: String,
+    pub idempotency: Option<IdempotencyKey>,
+    pub change: Change,
+}
+
+/// An `Idempotency-Key` scoped to the principal that sent it.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub principal: String,
+    pub key: String,
+    pub fingerprint: String,
+}

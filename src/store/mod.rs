@@ -1,0 +1,15 @@
+//! The store side of the actor mesh: one supervised `StoreActor` per active
+//! store (`actor`), found or started by the `StoreRegistry` (`registry`).
+//! The actor's live state (`state`, `index`) changes only by applying
+//! committed writes (`change`); its messages are in `messages`.
+
+pub mod actor;
+pub mod change;
+pub mod index;
+pub mod messages;
+pub mod registry;
+pub mod state;
+
+pub use actor::{StoreActor, StoreSettings};
+pub use registry::StoreRegistry;
+pub use state::StoreMeta;

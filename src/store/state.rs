@@ -1,0 +1,315 @@
+//! `StoreState`: one store's live state as its actor holds it, and the
+//! reads served from it. Plain data and methods, no actor, so it is tested
+//! directly. It changes only through `apply`, after the database committed.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::change::{Applied, Effect};
+use super::index::ProductIndex;
+use crate::db::queries::stores::LoadedStore;
+use crate::model::{
+    DailyPoint, Dashboard, DashboardSettings, Event, Product, ProductPage, Seq, StoreId, StoreInfo,
+    View,
+};
+
+/// What identifies a store and never changes while its actor runs.
+#[derive(Debug, Clone)]
+pub struct StoreMeta {
+    pub id: StoreId,
+    pub info: StoreInfo,
+    pub tz: Tz,
+}
+
+/// Totals over a span of days.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Totals {
+    pub orders: i64,
+    pub units: i64,
+    pub revenue: i64,
+}
+
+/// `GET /sales/summary`: today against yesterday, this week against last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SalesSummary {
+    pub today: DailyPoint,
+    pub yesterday: DailyPoint,
+    pub last_7_days: Totals,
+    pub previous_7_days: Totals,
+    /// Revenue of the last 7 days over the 7 before, in basis points of
+    /// change (+1234 = +12.34 %); null when the earlier week sold nothing.
+    pub trend_bp: Option<i64>,
+    pub last_30_days: Totals,
+    /// Best sellers by revenue.
+    pub top_products: Vec<Product>,
+}
+
+/// Everything a client needs to start: `GET /snapshot` and the WebSocket
+/// `snapshot` frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Snapshot {
+    pub store: StoreInfo,
+    pub seq: Seq,
+    pub dashboard: Dashboard,
+    /// The last 30 local days, oldest first.
+    pub sales: Vec<DailyPoint>,
+    pub page: ProductPage,
+}
+
+/// A store's live state.
+pub struct StoreState {
+    pub meta: StoreMeta,
+    pub seq: Seq,
+    pub products: ProductIndex,
+    pub settings: DashboardSettings,
+    pub days: BTreeMap<NaiveDate, DailyPoint>,
+    /// The most recent events, for resume without a database read.
+    pub history: VecDeque<Event>,
+    history_size: usize,
+}
+
+impl StoreState {
+    /// Builds the state from what the database holds.
+    pub fn new(meta: StoreMeta, loaded: LoadedStore, history_size: usize) -> Self {
+        Self {
+            meta,
+            seq: loaded.seq,
+            products: ProductIndex::new(loaded.products),
+            settings: loaded.settings,
+            days: loaded.days,
+            history: VecDeque::with_capacity(history_size.min(1024)),
+            history_size,
+        }
+    }
+
+    /// Applies a committed write: its effects, its events, its seq.
+    pub fn apply(&mut self, applied: &Applied) {
+        for effect in &applied.effects {
+            match effect {
+                Effect::UpsertProduct(p) => self.products.upsert(p.clone()),
+                Effect::RemoveProduct(id) => {
+                    self.products.remove(*id);
+                }
+                Effect::Settings(s) => self.settings = s.clone(),
+                Effect::Day(point) => {
+                    self.days.insert(point.day, *point);
+                }
+            }
+        }
+        for event in &applied.events {
+            if self.history.len() == self.history_size {
+                self.history.pop_front();
+            }
+            self.history.push_back(event.clone());
+        }
+        self.seq = self.seq.max(applied.seq);
+    }
+
+    /// The store's calendar day now.
+    pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&self.meta.tz).date_naive()
+    }
+
+    fn day(&self, day: NaiveDate) -> DailyPoint {
+        self.days
+            .get(&day)
+            .copied()
+            .unwrap_or(DailyPoint::empty(day))
+    }
+
+    /// The dashboard as of `now`.
+    pub fn dashboard(&self, now: DateTime<Utc>) -> Dashboard {
+        self.settings.dashboard(self.day(self.today(now)))
+    }
+
+    /// Every day from `from` to `to` inclusive, days without sales as zeros.
+    pub fn daily(&self, from: NaiveDate, to: NaiveDate) -> Vec<DailyPoint> {
+        from.iter_days()
+            .take_while(|d| *d <= to)
+            .map(|d| self.day(d))
+            .collect()
+    }
+
+    fn totals(&self, from: NaiveDate, to: NaiveDate) -> Totals {
+        self.days
+            .range(from..=to)
+            .fold(Totals::default(), |t, (_, p)| Totals {
+                orders: t.orders + p.orders,
+                units: t.units + p.units,
+                revenue: t.revenue + p.revenue,
+            })
+    }
+
+    /// The sales summary as of `now`.
+    pub fn summary(&self, now: DateTime<Utc>) -> SalesSummary {
+        let today = self.today(now);
+        let last_7 = self.totals(today - Duration::days(6), today);
+        let previous_7 = self.totals(today - Duration::days(13), today - Duration::days(7));
+        let trend_bp = (previous_7.revenue > 0).then(|| {
+            (last_7.revenue - previous_7.revenue).saturating_mul(10_000) / previous_7.revenue
+        });
+        let mut top: Vec<&Product> = self.products.iter().collect();
+        top.sort_by(|a, b| b.revenue.cmp(&a.revenue).then(a.id.cmp(&b.id)));
+        SalesSummary {
+            today: self.day(today),
+            yesterday: self.day(today - Duration::days(1)),
+            last_7_days: last_7,
+            previous_7_days: previous_7,
+            trend_bp,
+            last_30_days: self.totals(today - Duration::days(29), today),
+            top_products: top.into_iter().take(5).cloned().collect(),
+        }
+    }
+
+    /// One page of the product table.
+    pub fn page(&self, view: &View) -> ProductPage {
+        let (total, rows) = self.products.page(view);
+        ProductPage {
+            seq: self.seq,
+            view: view.clone(),
+            total,
+            rows,
+        }
+    }
+
+    /// A consistent snapshot at the current seq.
+    pub fn snapshot(&self, view: &View, now: DateTime<Utc>) -> Snapshot {
+        let today = self.today(now);
+        Snapshot {
+            store: self.meta.info.clone(),
+            seq: self.seq,
+            dashboard: self.dashboard(now),
+            sales: self.daily(today - Duration::days(29), today),
+            page: self.page(view),
+        }
+    }
+
+    /// Events after `since` from the in-memory ring, if the ring reaches
+    /// back that far.
+    pub fn history_since(&self, since: Seq) -> Option<Vec<Event>> {
+        let oldest = self.history.front().map_or(self.seq + 1, |e| e.seq);
+        (since + 1 >= oldest || since >= self.seq).then(|| {
+            self.history
+                .iter()
+                .filter(|e| e.seq > since)
+                .cloned()
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProductStatus;
+
+    fn state(history: usize) -> StoreState {
+        let meta = StoreMeta {
+            id: 1,
+            info: StoreInfo {
+                slug: "s1".into(),
+                name: "S".into(),
+                currency: "USD".into(),
+                time_zone: "Asia/Tokyo".into(),
+                public: false,
+            },
+            tz: chrono_tz::Asia::Tokyo,
+        };
+        let loaded = LoadedStore {
+            seq: 0,
+            products: vec![],
+            settings: DashboardSettings::empty(),
+            days: BTreeMap::new(),
+        };
+        StoreState::new(meta, loaded, history)
+    }
+
+    fn event(seq: Seq) -> Event {
+        Event {
+            seq,
+            kind: "x".into(),
+            entity_id: None,
+            at: Utc::now(),
+            by: "t".into(),
+            data: serde_json::Value::Null,
+        }
+    }
+
+    fn product(id: i64) -> Product {
+        Product {
+            id,
+            sku: format!("S{id}"),
+            name: "n".into(),
+            price: 1,
+            stock: 1,
+            status: ProductStatus::Active,
+            image: None,
+            views: 0,
+            units_sold: 0,
+            revenue: 0,
+            version: 1,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn history_ring_keeps_the_newest_and_knows_when_it_is_too_short() {
+        let mut s = state(3);
+        for seq in 1..=5 {
+            let applied = Applied {
+                seq,
+                outcome: crate::store::change::Outcome::Deleted { id: 1 },
+                events: vec![event(seq)],
+                effects: vec![Effect::UpsertProduct(product(seq))],
+            };
+            s.apply(&applied);
+        }
+        assert_eq!(s.seq, 5);
+        assert_eq!(s.products.len(), 5);
+        let seqs = |v: Vec<Event>| v.iter().map(|e| e.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(s.history_since(2).unwrap()), vec![3, 4, 5]);
+        assert_eq!(seqs(s.history_since(5).unwrap()), Vec::<i64>::new());
+        assert!(s.history_since(1).is_none(), "seq 2 fell out of the ring");
+    }
+
+    #[test]
+    fn days_are_bucketed_in_the_store_time_zone() {
+        let s = state(1);
+        // 20:00 UTC is already the next day in Tokyo (UTC+9).
+        let now = "2026-03-01T20:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(s.today(now).to_string(), "2026-03-02");
+        assert_eq!(
+            s.daily(s.today(now) - Duration::days(2), s.today(now))
+                .len(),
+            3
+        );
+    }
+
+    #[test]
+    fn summary_trend_compares_weeks() {
+        let mut s = state(1);
+        let now = Utc::now();
+        let today = s.today(now);
+        for (offset, revenue) in [(0, 300), (8, 200)] {
+            let day = today - Duration::days(offset);
+            s.days.insert(
+                day,
+                DailyPoint {
+                    day,
+                    orders: 1,
+                    units: 1,
+                    revenue,
+                },
+            );
+        }
+        let summary = s.summary(now);
+        assert_eq!(summary.last_7_days.revenue, 300);
+        assert_eq!(summary.trend_bp, Some(5000));
+        assert_eq!(summary.today.revenue, 300);
+    }
+}
