@@ -109,6 +109,69 @@ pub struct Config {
         hide_env_values = true
     )]
     pub demo_password: Option<String>,
+    /// Most events a resume replays from the database; a client further
+    /// behind gets a snapshot.
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_MAX_REPLAY",
+        default_value_t = 10_000
+    )]
+    pub max_replay: i64,
+    /// Server heartbeat (WebSocket ping) interval in milliseconds; a client
+    /// silent for two intervals is closed.
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_HEARTBEAT_MS",
+        default_value_t = 15_000
+    )]
+    pub heartbeat_ms: u64,
+    /// Frames a session may have queued before it is a slow consumer
+    /// (queue dropped, `resync` sent).
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_OUTBOX_CAPACITY",
+        default_value_t = 256
+    )]
+    pub outbox_capacity: usize,
+    /// Largest WebSocket frame a client may send, in bytes.
+    #[arg(long, global = true, env = "STORESYNC_MAX_FRAME_BYTES", default_value_t = 16 * 1024)]
+    pub max_frame_bytes: usize,
+    /// Stores one WebSocket session may subscribe to at once.
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_MAX_SUBSCRIPTIONS",
+        default_value_t = 16
+    )]
+    pub max_subscriptions: usize,
+    /// Client frames per second a session may send (bursts of twice that).
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_WS_FRAMES_PER_SEC",
+        default_value_t = 50
+    )]
+    pub ws_frames_per_sec: u32,
+    /// Refused client frames before a session is closed (code 1008).
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_WS_MAX_STRIKES",
+        default_value_t = 20
+    )]
+    pub ws_max_strikes: u32,
+    /// Extra origins allowed to open cookie-authenticated WebSockets
+    /// (comma-separated; the server's own origin is always allowed).
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
     /// Do not seed demo data into an empty database.
     #[arg(long, global = true, env = "STORESYNC_NO_SEED")]
     pub no_seed: bool,

@@ -42,6 +42,10 @@ pub enum ApiError {
     UnsupportedMediaType { expected: &'static str },
     #[error("Idempotency-Key was used for a different request")]
     IdempotencyKeyReused,
+    #[error("unknown frame type {0}")]
+    UnknownFrame(String),
+    #[error("{0}")]
+    Limit(String),
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("store is temporarily unavailable")]
@@ -105,6 +109,8 @@ impl ApiError {
             Self::TooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::UnknownFrame(_) => "unknown_type",
+            Self::Limit(_) => "limit_exceeded",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::Internal(_) => "internal",
@@ -140,7 +146,10 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) | Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
-            Self::Invalid { .. } | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invalid { .. }
+            | Self::IdempotencyKeyReused
+            | Self::UnknownFrame(_)
+            | Self::Limit(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthenticated | Self::BadCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,

@@ -8,10 +8,13 @@
 //! - `db`: the SQLite pool, migrations, named queries, group commit, demo seed.
 //! - `store`: the supervised `StoreActor` per store and the `StoreRegistry`.
 //! - `auth`: passwords, tokens, the `Principal` and its store grants.
-//! - `http`: the REST routes under `/api/v1`, one file per resource.
+//! - `http`: the REST routes under `/api/v1`, one file per resource, and `/ws`.
+//! - `session`: the `SessionActor` per WebSocket, the v1 protocol, the
+//!   bounded outbox.
 //!
 //! A PATCH travels `http/products.rs` → `store/actor.rs` (group commit via
-//! `db/queries/commit.rs`) → `store/state.rs` (live state).
+//! `db/queries/commit.rs`) → `store/state.rs` (live state) → `store/fanout.rs`
+//! (coalesce, serialize once) → `session/queue.rs` (the socket).
 
 #![forbid(unsafe_code)]
 
@@ -21,6 +24,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod model;
+pub mod session;
 pub mod store;
 
 use std::net::{SocketAddr, TcpListener};
@@ -30,6 +34,7 @@ use actix_web::{middleware, web, App, HttpServer};
 use crate::config::Config;
 use crate::db::seed::Seeded;
 use crate::http::AppState;
+use crate::session::SessionLimits;
 use crate::store::{StoreRegistry, StoreSettings};
 
 /// A started server.
@@ -85,14 +90,24 @@ pub async fn run(listener: TcpListener, config: Config) -> Result<Running, Strin
         history_size: config.history_size.max(1),
         max_batch: config.max_batch.max(1),
         flush_window: config.flush_window(),
+        max_replay: config.max_replay.max(0),
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let registry = StoreRegistry::new(pool.clone(), settings, stores, cores)?;
     log::info!(data_dir:% = config.data_dir.display(), stores = registry.stores().len(); "store registry ready");
+    let session_limits = std::sync::Arc::new(SessionLimits {
+        heartbeat: std::time::Duration::from_millis(config.heartbeat_ms.max(100)),
+        outbox_capacity: config.outbox_capacity.max(8),
+        max_subscriptions: config.max_subscriptions.max(1),
+        frames_per_sec: std::num::NonZeroU32::new(config.ws_frames_per_sec)
+            .unwrap_or(std::num::NonZeroU32::MIN),
+        max_strikes: config.ws_max_strikes.max(1),
+    });
     let state = web::Data::new(AppState {
         pool,
         registry,
         config: config.clone(),
+        session_limits,
     });
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let app_state = state.clone();

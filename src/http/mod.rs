@@ -13,6 +13,7 @@ pub mod products;
 pub mod sales;
 pub mod stores;
 pub mod transfer;
+pub mod ws;
 
 use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Handler, Message};
@@ -37,6 +38,7 @@ pub struct AppState {
     pub pool: DbPool,
     pub registry: StoreRegistry,
     pub config: Config,
+    pub session_limits: std::sync::Arc<crate::session::SessionLimits>,
 }
 
 /// A store the principal may use, and its actor.
@@ -218,6 +220,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(path_error))
     .route("/healthz", web::get().to(health::healthz))
     .route("/readyz", web::get().to(health::readyz))
+    .route("/ws", web::get().to(ws::upgrade))
     .service(
         web::scope("/api/v1")
             .route("/openapi.json", web::get().to(openapi::spec))

@@ -5,7 +5,7 @@ use actix_web::web;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, auth, dashboard, events, health, products, sales, stores, transfer};
+use super::{admin, auth, dashboard, events, health, products, sales, stores, transfer, ws};
 
 struct Security;
 
@@ -40,10 +40,11 @@ impl Modify for Security {
         sales::record, sales::daily, sales::summary,
         events::list,
         admin::reload,
+        ws::upgrade,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session_cookie" = [])),
-    tags((name = "auth"), (name = "stores"), (name = "products"), (name = "dashboard"), (name = "sales"), (name = "events"), (name = "admin"), (name = "ops")),
+    tags((name = "auth"), (name = "stores"), (name = "products"), (name = "dashboard"), (name = "sales"), (name = "events"), (name = "admin"), (name = "sync"), (name = "ops")),
 )]
 pub struct ApiDoc;
 

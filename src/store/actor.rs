@@ -7,22 +7,24 @@
 //! Supervised: when a commit fails in the database, or an operator asks for
 //! a reload, the actor stops, its supervisor restarts it, `restarting` drops
 //! the live state and `started` reloads it before any other message is
-//! handled (`ctx.wait`). Guarded by `tests/restart.rs`.
+//! handled (`ctx.wait`). Guarded by `tests/seq.rs` and `tests/ws_sync.rs`.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use chrono::Utc;
 use tokio::sync::{oneshot, watch};
 
 use super::change::{Applied, PendingChange};
+use super::fanout::Fanout;
 use super::messages::*;
 use super::state::{StoreMeta, StoreState};
 use crate::db::queries::commit::{self, Target};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::model::Seq;
+use crate::session::protocol::ServerFrame;
 
 /// Tunables a store actor needs from the config.
 #[derive(Debug, Clone)]
@@ -30,16 +32,22 @@ pub struct StoreSettings {
     pub history_size: usize,
     pub max_batch: usize,
     pub flush_window: Duration,
+    /// Most events a resume replays from the database; older `since`
+    /// values get a snapshot.
+    pub max_replay: i64,
 }
 
 type Reply = oneshot::Sender<Result<Applied, ApiError>>;
 
 /// One store's actor.
 pub struct StoreActor {
-    meta: StoreMeta,
-    pool: DbPool,
-    settings: Arc<StoreSettings>,
-    state: Option<StoreState>,
+    pub(super) meta: StoreMeta,
+    pub(super) pool: DbPool,
+    pub(super) settings: Arc<StoreSettings>,
+    pub(super) state: Option<StoreState>,
+    pub(super) fanout: Fanout,
+    flush_timer: Option<SpawnHandle>,
+    last_flush: Instant,
     pending: Vec<(PendingChange, Reply)>,
     committing: bool,
     reload_requested: bool,
@@ -55,6 +63,9 @@ impl StoreActor {
             pool,
             settings,
             state: None,
+            fanout: Fanout::default(),
+            flush_timer: None,
+            last_flush: Instant::now() - Duration::from_secs(60),
             pending: Vec::new(),
             committing: false,
             reload_requested: false,
@@ -77,6 +88,7 @@ impl StoreActor {
                 let state = StoreState::new(act.meta.clone(), loaded, act.settings.history_size);
                 log::info!(store = act.meta.info.slug.as_str(), seq = state.seq, products = state.products.len(); "store loaded");
                 act.seq_tx.send_replace(state.seq);
+                act.fanout.flushed_seq = state.seq;
                 act.state = Some(state);
             }
             Err(e) => {
@@ -104,7 +116,7 @@ impl StoreActor {
         ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
             act.committing = false;
             match result {
-                Ok(results) => act.committed(results, replies),
+                Ok(results) => act.committed(results, replies, ctx),
                 Err(e) => {
                     log::error!(store = act.meta.info.slug.as_str(), error:% = e; "group commit failed; restarting store");
                     for reply in replies {
@@ -122,18 +134,55 @@ impl StoreActor {
         }));
     }
 
-    fn committed(&mut self, results: Vec<Result<Applied, ApiError>>, replies: Vec<Reply>) {
+    fn committed(
+        &mut self,
+        results: Vec<Result<Applied, ApiError>>,
+        replies: Vec<Reply>,
+        ctx: &mut Context<Self>,
+    ) {
         let Some(state) = self.state.as_mut() else {
             return;
         };
         for (result, reply) in results.into_iter().zip(replies) {
             if let Ok(applied) = &result {
                 state.apply(applied);
+                self.fanout.push(&applied.events);
             }
             // The HTTP caller may have gone away; the write is committed anyway.
             let _ = reply.send(result);
         }
         self.seq_tx.send_replace(state.seq);
+        self.schedule_flush(ctx);
+    }
+
+    /// Flushes now if the last flush is a window ago (leading edge), else
+    /// once the window has passed.
+    pub(super) fn schedule_flush(&mut self, ctx: &mut Context<Self>) {
+        if self.flush_timer.is_some() || !self.fanout.has_pending() {
+            return;
+        }
+        let elapsed = self.last_flush.elapsed();
+        if elapsed >= self.settings.flush_window {
+            self.flush();
+        } else {
+            let wait = self.settings.flush_window - elapsed;
+            self.flush_timer = Some(ctx.run_later(wait, |act, ctx| {
+                act.flush_timer = None;
+                act.flush();
+                act.schedule_flush(ctx);
+            }));
+        }
+    }
+
+    /// Sends everything pending to the subscribers now.
+    pub(super) fn flush(&mut self) {
+        let Some(state) = self.state.as_ref() else {
+            return;
+        };
+        self.last_flush = Instant::now();
+        for gone in self.fanout.flush(state) {
+            self.fanout.subscribers.remove(&gone);
+        }
     }
 }
 
@@ -153,6 +202,17 @@ impl Supervised for StoreActor {
         self.state = None;
         self.committing = false;
         self.reload_requested = false;
+        self.flush_timer = None;
+        let slug = self.meta.info.slug.clone();
+        let resync = ServerFrame::Resync {
+            store: &slug,
+            reason: "store_restart",
+        }
+        .encode();
+        for (_, sub) in std::mem::take(&mut self.fanout).subscribers {
+            sub.outbox.push(resync.clone(), &slug);
+            sub.outbox.evict(&slug, "store_restart");
+        }
         for (_, reply) in self.pending.drain(..) {
             let _ = reply.send(Err(ApiError::Unavailable));
         }

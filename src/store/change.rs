@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     DailyPoint, Dashboard, DashboardPatch, DashboardSettings, Event, NewProduct, NewSale, Product,
-    ProductId, ProductPatch, SaleReceipt, Seq,
+    ProductId, ProductPatch, SaleReceipt, Seq, View,
 };
 
 /// A write to one store.
@@ -29,6 +29,10 @@ pub enum Change {
     },
     PatchDashboard(DashboardPatch),
     RecordSale(NewSale),
+    /// Pagination follow: subscribers with `follow` move to this view.
+    PublishView {
+        view: View,
+    },
 }
 
 impl Change {
@@ -61,6 +65,7 @@ pub enum Outcome {
     Imported(ImportReport),
     Dashboard(Dashboard),
     Sale(SaleReceipt),
+    Published,
 }
 
 /// A change to the store actor's live state, applied only after commit.

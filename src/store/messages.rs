@@ -62,3 +62,36 @@ pub struct WatchSeq;
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Reload;
+
+/// Join the store's fan-out: the store sends `subscribed`, then a snapshot
+/// or the missed events, then every later change.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Subscribe {
+    pub outbox: crate::session::queue::Outbox,
+    pub role: crate::auth::Role,
+    pub since: Option<Seq>,
+    pub topics: crate::session::protocol::Topics,
+    pub view: View,
+    pub follow: bool,
+    /// The client frame's `id`, echoed in `subscribed`.
+    pub reference: Option<serde_json::Value>,
+}
+
+/// Leave the store's fan-out; once answered, no further frame of this store
+/// is queued for the session.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Unsubscribe {
+    pub session: u64,
+}
+
+/// Change a subscriber's product-table view; the store answers with a
+/// `page` frame.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetView {
+    pub session: u64,
+    pub view: View,
+    pub reference: Option<serde_json::Value>,
+}

@@ -5,10 +5,12 @@
 
 pub mod actor;
 pub mod change;
+pub mod fanout;
 pub mod index;
 pub mod messages;
 pub mod registry;
 pub mod state;
+pub mod subscribe;
 
 pub use actor::{StoreActor, StoreSettings};
 pub use registry::StoreRegistry;

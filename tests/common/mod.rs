@@ -175,3 +175,125 @@ impl Client {
         r.json["rows"][0].clone()
     }
 }
+
+/// A real WebSocket client (tokio-tungstenite).
+pub struct Ws {
+    pub stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+/// How long a test waits for an expected frame.
+pub const FRAME_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+impl TestApp {
+    /// Opens `/ws` with a bearer token in the query and reads `hello`.
+    pub async fn ws(&self, client: &Client) -> Ws {
+        let url = format!(
+            "{}/ws?token={}",
+            self.base.replacen("http", "ws", 1),
+            client.token.as_deref().unwrap_or("")
+        );
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let mut ws = Ws { stream };
+        let hello = ws.next().await;
+        assert_eq!(hello["type"], "hello", "{hello}");
+        ws
+    }
+}
+
+impl Ws {
+    /// Sends a JSON text frame.
+    pub async fn send(&mut self, frame: Value) {
+        use futures_util::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                frame.to_string(),
+            ))
+            .await
+            .unwrap();
+    }
+
+    /// The next text frame, as JSON; `None` when the socket closed.
+    pub async fn try_next(&mut self, wait: std::time::Duration) -> Option<Value> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            match tokio::time::timeout(wait, self.stream.next()).await {
+                Err(_) => return None,
+                Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return None,
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    return Some(serde_json::from_str(&text).unwrap())
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    /// The next text frame; panics after `FRAME_TIMEOUT`.
+    pub async fn next(&mut self) -> Value {
+        self.try_next(FRAME_TIMEOUT)
+            .await
+            .expect("no frame arrived")
+    }
+
+    /// Skips frames until one of type `kind` arrives.
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = self.next().await;
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
+    /// Asserts that no frame of type `kind` arrives within `wait` (frames of
+    /// other types are skipped).
+    pub async fn assert_none_of(&mut self, kind: &str, wait: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Some(frame) = self
+            .try_next(deadline.saturating_duration_since(tokio::time::Instant::now()))
+            .await
+        {
+            assert_ne!(frame["type"], kind, "unexpected {frame}");
+        }
+    }
+
+    /// Subscribes and returns the `subscribed` frame.
+    pub async fn subscribe(&mut self, frame: Value) -> Value {
+        self.send(frame).await;
+        self.next_of("subscribed").await
+    }
+
+    /// The close frame's code, skipping text frames; `None` if the socket
+    /// ended without one.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        while let Ok(Some(msg)) = tokio::time::timeout(FRAME_TIMEOUT, self.stream.next()).await {
+            match msg {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+}
+
+/// Applies batches to a seq the way a client must: each batch starts right
+/// after the last applied seq; returns the events applied.
+pub fn apply_batch(applied: &mut i64, batch: &Value) -> Vec<Value> {
+    let from = batch["from"].as_i64().unwrap();
+    let to = batch["to"].as_i64().unwrap();
+    assert_eq!(from, *applied + 1, "gap or repeat before batch {batch}");
+    let events = batch["events"].as_array().unwrap().clone();
+    let mut last = *applied;
+    for e in &events {
+        let seq = e["seq"].as_i64().unwrap();
+        assert!(seq > last && seq <= to, "events out of order in {batch}");
+        last = seq;
+    }
+    *applied = to;
+    events
+}

@@ -189,6 +189,10 @@ fn apply(
                 vec![Effect::Settings(settings)],
             ))
         }
+        Change::PublishView { view } => {
+            ev.push("view.published", None, json!({ "view": view }));
+            Ok((Outcome::Published, vec![]))
+        }
         Change::RecordSale(sale) => {
             let receipt = sales::record(conn, store, target.tz, sale, ev.by, now)?;
             ev.push("sales.updated", Some(receipt.sale_id), json!(receipt));

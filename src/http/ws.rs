@@ -1,0 +1,90 @@
+//! `GET /ws`: authenticates the upgrade and starts a `SessionActor` with its
+//! writer task. Browsers authenticate with the session cookie, and then the
+//! `Origin` must be an allowed one (cross-site WebSocket hijacking); other
+//! clients send `?token=` or `Authorization: Bearer`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use actix::{Actor, AsyncContext};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use super::AppState;
+use crate::auth::extract::{principal_for, SESSION_COOKIE};
+use crate::error::{ApiError, ErrorBody};
+use crate::session::queue::{run_writer, Outbox};
+use crate::session::SessionActor;
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+/// `?token=` for clients that cannot set headers on an upgrade.
+#[derive(Debug, Deserialize)]
+pub struct WsQuery {
+    pub token: Option<String>,
+}
+
+/// Whether `origin` names this server itself or a configured origin.
+pub fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+    else {
+        return false;
+    };
+    let host = req.connection_info().host().to_owned();
+    let own = [format!("http://{host}"), format!("https://{host}")];
+    own.iter()
+        .chain(allowed)
+        .any(|o| o.eq_ignore_ascii_case(origin))
+}
+
+/// Upgrades to the v1 sync protocol (see docs/protocol.md).
+#[utoipa::path(get, path = "/ws", tag = "sync", params(("token" = Option<String>, Query, description = "bearer token, for clients that cannot send headers")),
+    responses((status = 101, description = "switching to the WebSocket protocol"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "cookie with a foreign Origin")))]
+pub async fn upgrade(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<WsQuery>,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let token = match (
+        query.into_inner().token.or(bearer),
+        req.cookie(SESSION_COOKIE),
+    ) {
+        (Some(token), _) => token,
+        (None, Some(cookie)) => {
+            if !origin_allowed(&req, &state.config.allowed_origins) {
+                log::warn!("websocket refused: cookie with a foreign origin");
+                return Err(ApiError::Forbidden(
+                    "this Origin may not open a session with a cookie".into(),
+                ));
+            }
+            cookie.value().to_owned()
+        }
+        (None, None) => return Err(ApiError::Unauthenticated),
+    };
+    let principal = principal_for(&state, token).await?;
+    let (response, ws, stream) = actix_ws::handle(&req, body)
+        .map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
+    let stream = stream.max_frame_size(state.config.max_frame_bytes);
+    let limits = state.session_limits.clone();
+    let (control_tx, control_rx) = mpsc::unbounded_channel();
+    let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+    let app = state.clone();
+    SessionActor::create(move |ctx| {
+        let (outbox, frames) = Outbox::new(id, limits.outbox_capacity, ctx.address().recipient());
+        actix_web::rt::spawn(run_writer(ws, frames, control_rx));
+        ctx.add_stream(stream);
+        SessionActor::new(id, principal, app, limits, control_tx).with_outbox(outbox)
+    });
+    Ok(response)
+}

@@ -1,0 +1,398 @@
+//! `SessionActor`: one per WebSocket. It reads client frames (actix-ws
+//! stream), checks each against the principal's grants and the session's
+//! limits, and talks to store actors; frames go out through the bounded
+//! `Outbox` its writer task drains (`queue.rs`). It pings every heartbeat and
+//! closes a client that stays silent for two.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use actix_web::web;
+use actix_ws::{CloseCode, CloseReason, Message, ProtocolError};
+use bytestring::ByteString;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::protocol::{
+    self, error_frame, ClientFrame, ServerFrame, SubscribeBody, Topics, ViewBody,
+};
+use super::queue::{Control, Evicted, Outbox, SLOW_CONSUMER};
+use crate::auth::{Principal, Role};
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::model::StoreInfo;
+use crate::store::change::{Change, PendingChange};
+use crate::store::messages::{SetView, Subscribe, Unsubscribe, Write};
+use crate::store::StoreActor;
+
+/// Close code for a client that broke the protocol too often or flooded.
+pub const CLOSE_ABUSE: u16 = 1008;
+/// Close code for a client that missed its heartbeats.
+pub const CLOSE_HEARTBEAT: u16 = 4000;
+
+/// Limits a session enforces.
+#[derive(Debug, Clone)]
+pub struct SessionLimits {
+    pub heartbeat: Duration,
+    pub outbox_capacity: usize,
+    pub max_subscriptions: usize,
+    /// Client frames per second, sustained.
+    pub frames_per_sec: NonZeroU32,
+    /// Refused frames before the socket is closed.
+    pub max_strikes: u32,
+}
+
+/// One WebSocket client.
+pub struct SessionActor {
+    id: u64,
+    principal: Principal,
+    app: web::Data<AppState>,
+    limits: Arc<SessionLimits>,
+    outbox: Option<Outbox>,
+    control: mpsc::UnboundedSender<Control>,
+    subscriptions: HashMap<String, Addr<StoreActor>>,
+    last_heard: Instant,
+    strikes: u32,
+    limiter: DefaultDirectRateLimiter,
+    close: Option<CloseReason>,
+}
+
+impl SessionActor {
+    /// A session for `principal`; `control` feeds its writer task.
+    pub fn new(
+        id: u64,
+        principal: Principal,
+        app: web::Data<AppState>,
+        limits: Arc<SessionLimits>,
+        control: mpsc::UnboundedSender<Control>,
+    ) -> Self {
+        // Bursts of up to two seconds' worth of frames pass.
+        let burst = limits
+            .frames_per_sec
+            .saturating_mul(NonZeroU32::MIN.saturating_add(1));
+        let quota = Quota::per_second(limits.frames_per_sec).allow_burst(burst);
+        Self {
+            id,
+            principal,
+            app,
+            limits,
+            outbox: None,
+            control,
+            subscriptions: HashMap::new(),
+            last_heard: Instant::now(),
+            strikes: 0,
+            limiter: RateLimiter::direct(quota),
+            close: None,
+        }
+    }
+
+    /// Sets the outbox once the actor's address exists.
+    pub fn with_outbox(mut self, outbox: Outbox) -> Self {
+        self.outbox = Some(outbox);
+        self
+    }
+
+    fn send(&self, frame: ByteString) {
+        if let Some(outbox) = &self.outbox {
+            outbox.push(frame, "");
+        }
+    }
+
+    fn close_with(&mut self, code: u16, reason: &str, ctx: &mut Context<Self>) {
+        log::warn!(session = self.id, user = self.principal.username.as_str(), code, reason; "closing websocket");
+        self.close = Some(CloseReason {
+            code: CloseCode::from(code),
+            description: Some(reason.to_owned()),
+        });
+        ctx.stop();
+    }
+
+    /// Answers a refused frame; closes the socket after too many.
+    fn refuse(&mut self, error: ApiError, reference: Option<&Value>, ctx: &mut Context<Self>) {
+        self.send(error_frame(&error, reference));
+        self.strikes += 1;
+        if self.strikes >= self.limits.max_strikes {
+            self.close_with(CLOSE_ABUSE, "too many refused frames", ctx);
+        }
+    }
+
+    fn on_text(&mut self, text: &str, ctx: &mut Context<Self>) {
+        if self.limiter.check().is_err() {
+            self.refuse(
+                ApiError::RateLimited {
+                    retry_after_secs: 1,
+                },
+                None,
+                ctx,
+            );
+            return;
+        }
+        let incoming = match protocol::parse(text) {
+            Ok(incoming) => incoming,
+            Err(refused) => return self.refuse(refused.error, refused.id.as_ref(), ctx),
+        };
+        let reference = incoming.id;
+        let result = match incoming.frame {
+            ClientFrame::Ping => {
+                self.send(
+                    ServerFrame::Pong {
+                        reference: reference.as_ref(),
+                    }
+                    .encode(),
+                );
+                Ok(())
+            }
+            ClientFrame::Subscribe(body) => self.subscribe(body, reference.clone(), None, ctx),
+            ClientFrame::SwitchStore(body) => {
+                let leaving: Vec<String> = self
+                    .subscriptions
+                    .keys()
+                    .filter(|s| **s != body.store)
+                    .cloned()
+                    .collect();
+                self.subscribe(body, reference.clone(), Some(leaving), ctx)
+            }
+            ClientFrame::Unsubscribe(body) => self.unsubscribe(&body.store, reference.clone()),
+            ClientFrame::SetView(body) => self.set_view(body, reference.clone()),
+            ClientFrame::PublishView(body) => self.publish_view(body, reference.clone(), ctx),
+        };
+        if let Err(error) = result {
+            self.refuse(error, reference.as_ref(), ctx);
+        }
+    }
+
+    fn open(&self, slug: &str, needed: Role) -> Result<(&crate::store::StoreMeta, Role), ApiError> {
+        let meta = self.app.registry.meta(slug)?;
+        Ok((meta, self.principal.require(meta.id, slug, needed)?))
+    }
+
+    /// Subscribes to a store; `leaving` stores are left first (switch_store),
+    /// and only once they confirmed is the new subscription sent, so no frame
+    /// of a left store follows the new `subscribed`.
+    fn subscribe(
+        &mut self,
+        body: SubscribeBody,
+        reference: Option<Value>,
+        leaving: Option<Vec<String>>,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), ApiError> {
+        let (meta, role) = self.open(&body.store, Role::Viewer)?;
+        let view = body.view.clone().unwrap_or_default();
+        view.validate()?;
+        let rejoining = self.subscriptions.contains_key(&body.store);
+        let after_leaving = self.subscriptions.len() - leaving.as_ref().map_or(0, Vec::len);
+        if !rejoining && after_leaving >= self.limits.max_subscriptions {
+            return Err(ApiError::Limit(format!(
+                "at most {} subscriptions per session",
+                self.limits.max_subscriptions
+            )));
+        }
+        let Some(outbox) = self.outbox.clone() else {
+            return Err(ApiError::Unavailable);
+        };
+        let store = self.app.registry.actor(meta);
+        let mut departures: Vec<Addr<StoreActor>> = leaving
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|slug| self.subscriptions.remove(slug))
+            .collect();
+        if let Some(previous) = self.subscriptions.remove(&body.store) {
+            departures.push(previous);
+        }
+        self.subscriptions.insert(body.store.clone(), store.clone());
+        let subscribe = Subscribe {
+            outbox,
+            role,
+            since: body.since,
+            topics: Topics::of(body.topics.as_deref()),
+            view,
+            follow: body.follow,
+            reference,
+        };
+        let session = self.id;
+        let left = async move {
+            for addr in departures {
+                let _ = addr.send(Unsubscribe { session }).await;
+            }
+        };
+        // Client frames are handled in order: wait until the switch is done.
+        ctx.wait(
+            left.into_actor(self)
+                .map(move |_, _, _| store.do_send(subscribe)),
+        );
+        Ok(())
+    }
+
+    fn unsubscribe(&mut self, slug: &str, reference: Option<Value>) -> Result<(), ApiError> {
+        let store = self
+            .subscriptions
+            .remove(slug)
+            .ok_or_else(|| ApiError::NotFound(format!("subscription to {slug}")))?;
+        store.do_send(Unsubscribe { session: self.id });
+        self.send(
+            ServerFrame::Unsubscribed {
+                reference: reference.as_ref(),
+                store: slug,
+            }
+            .encode(),
+        );
+        Ok(())
+    }
+
+    fn set_view(&mut self, body: ViewBody, reference: Option<Value>) -> Result<(), ApiError> {
+        body.view.validate()?;
+        let store = self
+            .subscriptions
+            .get(&body.store)
+            .ok_or_else(|| ApiError::NotFound(format!("subscription to {}", body.store)))?;
+        store.do_send(SetView {
+            session: self.id,
+            view: body.view,
+            reference,
+        });
+        Ok(())
+    }
+
+    fn publish_view(
+        &mut self,
+        body: ViewBody,
+        reference: Option<Value>,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), ApiError> {
+        let (meta, _) = self.open(&body.store, Role::Editor)?;
+        body.view.validate()?;
+        let store = self.app.registry.actor(meta);
+        let write = Write(PendingChange {
+            by: self.principal.name.clone(),
+            idempotency: None,
+            change: Change::PublishView { view: body.view },
+        });
+        let fut = async move {
+            store
+                .send(write)
+                .await
+                .map_err(|_| ApiError::Unavailable)
+                .and_then(|r| r)
+        };
+        ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
+            if let Err(error) = result {
+                act.refuse(error, reference.as_ref(), ctx);
+            }
+        }));
+        Ok(())
+    }
+
+    fn heartbeat(&mut self, ctx: &mut Context<Self>) {
+        if self.last_heard.elapsed() > self.limits.heartbeat * 2 {
+            self.close_with(CLOSE_HEARTBEAT, "heartbeat timeout", ctx);
+        } else {
+            let _ = self.control.send(Control::Ping);
+        }
+    }
+}
+
+impl Actor for SessionActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        log::info!(session = self.id, user = self.principal.username.as_str(); "websocket open");
+        let stores: Vec<StoreInfo> = self
+            .app
+            .registry
+            .stores()
+            .into_iter()
+            .filter(|m| self.principal.role(m.id).is_some())
+            .map(|m| m.info.clone())
+            .collect();
+        let hello = ServerFrame::Hello {
+            v: protocol::VERSION,
+            session: self.id,
+            user: &self.principal.username,
+            stores: &stores,
+            heartbeat_ms: self.limits.heartbeat.as_millis() as u64,
+        };
+        self.send(hello.encode());
+        ctx.run_interval(self.limits.heartbeat, Self::heartbeat);
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        for store in self.subscriptions.values() {
+            store.do_send(Unsubscribe { session: self.id });
+        }
+        let _ = self.control.send(Control::Close(self.close.take()));
+        log::info!(session = self.id, user = self.principal.username.as_str(); "websocket closed");
+    }
+}
+
+impl StreamHandler<Result<Message, ProtocolError>> for SessionActor {
+    fn handle(&mut self, msg: Result<Message, ProtocolError>, ctx: &mut Context<Self>) {
+        self.last_heard = Instant::now();
+        match msg {
+            Ok(Message::Text(text)) => self.on_text(&text, ctx),
+            Ok(Message::Binary(_)) | Ok(Message::Continuation(_)) => self.refuse(
+                ApiError::BadRequest("binary frames are not supported; send JSON text".into()),
+                None,
+                ctx,
+            ),
+            Ok(Message::Ping(payload)) => {
+                let _ = self.control.send(Control::Pong(payload));
+            }
+            Ok(Message::Pong(_)) | Ok(Message::Nop) => {}
+            Ok(Message::Close(_)) => ctx.stop(),
+            Err(ProtocolError::Overflow) => {
+                self.send(error_frame(
+                    &ApiError::Limit("frame exceeds the size limit".into()),
+                    None,
+                ));
+                self.close_with(1009, "frame too large", ctx);
+            }
+            Err(e) => {
+                log::warn!(session = self.id, error:% = e; "websocket protocol error");
+                self.close_with(1002, "protocol error", ctx);
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
+impl Handler<Evicted> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Evicted, _: &mut Context<Self>) {
+        if msg.reason != SLOW_CONSUMER {
+            // The store already queued its `resync`.
+            self.subscriptions.remove(&msg.store);
+            return;
+        }
+        log::warn!(session = self.id, store = msg.store.as_str(); "slow consumer: queue dropped, resync sent");
+        let mut stores: Vec<String> = self
+            .subscriptions
+            .drain()
+            .map(|(slug, addr)| {
+                addr.do_send(Unsubscribe { session: self.id });
+                slug
+            })
+            .collect();
+        if !stores.contains(&msg.store) {
+            stores.push(msg.store);
+        }
+        let frames = stores
+            .iter()
+            .map(|s| {
+                ServerFrame::Resync {
+                    store: s,
+                    reason: SLOW_CONSUMER,
+                }
+                .encode()
+            })
+            .collect();
+        let _ = self.control.send(Control::DropQueue(frames));
+    }
+}

@@ -1,0 +1,327 @@
+//! The WebSocket protocol, v1: client frames as parsed, server frames as
+//! sent. `docs/protocol.md` documents every frame here, with examples, and
+//! changes with this file.
+//!
+//! Parsing is two-step: first the envelope (`type`, `id`), so that even a
+//! frame with bad fields gets an error that echoes its `id` as `ref`; then
+//! the body for that type, refusing unknown fields.
+
+use bytestring::ByteString;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::model::{Event, ProductPage, Seq, StoreInfo, View};
+use crate::store::state::Snapshot;
+
+/// Protocol version announced in `hello`.
+pub const VERSION: u32 = 1;
+
+/// What a subscriber wants to receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    Dashboard,
+    Products,
+    Sales,
+    Presence,
+    History,
+}
+
+/// A set of topics as a bit mask (frames are cached per distinct mask).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Topics(pub u8);
+
+impl Topics {
+    /// Every topic.
+    pub const ALL: Topics = Topics(0b1_1111);
+
+    /// The set of the given topics; all when none are given.
+    pub fn of(topics: Option<&[Topic]>) -> Self {
+        match topics {
+            None | Some([]) => Self::ALL,
+            Some(list) => Topics(list.iter().fold(0, |m, t| m | Self::bit(*t))),
+        }
+    }
+
+    fn bit(t: Topic) -> u8 {
+        1 << (t as u8)
+    }
+
+    /// Whether the set holds `t`.
+    pub fn has(self, t: Topic) -> bool {
+        self.0 & Self::bit(t) != 0
+    }
+
+    /// The topic an event kind belongs to.
+    pub fn topic_of(kind: &str) -> Topic {
+        match kind {
+            "dashboard.updated" => Topic::Dashboard,
+            "sales.updated" => Topic::Sales,
+            _ => Topic::Products,
+        }
+    }
+
+    /// Whether a subscriber with these topics receives events of `kind`.
+    /// `history` receives every event.
+    pub fn wants(self, kind: &str) -> bool {
+        self.has(Topic::History) || self.has(Self::topic_of(kind))
+    }
+}
+
+/// `subscribe` and `switch_store` bodies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscribeBody {
+    pub store: String,
+    /// The last seq the client applied; absent for a fresh snapshot.
+    #[serde(default)]
+    pub since: Option<Seq>,
+    #[serde(default)]
+    pub topics: Option<Vec<Topic>>,
+    #[serde(default)]
+    pub view: Option<View>,
+    /// Move with the pages editors publish.
+    #[serde(default)]
+    pub follow: bool,
+}
+
+/// `unsubscribe` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreBody {
+    pub store: String,
+}
+
+/// `set_view` and `publish_view` bodies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewBody {
+    pub store: String,
+    pub view: View,
+}
+
+/// A parsed client frame.
+#[derive(Debug, Clone)]
+pub enum ClientFrame {
+    Subscribe(SubscribeBody),
+    Unsubscribe(StoreBody),
+    SwitchStore(SubscribeBody),
+    SetView(ViewBody),
+    PublishView(ViewBody),
+    Ping,
+}
+
+/// A client frame with its `id` (echoed as `ref`).
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub id: Option<Value>,
+    pub frame: ClientFrame,
+}
+
+/// A frame the server refused, with the `ref` to echo.
+#[derive(Debug)]
+pub struct Refused {
+    pub id: Option<Value>,
+    pub error: ApiError,
+}
+
+fn body<T: DeserializeOwned>(mut v: Value) -> Result<T, ApiError> {
+    if let Some(map) = v.as_object_mut() {
+        map.remove("type");
+        map.remove("id");
+    }
+    serde_json::from_value(v).map_err(|e| ApiError::invalid("frame", e.to_string()))
+}
+
+/// Parses a text frame.
+pub fn parse(text: &str) -> Result<Incoming, Refused> {
+    let value: Value = serde_json::from_str(text).map_err(|e| Refused {
+        id: None,
+        error: ApiError::MalformedJson(e.to_string()),
+    })?;
+    let id = value
+        .get("id")
+        .filter(|id| id.is_string() || id.is_number())
+        .cloned();
+    let refuse = |error| Refused {
+        id: id.clone(),
+        error,
+    };
+    let Some(kind) = value.get("type").and_then(Value::as_str) else {
+        return Err(refuse(ApiError::invalid(
+            "type",
+            "a frame needs a string type".into(),
+        )));
+    };
+    let frame = match kind {
+        "subscribe" => body(value.clone()).map(ClientFrame::Subscribe),
+        "unsubscribe" => body(value.clone()).map(ClientFrame::Unsubscribe),
+        "switch_store" => body(value.clone()).map(ClientFrame::SwitchStore),
+        "set_view" => body(value.clone()).map(ClientFrame::SetView),
+        "publish_view" => body(value.clone()).map(ClientFrame::PublishView),
+        "ping" => Ok(ClientFrame::Ping),
+        other => Err(ApiError::UnknownFrame(other.chars().take(40).collect())),
+    };
+    frame
+        .map(|frame| Incoming {
+            id: id.clone(),
+            frame,
+        })
+        .map_err(refuse)
+}
+
+/// How a subscription starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Replay,
+    Snapshot,
+}
+
+/// Presence counts of a store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Presence {
+    pub admins: usize,
+    pub editors: usize,
+    pub viewers: usize,
+}
+
+/// A frame the server sends.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame<'a> {
+    Hello {
+        v: u32,
+        session: u64,
+        user: &'a str,
+        stores: &'a [StoreInfo],
+        heartbeat_ms: u64,
+    },
+    Subscribed {
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a Value>,
+        store: &'a str,
+        seq: Seq,
+        mode: Mode,
+    },
+    Unsubscribed {
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a Value>,
+        store: &'a str,
+    },
+    Snapshot {
+        store: &'a str,
+        #[serde(flatten)]
+        snapshot: &'a Snapshot,
+    },
+    Batch {
+        store: &'a str,
+        from: Seq,
+        to: Seq,
+        events: &'a [&'a Event],
+    },
+    Page {
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a Value>,
+        store: &'a str,
+        #[serde(flatten)]
+        page: &'a ProductPage,
+    },
+    Presence {
+        store: &'a str,
+        #[serde(flatten)]
+        counts: Presence,
+    },
+    Resync {
+        store: &'a str,
+        reason: &'a str,
+    },
+    Pong {
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a Value>,
+    },
+    Error {
+        code: &'a str,
+        message: String,
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a Value>,
+    },
+}
+
+impl ServerFrame<'_> {
+    /// Serializes the frame once, into a cheaply clonable shared string.
+    pub fn encode(&self) -> ByteString {
+        // Serializing our own frame types to a String cannot fail.
+        ByteString::from(serde_json::to_string(self).unwrap_or_default())
+    }
+}
+
+/// The `error` frame for an error, echoing `reference`.
+pub fn error_frame(error: &ApiError, reference: Option<&Value>) -> ByteString {
+    ServerFrame::Error {
+        code: error.code(),
+        message: error.public_message(),
+        reference,
+    }
+    .encode()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_frames_and_keeps_the_id() {
+        let ok =
+            parse(r#"{"type":"subscribe","id":7,"store":"s1","since":3,"topics":["products"]}"#)
+                .unwrap();
+        assert_eq!(ok.id, Some(Value::from(7)));
+        let ClientFrame::Subscribe(s) = ok.frame else {
+            panic!("not subscribe")
+        };
+        assert_eq!((s.store.as_str(), s.since), ("s1", Some(3)));
+        assert!(Topics::of(s.topics.as_deref()).has(Topic::Products));
+        assert!(!Topics::of(s.topics.as_deref()).has(Topic::Dashboard));
+    }
+
+    #[test]
+    fn refusals_have_stable_codes_and_echo_the_id() {
+        let code = |text: &str| parse(text).unwrap_err().error.code();
+        assert_eq!(code("{nope"), "malformed_json");
+        assert_eq!(code(r#"{"type":"dance","id":"a"}"#), "unknown_type");
+        assert_eq!(code(r#"{"id":1}"#), "invalid_field");
+        assert_eq!(
+            code(r#"{"type":"subscribe","store":"s1","colour":1}"#),
+            "invalid_field"
+        );
+        assert_eq!(code(r#"{"type":"subscribe","store":5}"#), "invalid_field");
+        assert_eq!(
+            parse(r#"{"type":"dance","id":"a"}"#).unwrap_err().id,
+            Some(Value::from("a"))
+        );
+    }
+
+    #[test]
+    fn history_topic_receives_every_kind() {
+        let t = Topics::of(Some(&[Topic::History]));
+        assert!(
+            t.wants("dashboard.updated") && t.wants("product.updated") && t.wants("sales.updated")
+        );
+        let d = Topics::of(Some(&[Topic::Dashboard]));
+        assert!(d.wants("dashboard.updated") && !d.wants("product.updated"));
+    }
+
+    #[test]
+    fn frames_encode_with_their_type_and_ref() {
+        let r = Value::from(3);
+        let text = ServerFrame::Pong {
+            reference: Some(&r),
+        }
+        .encode();
+        assert_eq!(&*text, r#"{"type":"pong","ref":3}"#);
+        let e = error_frame(&ApiError::UnknownFrame("x".into()), None);
+        assert!(e.starts_with(r#"{"type":"error","code":"unknown_type""#));
+    }
+}

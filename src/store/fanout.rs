@@ -1,0 +1,318 @@
+//! Fan-out: a store's subscribers and how committed events reach them.
+//!
+//! - **Flush window**: the first change after a quiet window is flushed at
+//!   once (leading edge); later ones wait for the window to pass, so a busy
+//!   store flushes at most once per window (`StoreActor::schedule_flush`).
+//! - **Coalescing**: within a flush, events of the same entity merge (fields
+//!   merged, latest wins); the batch's `from..to` still covers every seq, so
+//!   coalesced-away seqs are not gaps.
+//! - **Serialize once**: one `batch` frame per distinct topic set, one `page`
+//!   frame per distinct view, shared (`ByteString`) by every session.
+//!
+//! Delivery per store is in seq order: every frame goes through the
+//! session's FIFO outbox, pushed from this actor's single thread. Guarded by
+//! `tests/ws_sync.rs`.
+
+use std::collections::HashMap;
+
+use bytestring::ByteString;
+use serde_json::Value;
+
+use super::state::StoreState;
+use crate::auth::Role;
+use crate::model::{Event, ProductId, Seq, View};
+use crate::session::protocol::{Presence, ServerFrame, Topic, Topics};
+use crate::session::queue::{Outbox, Pushed};
+
+/// One session's subscription to this store.
+pub struct Subscriber {
+    pub outbox: Outbox,
+    pub role: Role,
+    pub topics: Topics,
+    pub view: View,
+    /// Moves with `view.published`.
+    pub follow: bool,
+}
+
+/// What identifies the product-table page a view shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PageShape {
+    total: usize,
+    ids: Vec<ProductId>,
+}
+
+/// Subscribers and the events not yet flushed to them.
+#[derive(Default)]
+pub struct Fanout {
+    pub subscribers: HashMap<u64, Subscriber>,
+    pending: Vec<Event>,
+    /// Highest seq delivered (or covered by a snapshot) to subscribers.
+    pub flushed_seq: Seq,
+    pages: HashMap<View, PageShape>,
+    presence_sent: Presence,
+}
+
+/// Merges events of the same entity, keeping seq order by the latest seq.
+pub fn coalesce(events: Vec<Event>) -> Vec<Event> {
+    let mut out: Vec<Option<Event>> = Vec::with_capacity(events.len());
+    let mut at: HashMap<(&'static str, i64), usize> = HashMap::new();
+    for event in events {
+        let key = match event.kind.as_str() {
+            "product.created" | "product.updated" | "product.image_changed" | "product.deleted" => {
+                Some(("product", event.entity_id.unwrap_or_default()))
+            }
+            "dashboard.updated" => Some(("dashboard", 0)),
+            "view.published" => Some(("view", 0)),
+            _ => None,
+        };
+        let merged = match key.and_then(|k| at.get(&k).copied()) {
+            Some(i) => merge(out[i].take(), event),
+            None => event,
+        };
+        if let Some(k) = key {
+            at.insert(k, out.len());
+        }
+        out.push(Some(merged));
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// The later of two events of one entity, carrying the earlier's fields it
+/// did not change.
+fn merge(earlier: Option<Event>, later: Event) -> Event {
+    let Some(mut earlier) = earlier else {
+        return later;
+    };
+    let mergeable = matches!(
+        earlier.kind.as_str(),
+        "product.created" | "product.updated" | "product.image_changed"
+    ) && matches!(
+        later.kind.as_str(),
+        "product.updated" | "product.image_changed"
+    );
+    if !mergeable {
+        return later;
+    }
+    if let (Value::Object(base), Value::Object(fields)) = (&mut earlier.data, later.data) {
+        base.extend(fields);
+    }
+    if earlier.kind != "product.created" {
+        earlier.kind = later.kind;
+    }
+    Event {
+        seq: later.seq,
+        at: later.at,
+        by: later.by,
+        ..earlier
+    }
+}
+
+impl Fanout {
+    /// Events committed since the last flush.
+    pub fn push(&mut self, events: &[Event]) {
+        self.pending.extend_from_slice(events);
+    }
+
+    /// Whether a flush has something to send.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty() || self.presence() != self.presence_sent
+    }
+
+    /// Current presence counts.
+    pub fn presence(&self) -> Presence {
+        self.subscribers
+            .values()
+            .fold(Presence::default(), |mut p, s| {
+                match s.role {
+                    Role::Admin => p.admins += 1,
+                    Role::Editor => p.editors += 1,
+                    Role::Viewer => p.viewers += 1,
+                }
+                p
+            })
+    }
+
+    /// Remembers the page a view shows now (sent to a new subscriber).
+    pub fn remember_page(&mut self, view: &View, total: usize, ids: Vec<ProductId>) {
+        self.pages.insert(view.clone(), PageShape { total, ids });
+    }
+
+    /// Sends everything pending; returns the sessions that overflowed or
+    /// went away, for the caller to drop.
+    pub fn flush(&mut self, state: &StoreState) -> Vec<u64> {
+        let slug = state.meta.info.slug.clone();
+        let mut gone = Vec::new();
+        let mut send = |sub: &Subscriber, id: u64, frame: &ByteString| {
+            if sub.outbox.push(frame.clone(), &slug) != Pushed::Queued {
+                gone.push(id);
+            }
+        };
+
+        let raw = std::mem::take(&mut self.pending);
+        let (from, to) = (self.flushed_seq + 1, state.seq);
+        let reorders = raw
+            .iter()
+            .any(|e| e.kind.starts_with("product.") || e.kind == "sales.updated");
+        let published = raw
+            .iter()
+            .rev()
+            .find(|e| e.kind == "view.published")
+            .and_then(|e| serde_json::from_value::<View>(e.data["view"].clone()).ok());
+        let events = coalesce(raw);
+        if !events.is_empty() {
+            let mut frames: HashMap<Topics, Option<ByteString>> = HashMap::new();
+            for (id, sub) in &self.subscribers {
+                let frame = frames.entry(sub.topics).or_insert_with(|| {
+                    let wanted: Vec<&Event> = events
+                        .iter()
+                        .filter(|e| sub.topics.wants(&e.kind))
+                        .collect();
+                    (!wanted.is_empty()).then(|| {
+                        ServerFrame::Batch {
+                            store: &slug,
+                            from,
+                            to,
+                            events: &wanted,
+                        }
+                        .encode()
+                    })
+                });
+                if let Some(frame) = frame {
+                    send(sub, *id, frame);
+                }
+            }
+        }
+        self.flushed_seq = to.max(self.flushed_seq);
+
+        // Followers move to the published view; then every view whose rows or
+        // order changed gets one shared page frame.
+        let mut moved: Vec<u64> = Vec::new();
+        if let Some(view) = published {
+            for (id, sub) in self.subscribers.iter_mut().filter(|(_, s)| s.follow) {
+                sub.view = view.clone();
+                moved.push(*id);
+            }
+        }
+        if reorders || !moved.is_empty() {
+            let mut frames: HashMap<View, Option<ByteString>> = HashMap::new();
+            for (id, sub) in &self.subscribers {
+                if !sub.topics.has(Topic::Products) {
+                    continue;
+                }
+                let force = moved.contains(id);
+                let key = sub.view.clone();
+                if force {
+                    // A moved follower needs its page even if the view's shape did not change.
+                    let page = state.page(&sub.view);
+                    send(
+                        sub,
+                        *id,
+                        &ServerFrame::Page {
+                            reference: None,
+                            store: &slug,
+                            page: &page,
+                        }
+                        .encode(),
+                    );
+                    continue;
+                }
+                let frame = frames.entry(key).or_insert_with_key(|view| {
+                    let page = state.page(view);
+                    let shape = PageShape {
+                        total: page.total,
+                        ids: page.rows.iter().map(|p| p.id).collect(),
+                    };
+                    let changed = self.pages.get(view) != Some(&shape);
+                    self.pages.insert(view.clone(), shape);
+                    changed.then(|| {
+                        ServerFrame::Page {
+                            reference: None,
+                            store: &slug,
+                            page: &page,
+                        }
+                        .encode()
+                    })
+                });
+                if let Some(frame) = frame {
+                    send(sub, *id, frame);
+                }
+            }
+        }
+
+        let presence = self.presence();
+        if presence != self.presence_sent {
+            self.presence_sent = presence;
+            let frame = ServerFrame::Presence {
+                store: &slug,
+                counts: presence,
+            }
+            .encode();
+            for (id, sub) in self
+                .subscribers
+                .iter()
+                .filter(|(_, s)| s.topics.has(Topic::Presence))
+            {
+                send(sub, *id, &frame);
+            }
+        }
+        // Views nobody watches any more need no memo.
+        self.pages
+            .retain(|view, _| self.subscribers.values().any(|s| &s.view == view));
+        gone
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use serde_json::json;
+
+    fn event(seq: Seq, kind: &str, id: i64, data: Value) -> Event {
+        Event {
+            seq,
+            kind: kind.into(),
+            entity_id: Some(id),
+            at: Utc::now(),
+            by: "t".into(),
+            data,
+        }
+    }
+
+    #[test]
+    fn updates_of_one_product_merge_into_the_latest() {
+        let out = coalesce(vec![
+            event(1, "product.updated", 7, json!({"price": 1, "version": 2})),
+            event(2, "product.updated", 8, json!({"price": 5, "version": 2})),
+            event(3, "product.updated", 7, json!({"stock": 4, "version": 3})),
+        ]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].seq, 2);
+        assert_eq!(out[1].seq, 3);
+        assert_eq!(out[1].data, json!({"price": 1, "stock": 4, "version": 3}));
+    }
+
+    #[test]
+    fn a_created_product_stays_created_and_a_delete_wins() {
+        let out = coalesce(vec![
+            event(1, "product.created", 7, json!({"id": 7, "price": 1})),
+            event(2, "product.updated", 7, json!({"price": 2})),
+        ]);
+        assert_eq!((out.len(), out[0].kind.as_str()), (1, "product.created"));
+        assert_eq!(out[0].data, json!({"id": 7, "price": 2}));
+        let out = coalesce(vec![
+            event(1, "product.updated", 7, json!({})),
+            event(2, "product.deleted", 7, json!({"id": 7})),
+        ]);
+        assert_eq!((out.len(), out[0].kind.as_str()), (1, "product.deleted"));
+    }
+
+    #[test]
+    fn sales_are_never_merged() {
+        let out = coalesce(vec![
+            event(1, "sales.updated", 1, json!({})),
+            event(2, "sales.updated", 2, json!({})),
+        ]);
+        assert_eq!(out.len(), 2);
+    }
+}
