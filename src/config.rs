@@ -28,6 +28,8 @@ pub enum Command {
     Migrate,
     /// Apply migrations and seed the demo data if the database is empty.
     Seed,
+    /// Load-test a running server with real subscribers and writers.
+    Load(Box<crate::load::LoadArgs>),
 }
 
 /// How hard SQLite syncs commits to disk.

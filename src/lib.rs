@@ -9,6 +9,7 @@
 //! - `store`: the supervised `StoreActor` per store and the `StoreRegistry`.
 //! - `auth`: passwords, tokens, the `Principal` and its store grants.
 //! - `http`: the REST routes under `/api/v1`, one file per resource, and `/ws`.
+//! - `load`: `storesync load`, the load generator that verifies delivery.
 //! - `session`: the `SessionActor` per WebSocket, the v1 protocol, the
 //!   bounded outbox.
 //!
@@ -23,6 +24,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod load;
 pub mod model;
 pub mod session;
 pub mod store;

@@ -19,11 +19,32 @@ fn main() -> ExitCode {
             .map(|n| log::info!(applied = n; "migrations done")),
         Command::Seed => storesync::prepare_database(&cli.config).map(|_| ()),
         Command::Serve => serve(cli.config),
+        Command::Load(args) => return load(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             log::error!(error = e.as_str(); "storesync failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(args: storesync::load::LoadArgs) -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build();
+    match runtime
+        .map_err(|e| e.to_string())
+        .and_then(|rt| rt.block_on(storesync::load::run(args)))
+    {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            log::error!("deliveries were lost, duplicated or out of order");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            log::error!(error = e.as_str(); "load test failed");
             ExitCode::FAILURE
         }
     }

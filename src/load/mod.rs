@@ -1,0 +1,481 @@
+//! `storesync load`: a load generator for any storesync deployment. It opens
+//! real WebSocket subscribers and drives real REST writers at a fixed rate,
+//! then checks that every acknowledged write reached every subscriber of its
+//! store, in seq order, once, and reports latency from write request to
+//! receipt (see `report`). Exits non-zero when a delivery was lost.
+
+pub mod report;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use rand::seq::SliceRandom;
+use rand::Rng;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+use report::{Acked, Received, Report, SubscriberLog};
+
+/// Options of `storesync load`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LoadArgs {
+    /// Base URL of the server.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Stores to load, comma-separated slugs; subscribers and writes are spread over them.
+    #[arg(long, value_delimiter = ',', default_value = "s1")]
+    pub stores: Vec<String>,
+    /// WebSocket subscribers to open.
+    #[arg(long, default_value_t = 100)]
+    pub subscribers: usize,
+    /// Concurrent REST writers.
+    #[arg(long, default_value_t = 4)]
+    pub writers: usize,
+    /// Writes per second, over all writers (0: as fast as they can).
+    #[arg(long, default_value_t = 100.0)]
+    pub rate: f64,
+    /// How long to write, e.g. 30s, 2m.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Write mix as kind=weight: product (stock edits), sale, dashboard,
+    /// page (renames that re-sort the subscribers' name-sorted pages).
+    #[arg(long, default_value = "product=70,sale=20,dashboard=10")]
+    pub mix: String,
+    /// Bearer token to use (instead of --login).
+    #[arg(long, env = "STORESYNC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// user:password to log in with (password defaults to STORESYNC_DEMO_PASSWORD).
+    #[arg(long, default_value = "admin")]
+    pub login: String,
+    /// Topics subscribers ask for, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub topics: Vec<String>,
+    /// PID of the server, to report its memory per connection.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Seconds to wait for deliveries after the last write.
+    #[arg(long, default_value_t = 30)]
+    pub settle_secs: u64,
+    /// Subscribers connecting at once.
+    #[arg(long, default_value_t = 64)]
+    pub connect_concurrency: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses `30`, `30s`, `500ms`, `2m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s.trim().split_at(
+        s.trim()
+            .find(|c: char| c.is_alphabetic())
+            .unwrap_or(s.trim().len()),
+    );
+    let n: f64 = num.parse().map_err(|_| format!("bad duration {s}"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        _ => return Err(format!("bad duration unit in {s}")),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    Product,
+    Sale,
+    Dashboard,
+    Page,
+}
+
+fn parse_mix(mix: &str) -> Result<Vec<(Op, u32)>, String> {
+    mix.split(',')
+        .map(|part| {
+            let (kind, weight) = part
+                .split_once('=')
+                .ok_or_else(|| format!("mix part {part} is not kind=weight"))?;
+            let op = match kind.trim() {
+                "product" => Op::Product,
+                "sale" => Op::Sale,
+                "dashboard" => Op::Dashboard,
+                "page" => Op::Page,
+                other => return Err(format!("unknown mix kind {other}")),
+            };
+            Ok((
+                op,
+                weight
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("bad weight in {part}"))?,
+            ))
+        })
+        .collect()
+}
+
+fn rss_kib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+struct Target {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    products: Vec<Vec<i64>>,
+}
+
+impl Target {
+    async fn connect(args: &LoadArgs) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(args.writers.max(1) * 2)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let url = args.url.trim_end_matches('/').to_owned();
+        let token = match &args.token {
+            Some(t) => t.clone(),
+            None => {
+                let (user, password) = match args.login.split_once(':') {
+                    Some((u, p)) => (u.to_owned(), p.to_owned()),
+                    None => (
+                        args.login.clone(),
+                        std::env::var("STORESYNC_DEMO_PASSWORD").unwrap_or_default(),
+                    ),
+                };
+                let r = http
+                    .post(format!("{url}/api/v1/auth/login"))
+                    .json(&json!({"username": user, "password": password}))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !r.status().is_success() {
+                    return Err(format!("login as {user} failed: {}", r.status()));
+                }
+                let body: Value = r.json().await.map_err(|e| e.to_string())?;
+                body["token"]
+                    .as_str()
+                    .ok_or("login answered no token")?
+                    .to_owned()
+            }
+        };
+        let mut products = Vec::new();
+        for store in &args.stores {
+            let r = http
+                .get(format!(
+                    "{url}/api/v1/stores/{store}/products?page_size=200&status=active"
+                ))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let body: Value = r.json().await.map_err(|e| e.to_string())?;
+            let ids: Vec<i64> = body["rows"]
+                .as_array()
+                .ok_or(format!("cannot list products of {store}: {body}"))?
+                .iter()
+                .filter_map(|p| p["id"].as_i64())
+                .collect();
+            if ids.is_empty() {
+                return Err(format!("store {store} has no active products to write to"));
+            }
+            products.push(ids);
+        }
+        Ok(Self {
+            http,
+            url,
+            token,
+            products,
+        })
+    }
+
+    /// Sends one write; its seq when acknowledged.
+    async fn write(&self, op: Op, store: &str, products: &[i64]) -> Option<i64> {
+        let base = format!("{}/api/v1/stores/{store}", self.url);
+        let request = {
+            // ThreadRng is not Send: use it before the first await.
+            let mut rng = rand::thread_rng();
+            let product = *products.choose(&mut rng)?;
+            match op {
+                Op::Product => self
+                    .http
+                    .patch(format!("{base}/products/{product}"))
+                    .json(&json!({"stock": rng.gen_range(0..100_000)})),
+                Op::Sale => self.http.post(format!("{base}/sales")).json(
+                    &json!({"lines": [{"product_id": product, "quantity": rng.gen_range(1..4)}]}),
+                ),
+                Op::Dashboard => self
+                    .http
+                    .patch(format!("{base}/dashboard"))
+                    .json(&json!({"visitors_today": rng.gen_range(100..100_000)})),
+                // A rename re-sorts the subscribers' name-sorted pages.
+                Op::Page => self
+                    .http
+                    .patch(format!("{base}/products/{product}"))
+                    .json(&json!({"name": format!("Load {:08}", rng.gen_range(0..100_000_000))})),
+            }
+        };
+        let r = request.bearer_auth(&self.token).send().await.ok()?;
+        if !r.status().is_success() {
+            return None;
+        }
+        r.json::<Value>().await.ok()?["seq"].as_i64()
+    }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn subscribe(
+    target: &Target,
+    store: usize,
+    slug: &str,
+    topics: &[String],
+) -> Result<(Socket, SubscriberLog), String> {
+    let started = Instant::now();
+    let ws_url = format!(
+        "{}/ws?token={}",
+        target.url.replacen("http", "ws", 1),
+        target.token
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut frame =
+        json!({"type": "subscribe", "store": slug, "view": {"page_size": 10, "sort": "name"}});
+    if !topics.is_empty() {
+        frame["topics"] = json!(topics);
+    }
+    ws.send(Message::Text(frame.to_string()))
+        .await
+        .map_err(|e| e.to_string())?;
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .map_err(|_| "subscribe timed out")?;
+        let Some(Ok(Message::Text(text))) = msg else {
+            return Err("socket closed while subscribing".into());
+        };
+        let v: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        match v["type"].as_str() {
+            Some("subscribed") => {
+                let start = v["seq"].as_i64().unwrap_or_default();
+                return Ok((
+                    ws,
+                    SubscriberLog {
+                        store,
+                        start,
+                        connect: started.elapsed(),
+                        ..SubscriberLog::default()
+                    },
+                ));
+            }
+            Some("error") => return Err(format!("subscribe refused: {v}")),
+            _ => {}
+        }
+    }
+}
+
+/// Reads frames until `stop` and the expected seq is reached (or the settle time passes).
+async fn read(
+    mut ws: Socket,
+    mut log: SubscriberLog,
+    done: tokio::sync::watch::Receiver<Option<(Instant, Vec<i64>)>>,
+) -> SubscriberLog {
+    let mut last = log.start;
+    loop {
+        let goal = done.borrow().clone();
+        if let Some((deadline, targets)) = &goal {
+            if last >= targets[log.store] || Instant::now() >= *deadline {
+                break;
+            }
+        }
+        let Ok(msg) = tokio::time::timeout(Duration::from_millis(200), ws.next()).await else {
+            continue;
+        };
+        let Some(Ok(msg)) = msg else { break };
+        let Message::Text(text) = msg else { continue };
+        log.bytes += text.len() as u64;
+        if !text.starts_with("{\"type\":\"batch\"") {
+            if text.starts_with("{\"type\":\"resync\"") {
+                log.resyncs += 1;
+            }
+            continue;
+        }
+        let at = Instant::now();
+        let Ok(v) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        let (from, to) = (
+            v["from"].as_i64().unwrap_or_default(),
+            v["to"].as_i64().unwrap_or_default(),
+        );
+        if from <= last {
+            log.duplicated += (last.min(to) - from + 1) as u64;
+        } else if from > last + 1 {
+            log.out_of_order += 1;
+        }
+        if to > last {
+            log.batches.push(Received {
+                from: from.max(last + 1),
+                to,
+                at,
+            });
+            last = to;
+        }
+    }
+    let _ = ws.close(None).await;
+    log
+}
+
+/// Runs a load test and prints its report; `Ok(false)` when a delivery was lost.
+pub async fn run(args: LoadArgs) -> Result<bool, String> {
+    let mix = parse_mix(&args.mix)?;
+    let total_weight: u32 = mix.iter().map(|(_, w)| w).sum();
+    if total_weight == 0 || args.stores.is_empty() {
+        return Err("the mix and the store list must not be empty".into());
+    }
+    let target = Arc::new(Target::connect(&args).await?);
+    let rss_before = args.server_pid.and_then(rss_kib);
+
+    let progress = indicatif::ProgressBar::new(args.subscribers as u64);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {elapsed}")
+            .map_err(|e| e.to_string())?,
+    );
+    progress.set_message("connecting");
+    let connected: Vec<Result<(Socket, SubscriberLog), String>> =
+        futures_util::stream::iter(0..args.subscribers)
+            .map(|i| {
+                let target = target.clone();
+                let store = i % args.stores.len();
+                let slug = args.stores[store].clone();
+                let topics = args.topics.clone();
+                let progress = progress.clone();
+                async move {
+                    let r = subscribe(&target, store, &slug, &topics).await;
+                    progress.inc(1);
+                    r
+                }
+            })
+            .buffer_unordered(args.connect_concurrency.max(1))
+            .collect()
+            .await;
+    let sockets: Vec<(Socket, SubscriberLog)> = connected.into_iter().collect::<Result<_, _>>()?;
+    let memory = match (rss_before, args.server_pid.and_then(rss_kib)) {
+        (Some(before), Some(after)) if !sockets.is_empty() => {
+            Some((after - before) / sockets.len() as f64)
+        }
+        _ => None,
+    };
+    let (done_tx, done_rx) = tokio::sync::watch::channel(None);
+    let readers: Vec<_> = sockets
+        .into_iter()
+        .map(|(ws, log)| tokio::spawn(read(ws, log, done_rx.clone())))
+        .collect();
+
+    let acked = Arc::new(Mutex::new(Vec::<Acked>::new()));
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let end = started + args.duration;
+    let interval =
+        (args.rate > 0.0).then(|| Duration::from_secs_f64(args.writers.max(1) as f64 / args.rate));
+    progress.set_length(args.duration.as_secs().max(1));
+    progress.set_position(0);
+    progress.set_message("writing");
+    let writers: Vec<_> = (0..args.writers.max(1))
+        .map(|w| {
+            let (target, acked, errors, mix, stores) = (
+                target.clone(),
+                acked.clone(),
+                errors.clone(),
+                mix.clone(),
+                args.stores.clone(),
+            );
+            tokio::spawn(async move {
+                let mut tick = interval.map(|i| {
+                    let mut t = tokio::time::interval_at(
+                        tokio::time::Instant::now() + i.mul_f64(w as f64 / 4.0),
+                        i,
+                    );
+                    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    t
+                });
+                let mut n = w;
+                while Instant::now() < end {
+                    if let Some(t) = tick.as_mut() {
+                        t.tick().await;
+                    }
+                    let mut pick = rand::thread_rng().gen_range(0..total_weight);
+                    let op = mix
+                        .iter()
+                        .find(|(_, weight)| {
+                            if pick < *weight {
+                                true
+                            } else {
+                                pick -= weight;
+                                false
+                            }
+                        })
+                        .map_or(Op::Product, |(op, _)| *op);
+                    let store = n % stores.len();
+                    n += 1;
+                    let sent = Instant::now();
+                    match target
+                        .write(op, &stores[store], &target.products[store])
+                        .await
+                    {
+                        Some(seq) => acked
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push(Acked { store, seq, sent }),
+                        None => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    while Instant::now() < end {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        progress.set_position(started.elapsed().as_secs());
+    }
+    for w in writers {
+        let _ = w.await;
+    }
+    let duration = started.elapsed();
+    let acked = std::mem::take(&mut *acked.lock().unwrap_or_else(PoisonError::into_inner));
+    let mut goals = vec![0; args.stores.len()];
+    for a in &acked {
+        goals[a.store] = goals[a.store].max(a.seq);
+    }
+    progress.set_message("settling");
+    let _ = done_tx.send(Some((
+        Instant::now() + Duration::from_secs(args.settle_secs),
+        goals,
+    )));
+    let mut logs = Vec::with_capacity(readers.len());
+    for r in readers {
+        logs.push(r.await.map_err(|e| e.to_string())?);
+    }
+    progress.finish_and_clear();
+    let report = Report::compute(
+        &acked,
+        &logs,
+        errors.load(Ordering::Relaxed),
+        duration,
+        memory,
+    );
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(report.clean())
+}
