@@ -1,0 +1,154 @@
+//! The store actor's flush: 10 product updates fanned out to 1,000 and
+//! 10,000 subscribers, serializing each distinct frame once and sharing it
+//! (what `Fanout::flush` does) versus serializing per session.
+//!
+//! `cargo bench --bench fanout`
+
+use std::collections::BTreeMap;
+
+use actix::prelude::*;
+use chrono::Utc;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use serde_json::json;
+use storesync::auth::Role;
+use storesync::db::queries::stores::LoadedStore;
+use storesync::model::{DashboardSettings, Event, Product, ProductStatus, StoreInfo, View};
+use storesync::session::protocol::{ServerFrame, Topics};
+use storesync::session::queue::{Evicted, Outbox};
+use storesync::store::fanout::{Fanout, Subscriber};
+use storesync::store::state::{StoreMeta, StoreState};
+use tokio::sync::mpsc;
+
+struct Sink;
+impl Actor for Sink {
+    type Context = Context<Self>;
+}
+impl Handler<Evicted> for Sink {
+    type Result = ();
+    fn handle(&mut self, _: Evicted, _: &mut Context<Self>) {}
+}
+
+fn product(id: i64) -> Product {
+    Product {
+        id,
+        sku: format!("SKU-{id}"),
+        name: format!("Product {id}"),
+        price: 1000 + id,
+        stock: 10,
+        status: ProductStatus::Active,
+        image: None,
+        views: 0,
+        units_sold: 0,
+        revenue: 0,
+        version: 1,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    }
+}
+
+fn state() -> StoreState {
+    let meta = StoreMeta {
+        id: 1,
+        info: StoreInfo {
+            slug: "s1".into(),
+            name: "S".into(),
+            currency: "USD".into(),
+            time_zone: "UTC".into(),
+            public: true,
+        },
+        tz: chrono_tz::UTC,
+    };
+    let loaded = LoadedStore {
+        seq: 10,
+        products: (1..=1000).map(product).collect(),
+        settings: DashboardSettings::empty(),
+        days: BTreeMap::new(),
+    };
+    StoreState::new(meta, loaded, 4096)
+}
+
+fn events() -> Vec<Event> {
+    (1..=10)
+        .map(|seq| Event {
+            seq,
+            kind: "product.updated".into(),
+            entity_id: Some(seq * 7),
+            at: Utc::now(),
+            by: "user:bench".into(),
+            data: json!({"stock": seq, "version": 2, "updated_at": Utc::now()}),
+        })
+        .collect()
+}
+
+fn subscribers(
+    n: usize,
+    sink: &Recipient<Evicted>,
+) -> (Fanout, Vec<mpsc::Receiver<bytestring::ByteString>>) {
+    let mut fanout = Fanout::default();
+    let mut receivers = Vec::with_capacity(n);
+    for id in 0..n as u64 {
+        let (outbox, rx) = Outbox::new(id, 64, sink.clone());
+        receivers.push(rx);
+        let sub = Subscriber {
+            outbox,
+            role: Role::Viewer,
+            topics: Topics::ALL,
+            view: View::default(),
+            follow: false,
+        };
+        fanout.subscribers.insert(id, sub);
+    }
+    (fanout, receivers)
+}
+
+fn drain(receivers: &mut [mpsc::Receiver<bytestring::ByteString>]) {
+    for rx in receivers {
+        while rx.try_recv().is_ok() {}
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let system = System::new();
+    let sink = system.block_on(async { Sink.start().recipient() });
+    let state = state();
+    let mut group = c.benchmark_group("flush_10_events");
+    for n in [1_000usize, 10_000] {
+        group.throughput(Throughput::Elements(n as u64));
+        let (mut fanout, mut receivers) = subscribers(n, &sink);
+        group.bench_function(format!("serialize_once/{n}"), |b| {
+            b.iter_batched(
+                || drain(&mut receivers),
+                |_| {
+                    fanout.flushed_seq = 0;
+                    fanout.push(&events());
+                    fanout.flush(&state)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        group.bench_function(format!("per_session/{n}"), |b| {
+            b.iter_batched(
+                || drain(&mut receivers),
+                |_| {
+                    let events = events();
+                    let refs: Vec<&Event> = events.iter().collect();
+                    for sub in fanout.subscribers.values() {
+                        let frame = ServerFrame::Batch {
+                            store: "s1",
+                            from: 1,
+                            to: 10,
+                            events: &refs,
+                        }
+                        .encode();
+                        sub.outbox.push(frame, "s1");
+                    }
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
