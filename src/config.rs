@@ -174,6 +174,54 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub allowed_origins: Vec<String>,
+    /// Login attempts per minute, per client IP and per username.
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_LOGIN_ATTEMPTS_PER_MINUTE",
+        default_value_t = 10
+    )]
+    pub login_attempts_per_minute: u32,
+    /// REST writes per second per principal (bursts of twice that).
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_WRITES_PER_SEC",
+        default_value_t = 2000
+    )]
+    pub writes_per_sec: u32,
+    /// Open WebSockets per principal.
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_MAX_CONNECTIONS_PER_PRINCIPAL",
+        default_value_t = 1000
+    )]
+    pub max_connections_per_principal: usize,
+    /// Seconds between re-checks of an open WebSocket's credential and
+    /// grants; a revoked or expired one is closed (4001).
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_REVALIDATE_SECS",
+        default_value_t = 10
+    )]
+    pub revalidate_secs: u64,
+    /// Origins allowed to call the REST API from browsers (CORS),
+    /// comma-separated; off when empty.
+    #[arg(
+        long,
+        global = true,
+        env = "STORESYNC_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+    /// PEM certificate chain; with --tls-key, serve https and wss.
+    #[arg(long, global = true, env = "STORESYNC_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, global = true, env = "STORESYNC_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Do not seed demo data into an empty database.
     #[arg(long, global = true, env = "STORESYNC_NO_SEED")]
     pub no_seed: bool,

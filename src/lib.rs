@@ -73,6 +73,49 @@ pub fn prepare_database(config: &Config) -> Result<db::DbPool, String> {
     Ok(pool)
 }
 
+/// CORS for REST integrations calling from other origins' pages.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |c, o| c.allowed_origin(o))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "if-match",
+            "idempotency-key",
+        ])
+        .expose_headers(["etag", "x-storesync-seq", "retry-after"])
+        .max_age(3600)
+}
+
+/// The rustls server config from PEM files.
+fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<rustls::ServerConfig, String> {
+    use std::io::BufReader;
+    let open = |p: &std::path::Path| {
+        std::fs::File::open(p)
+            .map(BufReader::new)
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let certs = rustls_pemfile::certs(&mut open(cert)?)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: {e}", cert.display()))?;
+    let key = rustls_pemfile::private_key(&mut open(key)?)
+        .map_err(|e| format!("{}: {e}", key.display()))?
+        .ok_or_else(|| format!("{}: no private key", key.display()))?;
+    rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| format!("TLS: {e}"))
+}
+
 /// Starts serving on `listener`: database, store registry, HTTP routes.
 pub async fn run(listener: TcpListener, config: Config) -> Result<Running, String> {
     let prepared = config.clone();
@@ -104,28 +147,50 @@ pub async fn run(listener: TcpListener, config: Config) -> Result<Running, Strin
         frames_per_sec: std::num::NonZeroU32::new(config.ws_frames_per_sec)
             .unwrap_or(std::num::NonZeroU32::MIN),
         max_strikes: config.ws_max_strikes.max(1),
+        revalidate: std::time::Duration::from_secs(config.revalidate_secs.max(1)),
     });
+    let rate_limits = http::limits::RateLimits::new(&config);
     let state = web::Data::new(AppState {
         pool,
         registry,
         config: config.clone(),
         session_limits,
+        rate_limits,
     });
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let app_state = state.clone();
     let static_dir = config.static_dir.clone();
+    let cors_origins = config.cors_origins.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
-            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+            .wrap(middleware::Condition::new(
+                !cors_origins.is_empty(),
+                cors(&cors_origins),
+            ))
+            // Method and path only: query strings may carry `?token=`.
+            .wrap(
+                middleware::Logger::new("%a %{method}xi %U %s %b %Dms")
+                    .custom_request_replace("method", |req| req.method().to_string()),
+            )
             .configure(http::routes)
             .configure(|cfg| http::pages(cfg, &static_dir))
     })
-    .workers(cores)
-    .listen(listener)
-    .map_err(|e| e.to_string())?
-    .run();
-    log::info!("listening on http://{addr}");
+    .workers(cores);
+    let (server, scheme) = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = tls_config(cert, key)?;
+            (
+                server
+                    .listen_rustls_0_23(listener, tls)
+                    .map_err(|e| e.to_string())?,
+                "https",
+            )
+        }
+        _ => (server.listen(listener).map_err(|e| e.to_string())?, "http"),
+    };
+    let server = server.run();
+    log::info!("listening on {scheme}://{addr}");
     Ok(Running {
         addr,
         server,

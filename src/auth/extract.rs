@@ -1,11 +1,18 @@
-//! The `Principal` extractor: a session cookie (browsers) or an
-//! `Authorization: Bearer` token (scripts and integrations) becomes the
-//! principal with its grants. Every handler that takes a `Principal` is
-//! authenticated; the store grant is checked by `http::open_store`.
+//! The `Principal` extractor: a session cookie (browsers), an
+//! `Authorization: Bearer` session token (scripts) or an API token
+//! (integrations) becomes the principal with its grants. Every handler that
+//! takes a `Principal` is authenticated; the store grant is checked by
+//! `http::open_store`.
+//!
+//! CSRF: a write (POST, PUT, PATCH, DELETE) authenticated by the cookie must
+//! come with an `Origin` (or, lacking one, a `Referer`) of this server or an
+//! allowed origin. Bearer requests carry no ambient credential and need no
+//! check. Guarded by `tests/security.rs`.
 
 use std::collections::HashMap;
 
 use actix_web::dev::Payload;
+use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
@@ -17,35 +24,103 @@ use crate::http::AppState;
 /// Name of the browser session cookie.
 pub const SESSION_COOKIE: &str = "storesync_session";
 
-/// The token a request carries: Bearer header first, then the cookie.
-pub fn request_token(req: &HttpRequest) -> Option<String> {
-    let bearer = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned());
-    bearer.or_else(|| req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()))
+/// Where a request's credential came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Bearer(String),
+    Cookie(String),
 }
 
-/// Resolves a token to its principal.
+impl Credential {
+    /// The token itself.
+    pub fn token(&self) -> &str {
+        match self {
+            Self::Bearer(t) | Self::Cookie(t) => t,
+        }
+    }
+}
+
+/// The credential a request carries: Bearer header first, then the cookie.
+pub fn credential(req: &HttpRequest) -> Option<Credential> {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| Credential::Bearer(t.trim().to_owned()));
+    bearer.or_else(|| {
+        req.cookie(SESSION_COOKIE)
+            .map(|c| Credential::Cookie(c.value().to_owned()))
+    })
+}
+
+/// Whether the request's `Origin` (or `Referer`) is this server or an
+/// allowed origin.
+pub fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
+    let origin = match req.headers().get(header::ORIGIN) {
+        Some(o) => o.to_str().ok().map(str::to_owned),
+        None => req
+            .headers()
+            .get(header::REFERER)
+            .and_then(|r| r.to_str().ok())
+            .map(|r| r.splitn(4, '/').take(3).collect::<Vec<_>>().join("/")),
+    };
+    let Some(origin) = origin else { return false };
+    let host = req.connection_info().host().to_owned();
+    let own = [format!("http://{host}"), format!("https://{host}")];
+    own.iter()
+        .chain(allowed)
+        .any(|o| o.eq_ignore_ascii_case(&origin))
+}
+
+fn grants_of(conn: &mut db::Conn, user_id: i64) -> Result<HashMap<i64, Role>, ApiError> {
+    Ok(auth::grants(conn, user_id)?
+        .into_iter()
+        .filter_map(|(store, role)| Some((store, Role::parse(&role)?)))
+        .collect())
+}
+
+/// Resolves a token (a login session or an API token) to its principal.
 pub async fn principal_for(state: &AppState, token: String) -> Result<Principal, ApiError> {
     if token.is_empty() || token.len() > 200 {
         return Err(ApiError::Unauthenticated);
     }
-    let hash = token_hash(&token);
+    principal_by_hash(state, token_hash(&token)).await
+}
+
+/// Resolves a stored credential hash to its principal (re-checks of open
+/// WebSockets).
+pub async fn principal_by_hash(state: &AppState, hash: String) -> Result<Principal, ApiError> {
     db::blocking(&state.pool, move |conn| {
-        let user = auth::session_user(conn, &hash)?.ok_or(ApiError::Unauthenticated)?;
-        let grants: HashMap<_, _> = auth::grants(conn, user.id)?
-            .into_iter()
-            .filter_map(|(store, role)| Some((store, Role::parse(&role)?)))
+        if let Some(user) = auth::session_user(conn, &hash)? {
+            let grants = grants_of(conn, user.id)?;
+            return Ok(Principal {
+                user_id: user.id,
+                name: format!("user:{}", user.username),
+                username: user.username,
+                is_admin: user.is_admin,
+                grants,
+                token_hash: hash,
+            });
+        }
+        let token = auth::live_token(conn, &hash)?.ok_or(ApiError::Unauthenticated)?;
+        let user = auth::user(conn, token.user_id)?.ok_or(ApiError::Unauthenticated)?;
+        let role = Role::parse(&token.role).ok_or(ApiError::Unauthenticated)?;
+        // A token never grants more than its owner holds now.
+        let owner = grants_of(conn, user.id)?;
+        let grants = token
+            .store_ids
+            .split(',')
+            .filter_map(|s| s.trim().parse::<i64>().ok())
+            .filter_map(|store| Some((store, role.min(*owner.get(&store)?))))
             .collect();
         Ok(Principal {
             user_id: user.id,
-            name: format!("user:{}", user.username),
+            name: format!("token:{}", token.name),
             username: user.username,
-            is_admin: user.is_admin,
+            is_admin: false,
             grants,
+            token_hash: hash,
         })
     })
     .await
@@ -57,10 +132,23 @@ impl FromRequest for Principal {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = request_token(req);
+        let credential = credential(req);
+        let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        let cross_site = matches!(credential, Some(Credential::Cookie(_)))
+            && unsafe_method
+            && !state
+                .as_ref()
+                .is_some_and(|s| origin_allowed(req, &s.config.allowed_origins));
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
-            principal_for(&state, token.ok_or(ApiError::Unauthenticated)?).await
+            if cross_site {
+                log::warn!("cookie-authenticated write from a foreign origin refused");
+                return Err(ApiError::Forbidden(
+                    "cross-site request refused (CSRF)".into(),
+                ));
+            }
+            let credential = credential.ok_or(ApiError::Unauthenticated)?;
+            principal_for(&state, credential.token().to_owned()).await
         })
     }
 }

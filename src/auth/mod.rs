@@ -94,8 +94,11 @@ pub struct Principal {
     /// idempotency keys.
     pub name: String,
     pub username: String,
+    /// Manages users, grants and tokens.
     pub is_admin: bool,
     pub grants: HashMap<StoreId, Role>,
+    /// Hash of the credential, to re-check it for open WebSockets.
+    pub token_hash: String,
 }
 
 impl Principal {
@@ -176,6 +179,7 @@ mod tests {
             username: "v".into(),
             is_admin: false,
             grants: HashMap::from([(1, Role::Viewer)]),
+            token_hash: String::new(),
         };
         assert!(p.require(1, "s1", Role::Viewer).is_ok());
         assert_eq!(

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
-use crate::auth::extract::{request_token, SESSION_COOKIE};
+use crate::auth::extract::{credential, SESSION_COOKIE};
 use crate::auth::{hash_password, new_token, token_hash, verify_password, Principal, Role, Secret};
 use crate::db::{self, queries::auth};
 use crate::error::{ApiError, ErrorBody};
@@ -80,15 +80,22 @@ fn me_of(state: &AppState, who: &Principal) -> Me {
 
 /// Logs in with a username and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody, description = "too many attempts; see Retry-After")))]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { username, password } = body.into_inner();
     if username.is_empty() || username.len() > 100 || password.expose().len() > 1000 {
         return Err(ApiError::BadCredentials);
     }
+    state
+        .rate_limits
+        .login(req.peer_addr().map(|a| a.ip()), &username)
+        .inspect_err(|_| {
+            log::warn!(user = username.as_str(); "login rate limited");
+        })?;
     let token = new_token();
     let hash = token_hash(&token);
     let logged_in = db::blocking(&state.pool, move |conn| {
@@ -138,8 +145,8 @@ pub async fn logout(
     req: HttpRequest,
     _who: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    let token = request_token(&req).ok_or(ApiError::Unauthenticated)?;
-    let hash = token_hash(&token);
+    let token = credential(&req).ok_or(ApiError::Unauthenticated)?;
+    let hash = token_hash(token.token());
     db::blocking(&state.pool, move |conn| {
         Ok(auth::delete_session(conn, &hash)?)
     })

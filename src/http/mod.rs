@@ -8,11 +8,13 @@ pub mod auth;
 pub mod dashboard;
 pub mod events;
 pub mod health;
+pub mod limits;
 pub mod openapi;
 pub mod products;
 pub mod sales;
 pub mod stores;
 pub mod transfer;
+pub mod users;
 pub mod ws;
 
 use actix::dev::ToEnvelope;
@@ -39,6 +41,7 @@ pub struct AppState {
     pub registry: StoreRegistry,
     pub config: Config,
     pub session_limits: std::sync::Arc<crate::session::SessionLimits>,
+    pub rate_limits: limits::RateLimits,
 }
 
 /// A store the principal may use, and its actor.
@@ -118,6 +121,11 @@ fn idempotency_key(
     }))
 }
 
+fn state_of(req: &HttpRequest) -> Result<&web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal("app state missing".into()))
+}
+
 /// Sends a write to the store's actor and waits until it is durable.
 pub async fn write(
     store: &OpenStore<'_>,
@@ -125,6 +133,7 @@ pub async fn write(
     who: &Principal,
     change: Change,
 ) -> Result<Applied, ApiError> {
+    state_of(req)?.rate_limits.write(&who.name)?;
     let idempotency = idempotency_key(req, who, &change)?;
     let pending = PendingChange {
         by: who.name.clone(),
@@ -232,6 +241,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(sales::routes)
             .configure(events::routes)
             .configure(admin::routes)
+            .configure(users::routes)
             .default_service(web::to(no_route)),
     );
 }

@@ -5,7 +5,7 @@ use actix_web::web;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, auth, dashboard, events, health, products, sales, stores, transfer, ws};
+use super::{admin, auth, dashboard, events, health, products, sales, stores, transfer, users, ws};
 
 struct Security;
 
@@ -40,6 +40,8 @@ impl Modify for Security {
         sales::record, sales::daily, sales::summary,
         events::list,
         admin::reload,
+        users::list_users, users::create_user, users::delete_user, users::put_grant, users::delete_grant,
+        users::list_tokens, users::create_token, users::revoke_token,
         ws::upgrade,
     ),
     modifiers(&Security),

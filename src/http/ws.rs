@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use super::AppState;
-use crate::auth::extract::{principal_for, SESSION_COOKIE};
+use crate::auth::extract::{origin_allowed, principal_for, SESSION_COOKIE};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::queue::{run_writer, Outbox};
 use crate::session::SessionActor;
@@ -23,22 +23,6 @@ static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 #[derive(Debug, Deserialize)]
 pub struct WsQuery {
     pub token: Option<String>,
-}
-
-/// Whether `origin` names this server itself or a configured origin.
-pub fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
-    let Some(origin) = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok())
-    else {
-        return false;
-    };
-    let host = req.connection_info().host().to_owned();
-    let own = [format!("http://{host}"), format!("https://{host}")];
-    own.iter()
-        .chain(allowed)
-        .any(|o| o.eq_ignore_ascii_case(origin))
 }
 
 /// Upgrades to the v1 sync protocol (see docs/protocol.md).
@@ -73,6 +57,7 @@ pub async fn upgrade(
         (None, None) => return Err(ApiError::Unauthenticated),
     };
     let principal = principal_for(&state, token).await?;
+    let connection = state.rate_limits.connect(&principal.name)?;
     let (response, ws, stream) = actix_ws::handle(&req, body)
         .map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
     let stream = stream.max_frame_size(state.config.max_frame_bytes);
@@ -84,7 +69,7 @@ pub async fn upgrade(
         let (outbox, frames) = Outbox::new(id, limits.outbox_capacity, ctx.address().recipient());
         actix_web::rt::spawn(run_writer(ws, frames, control_rx));
         ctx.add_stream(stream);
-        SessionActor::new(id, principal, app, limits, control_tx).with_outbox(outbox)
+        SessionActor::new(id, principal, app, limits, control_tx, connection).with_outbox(outbox)
     });
     Ok(response)
 }

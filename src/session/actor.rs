@@ -21,8 +21,10 @@ use super::protocol::{
     self, error_frame, ClientFrame, ServerFrame, SubscribeBody, Topics, ViewBody,
 };
 use super::queue::{Control, Evicted, Outbox, SLOW_CONSUMER};
+use crate::auth::extract::principal_by_hash;
 use crate::auth::{Principal, Role};
 use crate::error::ApiError;
+use crate::http::limits::ConnectionGuard;
 use crate::http::AppState;
 use crate::model::StoreInfo;
 use crate::store::change::{Change, PendingChange};
@@ -33,6 +35,8 @@ use crate::store::StoreActor;
 pub const CLOSE_ABUSE: u16 = 1008;
 /// Close code for a client that missed its heartbeats.
 pub const CLOSE_HEARTBEAT: u16 = 4000;
+/// Close code for a session whose credential was revoked or expired.
+pub const CLOSE_REVOKED: u16 = 4001;
 
 /// Limits a session enforces.
 #[derive(Debug, Clone)]
@@ -44,6 +48,8 @@ pub struct SessionLimits {
     pub frames_per_sec: NonZeroU32,
     /// Refused frames before the socket is closed.
     pub max_strikes: u32,
+    /// How often the credential and grants are re-checked.
+    pub revalidate: Duration,
 }
 
 /// One WebSocket client.
@@ -59,6 +65,8 @@ pub struct SessionActor {
     strikes: u32,
     limiter: DefaultDirectRateLimiter,
     close: Option<CloseReason>,
+    /// Counts this socket against the principal's limit while it lives.
+    _connection: ConnectionGuard,
 }
 
 impl SessionActor {
@@ -69,6 +77,7 @@ impl SessionActor {
         app: web::Data<AppState>,
         limits: Arc<SessionLimits>,
         control: mpsc::UnboundedSender<Control>,
+        connection: ConnectionGuard,
     ) -> Self {
         // Bursts of up to two seconds' worth of frames pass.
         let burst = limits
@@ -87,6 +96,7 @@ impl SessionActor {
             strikes: 0,
             limiter: RateLimiter::direct(quota),
             close: None,
+            _connection: connection,
         }
     }
 
@@ -286,6 +296,32 @@ impl SessionActor {
         Ok(())
     }
 
+    /// Re-checks the credential: closes the socket when it was revoked or
+    /// expired, ends subscriptions whose grant was removed.
+    fn revalidate(&mut self, ctx: &mut Context<Self>) {
+        let (app, hash) = (self.app.clone(), self.principal.token_hash.clone());
+        let check = async move { principal_by_hash(&app, hash).await };
+        ctx.spawn(check.into_actor(self).map(|result, act, ctx| match result {
+            Err(ApiError::Unauthenticated) => act.close_with(CLOSE_REVOKED, "credentials revoked or expired", ctx),
+            Err(e) => log::warn!(session = act.id, error:% = e; "credential re-check failed; keeping the session"),
+            Ok(principal) => {
+                let lost: Vec<String> = act
+                    .subscriptions
+                    .keys()
+                    .filter(|slug| act.app.registry.meta(slug).map_or(true, |m| principal.role(m.id).is_none()))
+                    .cloned()
+                    .collect();
+                for slug in lost {
+                    if let Some(store) = act.subscriptions.remove(&slug) {
+                        store.do_send(Unsubscribe { session: act.id });
+                    }
+                    act.send(ServerFrame::Resync { store: &slug, reason: "access_revoked" }.encode());
+                }
+                act.principal = principal;
+            }
+        }));
+    }
+
     fn heartbeat(&mut self, ctx: &mut Context<Self>) {
         if self.last_heard.elapsed() > self.limits.heartbeat * 2 {
             self.close_with(CLOSE_HEARTBEAT, "heartbeat timeout", ctx);
@@ -317,6 +353,7 @@ impl Actor for SessionActor {
         };
         self.send(hello.encode());
         ctx.run_interval(self.limits.heartbeat, Self::heartbeat);
+        ctx.run_interval(self.limits.revalidate, Self::revalidate);
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {

@@ -3,7 +3,7 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::schema::{sessions, store_grants, users};
+use crate::db::schema::{api_tokens, sessions, store_grants, users};
 use crate::db::Conn;
 
 /// A user as login sees it.
@@ -116,4 +116,135 @@ pub fn session_user(conn: &mut Conn, token_hash: &str) -> QueryResult<Option<Use
         ))
         .first(conn)
         .optional()
+}
+
+/// An API token as stored (never the token itself).
+#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub user_id: i64,
+    pub role: String,
+    /// Comma-separated store ids the token is scoped to.
+    pub store_ids: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub revoked: bool,
+}
+
+fn token_columns() -> (
+    api_tokens::id,
+    api_tokens::name,
+    api_tokens::user_id,
+    api_tokens::role,
+    api_tokens::store_ids,
+    api_tokens::created_at,
+    api_tokens::expires_at,
+    api_tokens::revoked,
+) {
+    (
+        api_tokens::id,
+        api_tokens::name,
+        api_tokens::user_id,
+        api_tokens::role,
+        api_tokens::store_ids,
+        api_tokens::created_at,
+        api_tokens::expires_at,
+        api_tokens::revoked,
+    )
+}
+
+/// Stores a new API token's hash; returns its id.
+pub fn create_token(
+    conn: &mut Conn,
+    hash: &str,
+    name: &str,
+    user_id: i64,
+    role: &str,
+    store_ids: &str,
+    expires_at: Option<NaiveDateTime>,
+) -> QueryResult<i64> {
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::token_hash.eq(hash),
+            api_tokens::name.eq(name),
+            api_tokens::user_id.eq(user_id),
+            api_tokens::role.eq(role),
+            api_tokens::store_ids.eq(store_ids),
+            api_tokens::created_at.eq(Utc::now().naive_utc()),
+            api_tokens::expires_at.eq(expires_at),
+            api_tokens::revoked.eq(false),
+        ))
+        .returning(api_tokens::id)
+        .get_result(conn)
+}
+
+/// Every API token.
+pub fn tokens(conn: &mut Conn) -> QueryResult<Vec<TokenRow>> {
+    api_tokens::table
+        .order(api_tokens::id)
+        .select(token_columns())
+        .load(conn)
+}
+
+/// Revokes a token; whether it existed.
+pub fn revoke_token(conn: &mut Conn, id: i64) -> QueryResult<bool> {
+    Ok(diesel::update(api_tokens::table.find(id))
+        .set(api_tokens::revoked.eq(true))
+        .execute(conn)?
+        > 0)
+}
+
+/// A live (unrevoked, unexpired) token by hash.
+pub fn live_token(conn: &mut Conn, hash: &str) -> QueryResult<Option<TokenRow>> {
+    let now = Utc::now().naive_utc();
+    api_tokens::table
+        .filter(api_tokens::token_hash.eq(hash))
+        .filter(api_tokens::revoked.eq(false))
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now)),
+        )
+        .select(token_columns())
+        .first(conn)
+        .optional()
+}
+
+/// A user by id.
+pub fn user(conn: &mut Conn, id: i64) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select((
+            users::id,
+            users::username,
+            users::password_hash,
+            users::is_admin,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Every user, without hashes.
+pub fn users(conn: &mut Conn) -> QueryResult<Vec<(i64, String, bool)>> {
+    users::table
+        .order(users::id)
+        .select((users::id, users::username, users::is_admin))
+        .load(conn)
+}
+
+/// Deletes a user (their sessions, grants and tokens go with them).
+pub fn delete_user(conn: &mut Conn, id: i64) -> QueryResult<bool> {
+    Ok(diesel::delete(users::table.find(id)).execute(conn)? > 0)
+}
+
+/// Removes a grant; whether there was one.
+pub fn revoke_grant(conn: &mut Conn, user_id: i64, store_id: i64) -> QueryResult<bool> {
+    Ok(diesel::delete(store_grants::table.find((user_id, store_id))).execute(conn)? > 0)
+}
+
+/// Ends every session of a user (password change, deletion).
+pub fn delete_sessions_of(conn: &mut Conn, user_id: i64) -> QueryResult<()> {
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;
+    Ok(())
 }

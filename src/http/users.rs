@@ -1,0 +1,332 @@
+//! Administration of identities (global admins only): users, their store
+//! grants, and API tokens for integrations. A token is shown once, stored
+//! as a hash, scoped to stores and a role (never more than its owner's
+//! grants), revocable, and may expire.
+
+use actix_web::{web, HttpResponse};
+use chrono::{Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use crate::auth::{hash_password, new_token, token_hash, Principal, Role, Secret};
+use crate::db::{self, queries::auth};
+use crate::error::{ApiError, ErrorBody};
+
+fn require_admin(who: &Principal) -> Result<(), ApiError> {
+    if who.is_admin {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("this needs an administrator".into()))
+    }
+}
+
+/// A store grant.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Grant {
+    pub store: String,
+    pub role: Role,
+}
+
+/// A user as admins see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub is_admin: bool,
+    pub grants: Vec<Grant>,
+}
+
+/// Body of `POST /admin/users`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret,
+    #[serde(default)]
+    pub is_admin: bool,
+}
+
+/// Body of `PUT /admin/users/{id}/grants/{store}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantBody {
+    pub role: Role,
+}
+
+/// Body of `POST /admin/tokens`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+    pub role: Role,
+    /// Store slugs the token may use.
+    pub stores: Vec<String>,
+    /// Days until it stops working; never when absent.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// A created token: the only time the secret is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    pub id: i64,
+    pub token: String,
+    pub name: String,
+}
+
+fn store_id(state: &AppState, slug: &str) -> Result<i64, ApiError> {
+    Ok(state.registry.meta(slug)?.id)
+}
+
+/// Every user with their grants.
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
+    responses((status = 200, body = Vec<UserView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    who: Principal,
+) -> Result<web::Json<Vec<UserView>>, ApiError> {
+    require_admin(&who)?;
+    let slugs: std::collections::HashMap<i64, String> = state
+        .registry
+        .stores()
+        .into_iter()
+        .map(|m| (m.id, m.info.slug.clone()))
+        .collect();
+    let users = db::blocking(&state.pool, move |conn| {
+        let mut out = Vec::new();
+        for (id, username, is_admin) in auth::users(conn)? {
+            let grants = auth::grants(conn, id)?
+                .into_iter()
+                .filter_map(|(store, role)| {
+                    Some(Grant {
+                        store: slugs.get(&store)?.clone(),
+                        role: Role::parse(&role)?,
+                    })
+                })
+                .collect();
+            out.push(UserView {
+                id,
+                username,
+                is_admin,
+                grants,
+            });
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(web::Json(users))
+}
+
+/// Creates a user (no grants yet).
+#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = NewUser,
+    responses((status = 201, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: web::Json<NewUser>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&who)?;
+    let NewUser {
+        username,
+        password,
+        is_admin,
+    } = body.into_inner();
+    let valid_name = (1..=64).contains(&username.len())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if !valid_name {
+        return Err(ApiError::invalid(
+            "username",
+            "1-64 characters of A-Z a-z 0-9 . _ -".into(),
+        ));
+    }
+    if !(8..=1000).contains(&password.expose().len()) {
+        return Err(ApiError::invalid(
+            "password",
+            "a password has 8-1000 characters".into(),
+        ));
+    }
+    let hash = hash_password(password.expose())?;
+    let name = username.clone();
+    let id = db::blocking(&state.pool, move |conn| {
+        if auth::user_by_name(conn, &name)?.is_some() {
+            return Err(ApiError::Conflict(format!("user {name} exists")));
+        }
+        Ok(auth::create_user(conn, &name, &hash, is_admin)?)
+    })
+    .await?;
+    log::info!(by = who.name.as_str(), user = username.as_str(); "user created");
+    Ok(HttpResponse::Created().json(UserView {
+        id,
+        username,
+        is_admin,
+        grants: vec![],
+    }))
+}
+
+/// Deletes a user; their sessions, grants and tokens end with them.
+#[utoipa::path(delete, path = "/api/v1/admin/users/{id}", tag = "admin", params(("id" = i64, Path, description = "user id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_user(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&who)?;
+    let id = path.into_inner();
+    if id == who.user_id {
+        return Err(ApiError::Conflict("you cannot delete yourself".into()));
+    }
+    let found = db::blocking(&state.pool, move |conn| Ok(auth::delete_user(conn, id)?)).await?;
+    if !found {
+        return Err(ApiError::NotFound(format!("user {id}")));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Grants a role on a store (replacing any earlier grant there).
+#[utoipa::path(put, path = "/api/v1/admin/users/{id}/grants/{store}", tag = "admin", request_body = GrantBody,
+    params(("id" = i64, Path, description = "user id"), ("store" = String, Path, description = "store slug")),
+    responses((status = 200, body = Grant), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_grant(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(i64, String)>,
+    body: web::Json<GrantBody>,
+) -> Result<web::Json<Grant>, ApiError> {
+    require_admin(&who)?;
+    let (user_id, slug) = path.into_inner();
+    let store = store_id(&state, &slug)?;
+    let role = body.role;
+    db::blocking(&state.pool, move |conn| {
+        auth::user(conn, user_id)?.ok_or_else(|| ApiError::NotFound(format!("user {user_id}")))?;
+        Ok(auth::grant(conn, user_id, store, role.as_str())?)
+    })
+    .await?;
+    Ok(web::Json(Grant { store: slug, role }))
+}
+
+/// Removes a grant.
+#[utoipa::path(delete, path = "/api/v1/admin/users/{id}/grants/{store}", tag = "admin",
+    params(("id" = i64, Path, description = "user id"), ("store" = String, Path, description = "store slug")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_grant(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&who)?;
+    let (user_id, slug) = path.into_inner();
+    let store = store_id(&state, &slug)?;
+    let found = db::blocking(&state.pool, move |conn| {
+        Ok(auth::revoke_grant(conn, user_id, store)?)
+    })
+    .await?;
+    if !found {
+        return Err(ApiError::NotFound(format!(
+            "grant of user {user_id} on {slug}"
+        )));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Every API token (never the secrets).
+#[utoipa::path(get, path = "/api/v1/admin/tokens", tag = "admin",
+    responses((status = 200, body = Vec<auth::TokenRow>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_tokens(
+    state: web::Data<AppState>,
+    who: Principal,
+) -> Result<web::Json<Vec<auth::TokenRow>>, ApiError> {
+    require_admin(&who)?;
+    Ok(web::Json(
+        db::blocking(&state.pool, |conn| Ok(auth::tokens(conn)?)).await?,
+    ))
+}
+
+/// Creates an API token owned by the caller; the answer is the only time
+/// its secret is shown.
+#[utoipa::path(post, path = "/api/v1/admin/tokens", tag = "admin", request_body = NewToken,
+    responses((status = 201, body = CreatedToken), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_token(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: web::Json<NewToken>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&who)?;
+    let NewToken {
+        name,
+        role,
+        stores,
+        expires_in_days,
+    } = body.into_inner();
+    if name.trim().is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "name",
+            "a token name has 1-100 printable characters".into(),
+        ));
+    }
+    if stores.is_empty() || stores.len() > 100 {
+        return Err(ApiError::invalid(
+            "stores",
+            "a token is scoped to 1-100 stores".into(),
+        ));
+    }
+    let ids = stores
+        .iter()
+        .map(|s| store_id(&state, s).map(|id| id.to_string()))
+        .collect::<Result<Vec<_>, _>>()?
+        .join(",");
+    let expires = expires_in_days.map(|d| (Utc::now() + Duration::days(i64::from(d))).naive_utc());
+    let token = new_token();
+    let hash = token_hash(&token);
+    let (owner, token_name) = (who.user_id, name.clone());
+    let id = db::blocking(&state.pool, move |conn| {
+        Ok(auth::create_token(
+            conn,
+            &hash,
+            &token_name,
+            owner,
+            role.as_str(),
+            &ids,
+            expires,
+        )?)
+    })
+    .await?;
+    log::info!(by = who.name.as_str(), token = name.as_str(); "api token created");
+    Ok(HttpResponse::Created().json(CreatedToken { id, token, name }))
+}
+
+/// Revokes a token; it stops working at once, open WebSockets included.
+#[utoipa::path(delete, path = "/api/v1/admin/tokens/{id}", tag = "admin", params(("id" = i64, Path, description = "token id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&who)?;
+    let id = path.into_inner();
+    if !db::blocking(&state.pool, move |conn| Ok(auth::revoke_token(conn, id)?)).await? {
+        return Err(ApiError::NotFound(format!("token {id}")));
+    }
+    log::info!(by = who.name.as_str(), token_id = id; "api token revoked");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Mounts the routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/users", web::get().to(list_users))
+        .route("/admin/users", web::post().to(create_user))
+        .route("/admin/users/{id}", web::delete().to(delete_user))
+        .route("/admin/users/{id}/grants/{store}", web::put().to(put_grant))
+        .route(
+            "/admin/users/{id}/grants/{store}",
+            web::delete().to(delete_grant),
+        )
+        .route("/admin/tokens", web::get().to(list_tokens))
+        .route("/admin/tokens", web::post().to(create_token))
+        .route("/admin/tokens/{id}", web::delete().to(revoke_token));
+}
