@@ -5,41 +5,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::json;
-
-/// Starts the release binary's sibling (the test build) and waits for its
-/// `listening on` line.
-fn start_server(data_dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_storesync"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("STORESYNC_DEMO_PASSWORD", common::PASSWORD)
-        .env("STORESYNC_LOG", "info")
-        .env_remove("DATABASE_URL")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(addr) = line.split("listening on ").nth(1) {
-                let _ = tx.send(addr.trim().to_owned());
-            }
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("server did not start");
-    (child, base)
-}
 
 async fn login(base: &str) -> common::Client {
     let anon = common::Client {
@@ -63,7 +31,7 @@ async fn login(base: &str) -> common::Client {
 #[actix_web::test]
 async fn acknowledged_writes_survive_sigkill_and_seqs_continue() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base) = start_server(dir.path());
+    let (mut child, base, _) = common::start_server(dir.path(), &[]);
     let admin = login(&base).await;
 
     let (ack_tx, mut ack_rx) = tokio::sync::mpsc::unbounded_channel::<(i64, i64)>();
@@ -113,7 +81,7 @@ async fn acknowledged_writes_survive_sigkill_and_seqs_continue() {
         acked.push(ack);
     }
 
-    let (mut child, base) = start_server(dir.path());
+    let (mut child, base, _) = common::start_server(dir.path(), &[]);
     let admin = login(&base).await;
     for (id, _) in &acked {
         admin

@@ -297,3 +297,44 @@ pub fn apply_batch(applied: &mut i64, batch: &Value) -> Vec<Value> {
     *applied = to;
     events
 }
+
+/// Starts the real binary as a child process on an ephemeral port with
+/// `args` added; returns it, its base URL and its collected log lines.
+pub fn start_server(
+    data_dir: &std::path::Path,
+    args: &[&str],
+) -> (
+    std::process::Child,
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storesync"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(args)
+        .env("STORESYNC_DEMO_PASSWORD", PASSWORD)
+        .env("STORESYNC_LOG", "info")
+        .env_remove("DATABASE_URL")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("listening on ").nth(1) {
+                let _ = tx.send(addr.trim().to_owned());
+            }
+            log.lock().unwrap().push(line);
+        }
+    });
+    let base = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("server did not start");
+    (child, base, lines)
+}
