@@ -13,8 +13,9 @@ use serde_json::json;
 use storesync::auth::Role;
 use storesync::db::queries::stores::LoadedStore;
 use storesync::model::{DashboardSettings, Event, Product, ProductStatus, StoreInfo, View};
+use storesync::ops::metrics::Metrics;
 use storesync::session::protocol::{ServerFrame, Topics};
-use storesync::session::queue::{Evicted, Outbox};
+use storesync::session::queue::{Evicted, Outbox, Outgoing};
 use storesync::store::fanout::{Fanout, Subscriber};
 use storesync::store::state::{StoreMeta, StoreState};
 use tokio::sync::mpsc;
@@ -80,28 +81,20 @@ fn events() -> Vec<Event> {
         .collect()
 }
 
-fn subscribers(
-    n: usize,
-    sink: &Recipient<Evicted>,
-) -> (Fanout, Vec<mpsc::Receiver<bytestring::ByteString>>) {
-    let mut fanout = Fanout::default();
+fn subscribers(n: usize, sink: &Recipient<Evicted>) -> (Fanout, Vec<mpsc::Receiver<Outgoing>>) {
+    let counters = std::sync::Arc::new(Metrics::new().store("s1"));
+    let mut fanout = Fanout::new(counters, None);
     let mut receivers = Vec::with_capacity(n);
     for id in 0..n as u64 {
         let (outbox, rx) = Outbox::new(id, 64, sink.clone());
         receivers.push(rx);
-        let sub = Subscriber {
-            outbox,
-            role: Role::Viewer,
-            topics: Topics::ALL,
-            view: View::default(),
-            follow: false,
-        };
+        let sub = Subscriber { outbox, role: Role::Viewer, topics: Topics::ALL, view: View::default(), follow: false };
         fanout.subscribers.insert(id, sub);
     }
     (fanout, receivers)
 }
 
-fn drain(receivers: &mut [mpsc::Receiver<bytestring::ByteString>]) {
+fn drain(receivers: &mut [mpsc::Receiver<Outgoing>]) {
     for rx in receivers {
         while rx.try_recv().is_ok() {}
     }
@@ -133,13 +126,7 @@ fn bench(c: &mut Criterion) {
                     let events = events();
                     let refs: Vec<&Event> = events.iter().collect();
                     for sub in fanout.subscribers.values() {
-                        let frame = ServerFrame::Batch {
-                            store: "s1",
-                            from: 1,
-                            to: 10,
-                            events: &refs,
-                        }
-                        .encode();
+                        let frame = ServerFrame::Batch { store: "s1", from: 1, to: 10, events: &refs }.encode();
                         sub.outbox.push(frame, "s1");
                     }
                 },

@@ -18,10 +18,7 @@ fn patches(n: usize, round: i64) -> Vec<PendingChange> {
             change: Change::PatchProduct {
                 id: 100_000 + (i % 1000) as i64,
                 if_match: None,
-                patch: ProductPatch {
-                    stock: Some(round * 10_000 + i as i64),
-                    ..ProductPatch::default()
-                },
+                patch: ProductPatch { stock: Some(round * 10_000 + i as i64), ..ProductPatch::default() },
             },
         })
         .collect()
@@ -33,10 +30,7 @@ fn bench(c: &mut Criterion) {
     config.demo_password = Some("bench".into());
     let pool = storesync::prepare_database(&config).unwrap();
     let mut conn = pool.get().unwrap();
-    let target = Target {
-        store_id: 1,
-        tz: chrono_tz::America::New_York,
-    };
+    let target = Target { store_id: 1, tz: chrono_tz::America::New_York };
     let writes = 1000;
     let mut group = c.benchmark_group("durable_product_writes");
     group.throughput(Throughput::Elements(writes as u64));

@@ -30,10 +30,7 @@ pub enum ApiError {
     #[error("{0}")]
     Conflict(String),
     #[error("version {expected} is stale; the product is at version {}", current.version)]
-    Stale {
-        expected: i64,
-        current: Box<Product>,
-    },
+    Stale { expected: i64, current: Box<Product> },
     #[error("the If-Match header is required by this server for this write")]
     PreconditionRequired,
     #[error("request body exceeds {limit} bytes")]
@@ -66,6 +63,11 @@ impl From<diesel::r2d2::PoolError> for ApiError {
     }
 }
 
+/// The stable code of an error answer, left in the response extensions for
+/// the request metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
+
 /// The JSON body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -87,10 +89,7 @@ pub struct ErrorDetail {
 impl ApiError {
     /// A field failed validation (422).
     pub fn invalid(field: &str, message: String) -> Self {
-        Self::Invalid {
-            field: field.to_owned(),
-            message,
-        }
+        Self::Invalid { field: field.to_owned(), message }
     }
 
     /// The stable code clients match on.
@@ -132,13 +131,7 @@ impl ApiError {
             Self::Stale { current, .. } => Some(serde_json::json!({ "current": current })),
             _ => None,
         };
-        ErrorBody {
-            error: ErrorDetail {
-                code: self.code(),
-                message: self.public_message(),
-                details,
-            },
-        }
+        ErrorBody { error: ErrorDetail { code: self.code(), message: self.public_message(), details } }
     }
 }
 
@@ -146,10 +139,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) | Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
-            Self::Invalid { .. }
-            | Self::IdempotencyKeyReused
-            | Self::UnknownFrame(_)
-            | Self::Limit(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invalid { .. } | Self::IdempotencyKeyReused | Self::UnknownFrame(_) | Self::Limit(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::Unauthenticated | Self::BadCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -178,7 +170,9 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        res.json(self.body())
+        let mut response = res.json(self.body());
+        response.extensions_mut().insert(ErrorCode(self.code()));
+        response
     }
 }
 
@@ -194,33 +188,15 @@ mod tests {
     fn codes_and_statuses_are_pinned() {
         let cases: Vec<(ApiError, &str, u16)> = vec![
             (ApiError::MalformedJson("x".into()), "malformed_json", 400),
-            (
-                ApiError::invalid("price", "bad".into()),
-                "invalid_field",
-                422,
-            ),
+            (ApiError::invalid("price", "bad".into()), "invalid_field", 422),
             (ApiError::Unauthenticated, "unauthenticated", 401),
             (ApiError::Forbidden("no".into()), "forbidden", 403),
             (ApiError::NotFound("product 1".into()), "not_found", 404),
             (ApiError::Conflict("sku".into()), "conflict", 409),
             (ApiError::TooLarge { limit: 1 }, "payload_too_large", 413),
-            (
-                ApiError::UnsupportedMediaType { expected: "json" },
-                "unsupported_media_type",
-                415,
-            ),
-            (
-                ApiError::IdempotencyKeyReused,
-                "idempotency_key_reused",
-                422,
-            ),
-            (
-                ApiError::RateLimited {
-                    retry_after_secs: 1,
-                },
-                "rate_limited",
-                429,
-            ),
+            (ApiError::UnsupportedMediaType { expected: "json" }, "unsupported_media_type", 415),
+            (ApiError::IdempotencyKeyReused, "idempotency_key_reused", 422),
+            (ApiError::RateLimited { retry_after_secs: 1 }, "rate_limited", 429),
             (ApiError::Unavailable, "unavailable", 503),
         ];
         for (err, code, status) in cases {
@@ -232,19 +208,13 @@ mod tests {
     #[test]
     fn internal_detail_never_reaches_the_client() {
         let body = json_of(&ApiError::Internal("disk /var/secret full".into()));
-        assert_eq!(
-            body,
-            serde_json::json!({"error": {"code": "internal", "message": "internal error"}})
-        );
+        assert_eq!(body, serde_json::json!({"error": {"code": "internal", "message": "internal error"}}));
     }
 
     #[test]
     fn invalid_names_the_field() {
         let body = json_of(&ApiError::invalid("price", "price must be positive".into()));
         assert_eq!(body["error"]["details"]["field"], "price");
-        assert_eq!(
-            body["error"]["message"],
-            "invalid price: price must be positive"
-        );
+        assert_eq!(body["error"]["message"], "invalid price: price must be positive");
     }
 }

@@ -9,6 +9,7 @@
 //! - `store`: the supervised `StoreActor` per store and the `StoreRegistry`.
 //! - `auth`: passwords, tokens, the `Principal` and its store grants.
 //! - `http`: the REST routes under `/api/v1`, one file per resource, and `/ws`.
+//! - `ops`: Prometheus metrics, sync-health history and alerts, request ids.
 //! - `load`: `storesync load`, the load generator that verifies delivery.
 //! - `session`: the `SessionActor` per WebSocket, the v1 protocol, the
 //!   bounded outbox.
@@ -26,6 +27,7 @@ pub mod error;
 pub mod http;
 pub mod load;
 pub mod model;
+pub mod ops;
 pub mod session;
 pub mod store;
 
@@ -79,49 +81,35 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
         .iter()
         .fold(actix_cors::Cors::default(), |c, o| c.allowed_origin(o))
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers([
-            "authorization",
-            "content-type",
-            "if-match",
-            "idempotency-key",
-        ])
+        .allowed_headers(["authorization", "content-type", "if-match", "idempotency-key"])
         .expose_headers(["etag", "x-storesync-seq", "retry-after"])
         .max_age(3600)
 }
 
 /// The rustls server config from PEM files.
-fn tls_config(
-    cert: &std::path::Path,
-    key: &std::path::Path,
-) -> Result<rustls::ServerConfig, String> {
+fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> Result<rustls::ServerConfig, String> {
     use std::io::BufReader;
-    let open = |p: &std::path::Path| {
-        std::fs::File::open(p)
-            .map(BufReader::new)
-            .map_err(|e| format!("{}: {e}", p.display()))
-    };
+    let open =
+        |p: &std::path::Path| std::fs::File::open(p).map(BufReader::new).map_err(|e| format!("{}: {e}", p.display()));
     let certs = rustls_pemfile::certs(&mut open(cert)?)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("{}: {e}", cert.display()))?;
     let key = rustls_pemfile::private_key(&mut open(key)?)
         .map_err(|e| format!("{}: {e}", key.display()))?
         .ok_or_else(|| format!("{}: no private key", key.display()))?;
-    rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .map_err(|e| format!("TLS: {e}"))
+    rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("TLS: {e}"))
 }
 
 /// Starts serving on `listener`: database, store registry, HTTP routes.
 pub async fn run(listener: TcpListener, config: Config) -> Result<Running, String> {
     let prepared = config.clone();
-    let pool = actix_web::rt::task::spawn_blocking(move || prepare_database(&prepared))
-        .await
-        .map_err(|e| e.to_string())??;
+    let pool =
+        actix_web::rt::task::spawn_blocking(move || prepare_database(&prepared)).await.map_err(|e| e.to_string())??;
     let stores = {
         let pool = pool.clone();
         actix_web::rt::task::spawn_blocking(move || {
@@ -131,7 +119,10 @@ pub async fn run(listener: TcpListener, config: Config) -> Result<Running, Strin
         .await
         .map_err(|e| e.to_string())??
     };
+    let metrics = ops::metrics::Metrics::new();
     let settings = StoreSettings {
+        metrics: metrics.clone(),
+        debug_drop_batch_every: config.debug_drop_batch_every,
         history_size: config.history_size.max(1),
         max_batch: config.max_batch.max(1),
         flush_window: config.flush_window(),
@@ -144,18 +135,29 @@ pub async fn run(listener: TcpListener, config: Config) -> Result<Running, Strin
         heartbeat: std::time::Duration::from_millis(config.heartbeat_ms.max(100)),
         outbox_capacity: config.outbox_capacity.max(8),
         max_subscriptions: config.max_subscriptions.max(1),
-        frames_per_sec: std::num::NonZeroU32::new(config.ws_frames_per_sec)
-            .unwrap_or(std::num::NonZeroU32::MIN),
+        frames_per_sec: std::num::NonZeroU32::new(config.ws_frames_per_sec).unwrap_or(std::num::NonZeroU32::MIN),
         max_strikes: config.ws_max_strikes.max(1),
         revalidate: std::time::Duration::from_secs(config.revalidate_secs.max(1)),
     });
     let rate_limits = http::limits::RateLimits::new(&config);
+    let thresholds = ops::health::Thresholds {
+        sync_success: config.alert_sync_success,
+        latency_p99_ms: config.alert_latency_p99_ms,
+        memory_per_client_bytes: config.alert_memory_per_client_mb * 1024.0 * 1024.0,
+        resyncs_per_min: config.alert_resyncs_per_min,
+        errors_per_min: config.alert_errors_per_min,
+    };
+    let sample_every = std::time::Duration::from_secs(config.health_sample_secs.max(1));
+    let health = ops::health::HealthMonitor::new(metrics.clone(), thresholds, sample_every);
+    actix_web::rt::spawn(health.clone().run());
     let state = web::Data::new(AppState {
         pool,
         registry,
         config: config.clone(),
         session_limits,
         rate_limits,
+        metrics,
+        health,
     });
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let app_state = state.clone();
@@ -164,13 +166,11 @@ pub async fn run(listener: TcpListener, config: Config) -> Result<Running, Strin
     let server = HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
-            .wrap(middleware::Condition::new(
-                !cors_origins.is_empty(),
-                cors(&cors_origins),
-            ))
+            .wrap(middleware::Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
+            .wrap(middleware::from_fn(ops::requests::track))
             // Method and path only: query strings may carry `?token=`.
             .wrap(
-                middleware::Logger::new("%a %{method}xi %U %s %b %Dms")
+                middleware::Logger::new("%a %{method}xi %U %s %b %Dms id=%{x-request-id}o")
                     .custom_request_replace("method", |req| req.method().to_string()),
             )
             .configure(http::routes)
@@ -180,20 +180,11 @@ pub async fn run(listener: TcpListener, config: Config) -> Result<Running, Strin
     let (server, scheme) = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => {
             let tls = tls_config(cert, key)?;
-            (
-                server
-                    .listen_rustls_0_23(listener, tls)
-                    .map_err(|e| e.to_string())?,
-                "https",
-            )
+            (server.listen_rustls_0_23(listener, tls).map_err(|e| e.to_string())?, "https")
         }
         _ => (server.listen(listener).map_err(|e| e.to_string())?, "http"),
     };
     let server = server.run();
     log::info!("listening on {scheme}://{addr}");
-    Ok(Running {
-        addr,
-        server,
-        state,
-    })
+    Ok(Running { addr, server, state })
 }

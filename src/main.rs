@@ -5,14 +5,11 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use clap::Parser;
-use storesync::config::{Cli, Command};
+use storesync::config::{Cli, Command, Config, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    env_logger::Builder::from_env(
-        env_logger::Env::default().default_filter_or(&cli.config.log_level),
-    )
-    .init();
+    init_logging(&cli.config);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => storesync::db::connect(&cli.config)
             .and_then(|pool| storesync::db::migrate(&pool))
@@ -30,18 +27,43 @@ fn main() -> ExitCode {
     }
 }
 
+/// env_logger at the configured level; `--log-format json` writes one JSON
+/// object per line with the record's key-values as fields.
+fn init_logging(config: &Config) {
+    let mut builder = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(&config.log_level));
+    if config.log_format == LogFormat::Json {
+        builder.format(|buf, record| {
+            use std::io::Write;
+            struct Fields(serde_json::Map<String, serde_json::Value>);
+            impl<'kvs> log::kv::VisitSource<'kvs> for Fields {
+                fn visit_pair(
+                    &mut self,
+                    key: log::kv::Key<'kvs>,
+                    value: log::kv::Value<'kvs>,
+                ) -> Result<(), log::kv::Error> {
+                    self.0.insert(key.to_string(), serde_json::Value::String(value.to_string()));
+                    Ok(())
+                }
+            }
+            let mut fields = Fields(serde_json::Map::new());
+            let _ = record.key_values().visit(&mut fields);
+            fields.0.insert("ts".into(), buf.timestamp_millis().to_string().into());
+            fields.0.insert("level".into(), record.level().as_str().into());
+            fields.0.insert("target".into(), record.target().into());
+            fields.0.insert("msg".into(), record.args().to_string().into());
+            writeln!(buf, "{}", serde_json::Value::Object(fields.0))
+        });
+    }
+    builder.init();
+}
+
 fn load(args: storesync::load::LoadArgs) -> ExitCode {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build();
-    match runtime
-        .map_err(|e| e.to_string())
-        .and_then(|rt| rt.block_on(storesync::load::run(args)))
-    {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    match runtime.map_err(|e| e.to_string()).and_then(|rt| rt.block_on(storesync::load::run(args))) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
             log::error!("deliveries were lost, duplicated or out of order");
-            ExitCode::from(2)
+            ExitCode::from(3)
         }
         Err(e) => {
             log::error!(error = e.as_str(); "load test failed");
@@ -52,8 +74,7 @@ fn load(args: storesync::load::LoadArgs) -> ExitCode {
 
 fn serve(config: storesync::config::Config) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async move {
-        let listener = TcpListener::bind(config.addr)
-            .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+        let listener = TcpListener::bind(config.addr).map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
         let running = storesync::run(listener, config).await?;
         running.server.await.map_err(|e| e.to_string())
     })

@@ -28,9 +28,7 @@ pub const MAX_PAGE_SIZE: usize = 200;
 pub const MAX_SALE_LINES: usize = 100;
 
 /// Where a product is in its life cycle.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProductStatus {
     Active,
@@ -118,10 +116,7 @@ pub struct ProductPatch {
 fn check_sku(sku: &str) -> Result<(), ApiError> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     if sku.is_empty() || sku.len() > MAX_SKU_LEN || !sku.chars().all(ok_char) {
-        return Err(ApiError::invalid(
-            "sku",
-            format!("sku must be 1-{MAX_SKU_LEN} characters of A-Z a-z 0-9 - _ ."),
-        ));
+        return Err(ApiError::invalid("sku", format!("sku must be 1-{MAX_SKU_LEN} characters of A-Z a-z 0-9 - _ .")));
     }
     Ok(())
 }
@@ -129,10 +124,7 @@ fn check_sku(sku: &str) -> Result<(), ApiError> {
 fn check_name(name: &str) -> Result<(), ApiError> {
     let len = name.chars().count();
     if name.trim().is_empty() || len > MAX_NAME_LEN || name.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            "name",
-            format!("name must be 1-{MAX_NAME_LEN} printable characters"),
-        ));
+        return Err(ApiError::invalid("name", format!("name must be 1-{MAX_NAME_LEN} printable characters")));
     }
     Ok(())
 }
@@ -140,10 +132,7 @@ fn check_name(name: &str) -> Result<(), ApiError> {
 /// Checks that a count or money figure is within `0..=MAX_AMOUNT`.
 pub fn check_amount(field: &'static str, value: i64) -> Result<(), ApiError> {
     if !(0..=MAX_AMOUNT).contains(&value) {
-        return Err(ApiError::invalid(
-            field,
-            format!("{field} must be between 0 and {MAX_AMOUNT}"),
-        ));
+        return Err(ApiError::invalid(field, format!("{field} must be between 0 and {MAX_AMOUNT}")));
     }
     Ok(())
 }
@@ -162,10 +151,7 @@ impl ProductPatch {
     /// Checks each present field; an empty patch is refused.
     pub fn validate(&self) -> Result<(), ApiError> {
         if *self == Self::default() {
-            return Err(ApiError::invalid(
-                "body",
-                "the patch changes no field".into(),
-            ));
+            return Err(ApiError::invalid("body", "the patch changes no field".into()));
         }
         if let Some(sku) = &self.sku {
             check_sku(sku)?;
@@ -173,11 +159,7 @@ impl ProductPatch {
         if let Some(name) = &self.name {
             check_name(name)?;
         }
-        for (field, value) in [
-            ("price", self.price),
-            ("stock", self.stock),
-            ("views", self.views),
-        ] {
+        for (field, value) in [("price", self.price), ("stock", self.stock), ("views", self.views)] {
             if let Some(v) = value {
                 check_amount(field, v)?;
             }
@@ -253,12 +235,7 @@ impl DashboardSettings {
 impl DailyPoint {
     /// A day without sales.
     pub fn empty(day: NaiveDate) -> Self {
-        Self {
-            day,
-            orders: 0,
-            units: 0,
-            revenue: 0,
-        }
+        Self { day, orders: 0, units: 0, revenue: 0 }
     }
 }
 
@@ -283,10 +260,7 @@ impl DashboardPatch {
     /// Checks ranges and the notice length; an empty patch is refused.
     pub fn validate(&self) -> Result<(), ApiError> {
         if *self == Self::default() {
-            return Err(ApiError::invalid(
-                "body",
-                "the patch changes no field".into(),
-            ));
+            return Err(ApiError::invalid("body", "the patch changes no field".into()));
         }
         for (field, value) in [
             ("visitors_today", self.visitors_today),
@@ -299,10 +273,7 @@ impl DashboardPatch {
         }
         if let Some(notice) = &self.notice {
             if notice.chars().count() > MAX_NOTICE_LEN {
-                return Err(ApiError::invalid(
-                    "notice",
-                    format!("notice must be at most {MAX_NOTICE_LEN} characters"),
-                ));
+                return Err(ApiError::invalid("notice", format!("notice must be at most {MAX_NOTICE_LEN} characters")));
             }
         }
         Ok(())
@@ -337,17 +308,11 @@ impl NewSale {
     /// Checks line count, quantities, prices and the order reference.
     pub fn validate(&self) -> Result<(), ApiError> {
         if self.lines.is_empty() || self.lines.len() > MAX_SALE_LINES {
-            return Err(ApiError::invalid(
-                "lines",
-                format!("a sale has 1-{MAX_SALE_LINES} lines"),
-            ));
+            return Err(ApiError::invalid("lines", format!("a sale has 1-{MAX_SALE_LINES} lines")));
         }
         for line in &self.lines {
             if !(1..=1_000_000).contains(&line.quantity) {
-                return Err(ApiError::invalid(
-                    "quantity",
-                    "quantity must be 1-1000000".into(),
-                ));
+                return Err(ApiError::invalid("quantity", "quantity must be 1-1000000".into()));
             }
             if let Some(price) = line.unit_price {
                 check_amount("unit_price", price)?;
@@ -355,10 +320,7 @@ impl NewSale {
         }
         if let Some(r) = &self.order_ref {
             if r.is_empty() || r.len() > 100 || r.chars().any(char::is_control) {
-                return Err(ApiError::invalid(
-                    "order_ref",
-                    "order_ref must be 1-100 characters".into(),
-                ));
+                return Err(ApiError::invalid("order_ref", "order_ref must be 1-100 characters".into()));
             }
         }
         Ok(())
@@ -498,14 +460,7 @@ pub struct View {
 
 impl Default for View {
     fn default() -> Self {
-        Self {
-            page: 1,
-            page_size: default_page_size(),
-            sort: SortField::Id,
-            dir: SortDir::Asc,
-            q: None,
-            status: None,
-        }
+        Self { page: 1, page_size: default_page_size(), sort: SortField::Id, dir: SortDir::Asc, q: None, status: None }
     }
 }
 
@@ -516,16 +471,10 @@ impl View {
             return Err(ApiError::invalid("page", "page must be 1 or more".into()));
         }
         if self.page_size == 0 || self.page_size > MAX_PAGE_SIZE {
-            return Err(ApiError::invalid(
-                "page_size",
-                format!("page_size must be 1-{MAX_PAGE_SIZE}"),
-            ));
+            return Err(ApiError::invalid("page_size", format!("page_size must be 1-{MAX_PAGE_SIZE}")));
         }
         if self.q.as_ref().is_some_and(|q| q.chars().count() > 100) {
-            return Err(ApiError::invalid(
-                "q",
-                "q must be at most 100 characters".into(),
-            ));
+            return Err(ApiError::invalid("q", "q must be at most 100 characters".into()));
         }
         Ok(())
     }

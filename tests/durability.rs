@@ -10,22 +10,10 @@ use std::time::Duration;
 use serde_json::json;
 
 async fn login(base: &str) -> common::Client {
-    let anon = common::Client {
-        http: reqwest::Client::new(),
-        base: base.to_owned(),
-        token: None,
-    };
-    let r = anon
-        .post(
-            "/api/v1/auth/login",
-            json!({"username": "admin", "password": common::PASSWORD}),
-        )
-        .await;
+    let anon = common::Client { http: reqwest::Client::new(), base: base.to_owned(), token: None };
+    let r = anon.post("/api/v1/auth/login", json!({"username": "admin", "password": common::PASSWORD})).await;
     r.assert_status(200);
-    common::Client {
-        token: Some(r.json["token"].as_str().unwrap().to_owned()),
-        ..anon
-    }
+    common::Client { token: Some(r.json["token"].as_str().unwrap().to_owned()), ..anon }
 }
 
 #[actix_web::test]
@@ -41,13 +29,8 @@ async fn acknowledged_writes_survive_sigkill_and_seqs_continue() {
             let ack_tx = ack_tx.clone();
             actix_web::rt::spawn(async move {
                 for i in 0.. {
-                    let body =
-                        json!({"sku": format!("DUR-{w}-{i}"), "name": "durable", "price": 1});
-                    let Ok(r) = c
-                        .request(reqwest::Method::POST, "/api/v1/stores/s1/products")
-                        .json(&body)
-                        .send()
-                        .await
+                    let body = json!({"sku": format!("DUR-{w}-{i}"), "name": "durable", "price": 1});
+                    let Ok(r) = c.request(reqwest::Method::POST, "/api/v1/stores/s1/products").json(&body).send().await
                     else {
                         break;
                     };
@@ -57,10 +40,7 @@ async fn acknowledged_writes_survive_sigkill_and_seqs_continue() {
                     let Ok(v) = r.json::<serde_json::Value>().await else {
                         break;
                     };
-                    let _ = ack_tx.send((
-                        v["product"]["id"].as_i64().unwrap(),
-                        v["seq"].as_i64().unwrap(),
-                    ));
+                    let _ = ack_tx.send((v["product"]["id"].as_i64().unwrap(), v["seq"].as_i64().unwrap()));
                 }
             })
         })
@@ -84,20 +64,13 @@ async fn acknowledged_writes_survive_sigkill_and_seqs_continue() {
     let (mut child, base, _) = common::start_server(dir.path(), &[]);
     let admin = login(&base).await;
     for (id, _) in &acked {
-        admin
-            .get(&format!("/api/v1/stores/s1/products/{id}"))
-            .await
-            .assert_status(200);
+        admin.get(&format!("/api/v1/stores/s1/products/{id}")).await.assert_status(200);
     }
     let max_acked = acked.iter().map(|(_, seq)| *seq).max().unwrap();
     let mut seqs = Vec::new();
     let mut since = 0;
     loop {
-        let page = admin
-            .get(&format!(
-                "/api/v1/stores/s1/events?since={since}&limit=1000"
-            ))
-            .await;
+        let page = admin.get(&format!("/api/v1/stores/s1/events?since={since}&limit=1000")).await;
         let events = page.json["events"].as_array().unwrap().clone();
         if events.is_empty() {
             break;
@@ -108,12 +81,7 @@ async fn acknowledged_writes_survive_sigkill_and_seqs_continue() {
     let expected: Vec<i64> = (1..=seqs.len() as i64).collect();
     assert_eq!(seqs, expected, "no gaps or repeats");
     assert!(seqs.len() as i64 >= max_acked);
-    let next = admin
-        .post(
-            "/api/v1/stores/s1/products",
-            json!({"sku": "AFTER", "name": "after", "price": 1}),
-        )
-        .await;
+    let next = admin.post("/api/v1/stores/s1/products", json!({"sku": "AFTER", "name": "after", "price": 1})).await;
     next.assert_status(201);
     assert_eq!(next.json["seq"].as_i64().unwrap(), seqs.len() as i64 + 1);
     child.kill().unwrap();

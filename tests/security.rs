@@ -12,17 +12,10 @@ use serde_json::{json, Value};
 
 /// A token scoped to another store (s2) with the editor role.
 async fn foreign_token(app: &common::TestApp, admin: &common::Client) -> common::Client {
-    let r = admin
-        .post(
-            "/api/v1/admin/tokens",
-            json!({"name": "s2-integration", "role": "editor", "stores": ["s2"]}),
-        )
-        .await;
+    let r =
+        admin.post("/api/v1/admin/tokens", json!({"name": "s2-integration", "role": "editor", "stores": ["s2"]})).await;
     r.assert_status(201);
-    common::Client {
-        token: Some(r.json["token"].as_str().unwrap().to_owned()),
-        ..app.anonymous()
-    }
+    common::Client { token: Some(r.json["token"].as_str().unwrap().to_owned()), ..app.anonymous() }
 }
 
 #[actix_web::test]
@@ -43,66 +36,16 @@ async fn every_role_gets_exactly_its_rights_on_every_route() {
     let write = |ok: u16| [401, 403, ok, ok, 404];
     let cases: Vec<(Method, String, Value, [u16; 5])> = vec![
         (Method::GET, p("/api/v1/stores/s1"), Value::Null, read),
-        (
-            Method::GET,
-            p("/api/v1/stores/s1/snapshot"),
-            Value::Null,
-            read,
-        ),
-        (
-            Method::GET,
-            p("/api/v1/stores/s1/products"),
-            Value::Null,
-            read,
-        ),
-        (
-            Method::GET,
-            p("/api/v1/stores/s1/products/{p}"),
-            Value::Null,
-            read,
-        ),
-        (
-            Method::GET,
-            p("/api/v1/stores/s1/products/export"),
-            Value::Null,
-            read,
-        ),
-        (
-            Method::GET,
-            p("/api/v1/stores/s1/dashboard"),
-            Value::Null,
-            read,
-        ),
-        (
-            Method::GET,
-            p("/api/v1/stores/s1/sales/daily"),
-            Value::Null,
-            read,
-        ),
-        (
-            Method::GET,
-            p("/api/v1/stores/s1/sales/summary"),
-            Value::Null,
-            read,
-        ),
-        (
-            Method::GET,
-            p("/api/v1/stores/s1/events"),
-            Value::Null,
-            read,
-        ),
-        (
-            Method::PATCH,
-            p("/api/v1/stores/s1/products/{p}"),
-            json!({"stock": 3}),
-            write(200),
-        ),
-        (
-            Method::PATCH,
-            p("/api/v1/stores/s1/dashboard"),
-            json!({"notice": "n"}),
-            write(200),
-        ),
+        (Method::GET, p("/api/v1/stores/s1/snapshot"), Value::Null, read),
+        (Method::GET, p("/api/v1/stores/s1/products"), Value::Null, read),
+        (Method::GET, p("/api/v1/stores/s1/products/{p}"), Value::Null, read),
+        (Method::GET, p("/api/v1/stores/s1/products/export"), Value::Null, read),
+        (Method::GET, p("/api/v1/stores/s1/dashboard"), Value::Null, read),
+        (Method::GET, p("/api/v1/stores/s1/sales/daily"), Value::Null, read),
+        (Method::GET, p("/api/v1/stores/s1/sales/summary"), Value::Null, read),
+        (Method::GET, p("/api/v1/stores/s1/events"), Value::Null, read),
+        (Method::PATCH, p("/api/v1/stores/s1/products/{p}"), json!({"stock": 3}), write(200)),
+        (Method::PATCH, p("/api/v1/stores/s1/dashboard"), json!({"notice": "n"}), write(200)),
         (
             Method::POST,
             p("/api/v1/stores/s1/sales"),
@@ -115,43 +58,13 @@ async fn every_role_gets_exactly_its_rights_on_every_route() {
             json!([{"sku": "M-1", "name": "m", "price": 1}]),
             write(200),
         ),
-        (
-            Method::POST,
-            p("/api/v1/admin/stores/s1/reload"),
-            Value::Null,
-            [401, 403, 403, 202, 404],
-        ),
-        (
-            Method::GET,
-            p("/api/v1/admin/users"),
-            Value::Null,
-            [401, 403, 403, 200, 403],
-        ),
-        (
-            Method::GET,
-            p("/api/v1/admin/tokens"),
-            Value::Null,
-            [401, 403, 403, 200, 403],
-        ),
+        (Method::POST, p("/api/v1/admin/stores/s1/reload"), Value::Null, [401, 403, 403, 202, 404]),
+        (Method::GET, p("/api/v1/admin/users"), Value::Null, [401, 403, 403, 200, 403]),
+        (Method::GET, p("/api/v1/admin/tokens"), Value::Null, [401, 403, 403, 200, 403]),
         // Another store's product through that store's URL is never found.
-        (
-            Method::GET,
-            p("/api/v1/stores/s2/products/{p}"),
-            Value::Null,
-            [401, 404, 404, 404, 404],
-        ),
-        (
-            Method::PATCH,
-            p("/api/v1/stores/s2/products/{p}"),
-            json!({"stock": 1}),
-            [401, 403, 404, 404, 404],
-        ),
-        (
-            Method::GET,
-            p("/api/v1/stores/s3/events"),
-            Value::Null,
-            [401, 404, 404, 200, 404],
-        ),
+        (Method::GET, p("/api/v1/stores/s2/products/{p}"), Value::Null, [401, 404, 404, 404, 404]),
+        (Method::PATCH, p("/api/v1/stores/s2/products/{p}"), json!({"stock": 1}), [401, 403, 404, 404, 404]),
+        (Method::GET, p("/api/v1/stores/s3/events"), Value::Null, [401, 404, 404, 200, 404]),
     ];
     for (method, path, body, expected) in &cases {
         for ((role, client), want) in principals.iter().zip(expected) {
@@ -160,38 +73,21 @@ async fn every_role_gets_exactly_its_rights_on_every_route() {
                 req = req.json(body);
             }
             let r = client.send(req).await;
-            assert_eq!(
-                r.status.as_u16(),
-                *want,
-                "{role} {method} {path}: {}",
-                r.text
-            );
+            assert_eq!(r.status.as_u16(), *want, "{role} {method} {path}: {}", r.text);
         }
     }
     // The foreign token can write its own store.
-    principals[4]
-        .1
-        .patch("/api/v1/stores/s2/dashboard", json!({"notice": "ok"}))
-        .await
-        .assert_status(200);
+    principals[4].1.patch("/api/v1/stores/s2/dashboard", json!({"notice": "ok"})).await.assert_status(200);
 
     // WebSocket messages: subscribe and publish_view on s1.
     for ((role, client), (sub_ok, publish_ok)) in
-        principals[1..]
-            .iter()
-            .zip([(true, false), (true, true), (true, true), (false, false)])
+        principals[1..].iter().zip([(true, false), (true, true), (true, true), (false, false)])
     {
         let mut ws = app.ws(client).await;
-        ws.send(json!({"type": "subscribe", "id": 1, "store": "s1"}))
-            .await;
+        ws.send(json!({"type": "subscribe", "id": 1, "store": "s1"})).await;
         let reply = ws.next().await;
-        assert_eq!(
-            reply["type"] == "subscribed",
-            sub_ok,
-            "{role} subscribe: {reply}"
-        );
-        ws.send(json!({"type": "publish_view", "id": 2, "store": "s1", "view": {"page": 2}}))
-            .await;
+        assert_eq!(reply["type"] == "subscribed", sub_ok, "{role} subscribe: {reply}");
+        ws.send(json!({"type": "publish_view", "id": 2, "store": "s1", "view": {"page": 2}})).await;
         let refused = loop {
             match ws.try_next(Duration::from_millis(500)).await {
                 Some(f) if f["type"] == "error" && f["ref"] == 2 => break true,
@@ -206,17 +102,9 @@ async fn every_role_gets_exactly_its_rights_on_every_route() {
 #[actix_web::test]
 async fn cookie_writes_from_another_origin_are_refused() {
     let app = common::spawn_app().await;
-    let login = app
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({"username": "editor", "password": common::PASSWORD}),
-        )
-        .await;
-    let cookie = format!(
-        "storesync_session={}",
-        login.json["token"].as_str().unwrap()
-    );
+    let login =
+        app.anonymous().post("/api/v1/auth/login", json!({"username": "editor", "password": common::PASSWORD})).await;
+    let cookie = format!("storesync_session={}", login.json["token"].as_str().unwrap());
     let anon = app.anonymous();
     let patch = |origin: Option<&str>| {
         let mut r = anon
@@ -228,18 +116,11 @@ async fn cookie_writes_from_another_origin_are_refused() {
         }
         r
     };
-    anon.send(patch(Some("https://evil.example")))
-        .await
-        .assert_error(403, "forbidden");
+    anon.send(patch(Some("https://evil.example"))).await.assert_error(403, "forbidden");
     anon.send(patch(None)).await.assert_error(403, "forbidden");
     anon.send(patch(Some(&app.base))).await.assert_status(200);
     // Reads with the cookie need no Origin.
-    anon.send(
-        anon.request(Method::GET, "/api/v1/me")
-            .header("cookie", &cookie),
-    )
-    .await
-    .assert_status(200);
+    anon.send(anon.request(Method::GET, "/api/v1/me").header("cookie", &cookie)).await.assert_status(200);
 }
 
 #[actix_web::test]
@@ -248,12 +129,7 @@ async fn brute_force_login_is_rate_limited() {
     let anon = app.anonymous();
     let mut statuses = Vec::new();
     for _ in 0..12 {
-        let r = anon
-            .post(
-                "/api/v1/auth/login",
-                json!({"username": "admin", "password": "guess"}),
-            )
-            .await;
+        let r = anon.post("/api/v1/auth/login", json!({"username": "admin", "password": "guess"})).await;
         statuses.push(r.status.as_u16());
         if r.status == 429 {
             assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
@@ -271,33 +147,16 @@ async fn logout_revocation_and_expiry_end_access_including_open_websockets() {
 
     let viewer = app.login("viewer").await;
     let mut ws = app.ws(&viewer).await;
-    ws.subscribe(json!({"type": "subscribe", "store": "s1"}))
-        .await;
-    viewer
-        .post("/api/v1/auth/logout", json!({}))
-        .await
-        .assert_status(204);
-    assert_eq!(
-        ws.close_code().await,
-        Some(4001),
-        "logged-out session closed"
-    );
+    ws.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
+    viewer.post("/api/v1/auth/logout", json!({})).await.assert_status(204);
+    assert_eq!(ws.close_code().await, Some(4001), "logged-out session closed");
 
     let token = foreign_token(&app, &admin).await;
     let mut ws = app.ws(&token).await;
-    ws.subscribe(json!({"type": "subscribe", "store": "s2"}))
-        .await;
-    let id = admin.get("/api/v1/admin/tokens").await.json[0]["id"]
-        .as_i64()
-        .unwrap();
-    admin
-        .delete(&format!("/api/v1/admin/tokens/{id}"))
-        .await
-        .assert_status(204);
-    token
-        .get("/api/v1/stores/s2")
-        .await
-        .assert_error(401, "unauthenticated");
+    ws.subscribe(json!({"type": "subscribe", "store": "s2"})).await;
+    let id = admin.get("/api/v1/admin/tokens").await.json[0]["id"].as_i64().unwrap();
+    admin.delete(&format!("/api/v1/admin/tokens/{id}")).await.assert_status(204);
+    token.get("/api/v1/stores/s2").await.assert_error(401, "unauthenticated");
     assert_eq!(ws.close_code().await, Some(4001), "revoked token closed");
 
     let r = admin
@@ -306,100 +165,50 @@ async fn logout_revocation_and_expiry_end_access_including_open_websockets() {
             json!({"name": "expired", "role": "viewer", "stores": ["s1"], "expires_in_days": 0}),
         )
         .await;
-    let expired = common::Client {
-        token: Some(r.json["token"].as_str().unwrap().to_owned()),
-        ..app.anonymous()
-    };
-    expired
-        .get("/api/v1/stores/s1")
-        .await
-        .assert_error(401, "unauthenticated");
+    let expired = common::Client { token: Some(r.json["token"].as_str().unwrap().to_owned()), ..app.anonymous() };
+    expired.get("/api/v1/stores/s1").await.assert_error(401, "unauthenticated");
 
     // A removed grant ends the subscription to that store.
     let editor = app.login("editor").await;
     let mut ws = app.ws(&editor).await;
-    ws.subscribe(json!({"type": "subscribe", "store": "s1"}))
-        .await;
+    ws.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
     let users = admin.get("/api/v1/admin/users").await.json;
-    let editor_id = users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["username"] == "editor")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    admin
-        .delete(&format!("/api/v1/admin/users/{editor_id}/grants/s1"))
-        .await
-        .assert_status(204);
+    let editor_id =
+        users.as_array().unwrap().iter().find(|u| u["username"] == "editor").unwrap()["id"].as_i64().unwrap();
+    admin.delete(&format!("/api/v1/admin/users/{editor_id}/grants/s1")).await.assert_status(204);
     let resync = ws.next_of("resync").await;
-    assert_eq!(
-        (resync["store"].as_str(), resync["reason"].as_str()),
-        (Some("s1"), Some("access_revoked"))
-    );
-    editor
-        .get("/api/v1/stores/s1")
-        .await
-        .assert_error(404, "not_found");
+    assert_eq!((resync["store"].as_str(), resync["reason"].as_str()), (Some("s1"), Some("access_revoked")));
+    editor.get("/api/v1/stores/s1").await.assert_error(404, "not_found");
 }
 
 #[actix_web::test]
 async fn admins_manage_users_and_grants() {
     let app = common::spawn_app().await;
     let admin = app.login("admin").await;
-    let r = admin
-        .post(
-            "/api/v1/admin/users",
-            json!({"username": "clerk", "password": "long enough"}),
-        )
-        .await;
+    let r = admin.post("/api/v1/admin/users", json!({"username": "clerk", "password": "long enough"})).await;
     r.assert_status(201);
     let id = r.json["id"].as_i64().unwrap();
     admin
-        .post(
-            "/api/v1/admin/users",
-            json!({"username": "clerk", "password": "long enough"}),
-        )
+        .post("/api/v1/admin/users", json!({"username": "clerk", "password": "long enough"}))
         .await
         .assert_error(409, "conflict");
     admin
-        .post(
-            "/api/v1/admin/users",
-            json!({"username": "x", "password": "short"}),
-        )
+        .post("/api/v1/admin/users", json!({"username": "x", "password": "short"}))
         .await
         .assert_error(422, "invalid_field");
     admin
         .send(
-            admin
-                .request(Method::PUT, &format!("/api/v1/admin/users/{id}/grants/s3"))
-                .json(&json!({"role": "viewer"})),
+            admin.request(Method::PUT, &format!("/api/v1/admin/users/{id}/grants/s3")).json(&json!({"role": "viewer"})),
         )
         .await
         .assert_status(200);
-    let clerk = app
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({"username": "clerk", "password": "long enough"}),
-        )
-        .await;
-    let stores: Vec<&str> = clerk.json["stores"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["slug"].as_str().unwrap())
-        .collect();
+    let clerk =
+        app.anonymous().post("/api/v1/auth/login", json!({"username": "clerk", "password": "long enough"})).await;
+    let stores: Vec<&str> =
+        clerk.json["stores"].as_array().unwrap().iter().map(|s| s["slug"].as_str().unwrap()).collect();
     assert_eq!(stores, ["s3"]);
-    admin
-        .delete(&format!("/api/v1/admin/users/{id}"))
-        .await
-        .assert_status(204);
-    admin
-        .delete(&format!("/api/v1/admin/users/{id}"))
-        .await
-        .assert_error(404, "not_found");
+    admin.delete(&format!("/api/v1/admin/users/{id}")).await.assert_status(204);
+    admin.delete(&format!("/api/v1/admin/users/{id}")).await.assert_error(404, "not_found");
 }
 
 #[actix_web::test]
@@ -413,13 +222,9 @@ async fn cors_is_off_by_default_and_allows_configured_origins() {
     let app = common::spawn_app().await;
     let r = app.anonymous().send(preflight(&app)).await;
     assert!(r.header("access-control-allow-origin").is_none());
-    let app =
-        common::spawn_app_with(|c| c.cors_origins = vec!["https://shop.example".into()]).await;
+    let app = common::spawn_app_with(|c| c.cors_origins = vec!["https://shop.example".into()]).await;
     let r = app.anonymous().send(preflight(&app)).await;
-    assert_eq!(
-        r.header("access-control-allow-origin"),
-        Some("https://shop.example")
-    );
+    assert_eq!(r.header("access-control-allow-origin"), Some("https://shop.example"));
 }
 
 #[actix_web::test]
@@ -436,24 +241,11 @@ async fn tls_serves_https_and_wss() {
     .await;
     let port = app.base.rsplit(':').next().unwrap();
     let root = reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap();
-    let http = reqwest::Client::builder()
-        .add_root_certificate(root)
-        .use_rustls_tls()
-        .build()
-        .unwrap();
+    let http = reqwest::Client::builder().add_root_certificate(root).use_rustls_tls().build().unwrap();
     let base = format!("https://localhost:{port}");
-    let client = common::Client {
-        http,
-        base: base.clone(),
-        token: None,
-    };
+    let client = common::Client { http, base: base.clone(), token: None };
     client.get("/healthz").await.assert_status(200);
-    let login = client
-        .post(
-            "/api/v1/auth/login",
-            json!({"username": "admin", "password": common::PASSWORD}),
-        )
-        .await;
+    let login = client.post("/api/v1/auth/login", json!({"username": "admin", "password": common::PASSWORD})).await;
     login.assert_status(200);
 
     let mut roots = rustls::RootCertStore::empty();
@@ -464,15 +256,10 @@ async fn tls_serves_https_and_wss() {
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let url = format!(
-        "wss://localhost:{port}/ws?token={}",
-        login.json["token"].as_str().unwrap()
-    );
+    let url = format!("wss://localhost:{port}/ws?token={}", login.json["token"].as_str().unwrap());
     let connector = tokio_tungstenite::Connector::Rustls(std::sync::Arc::new(tls));
     let (stream, _) =
-        tokio_tungstenite::connect_async_tls_with_config(url, None, false, Some(connector))
-            .await
-            .unwrap();
+        tokio_tungstenite::connect_async_tls_with_config(url, None, false, Some(connector)).await.unwrap();
     let mut ws = common::Ws { stream };
     assert_eq!(ws.next().await["type"], "hello");
 }
@@ -481,48 +268,22 @@ async fn tls_serves_https_and_wss() {
 async fn no_secret_reaches_the_logs() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, base, logs) = common::start_server(dir.path(), &[]);
-    let anon = common::Client {
-        http: reqwest::Client::new(),
-        base: base.clone(),
-        token: None,
-    };
-    let login = anon
-        .post(
-            "/api/v1/auth/login",
-            json!({"username": "admin", "password": common::PASSWORD}),
-        )
-        .await;
+    let anon = common::Client { http: reqwest::Client::new(), base: base.clone(), token: None };
+    let login = anon.post("/api/v1/auth/login", json!({"username": "admin", "password": common::PASSWORD})).await;
     let session = login.json["token"].as_str().unwrap().to_owned();
-    let admin = common::Client {
-        token: Some(session.clone()),
-        ..anon.clone()
-    };
-    let created = admin
-        .post(
-            "/api/v1/admin/tokens",
-            json!({"name": "ci", "role": "viewer", "stores": ["s1"]}),
-        )
-        .await;
+    let admin = common::Client { token: Some(session.clone()), ..anon.clone() };
+    let created = admin.post("/api/v1/admin/tokens", json!({"name": "ci", "role": "viewer", "stores": ["s1"]})).await;
     let api_token = created.json["token"].as_str().unwrap().to_owned();
-    let integration = common::Client {
-        token: Some(api_token.clone()),
-        ..anon.clone()
-    };
-    integration
-        .get("/api/v1/stores/s1/products?page_size=1")
-        .await
-        .assert_status(200);
+    let integration = common::Client { token: Some(api_token.clone()), ..anon.clone() };
+    integration.get("/api/v1/stores/s1/products?page_size=1").await.assert_status(200);
     let url = format!("{}/ws?token={api_token}", base.replacen("http", "ws", 1));
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     use futures_util::StreamExt;
     ws.next().await.unwrap().unwrap();
     drop(ws);
-    anon.post(
-        "/api/v1/auth/login",
-        json!({"username": "admin", "password": "a-wrong-password"}),
-    )
-    .await
-    .assert_status(401);
+    anon.post("/api/v1/auth/login", json!({"username": "admin", "password": "a-wrong-password"}))
+        .await
+        .assert_status(401);
     tokio::time::sleep(Duration::from_millis(300)).await;
     child.kill().unwrap();
     child.wait().unwrap();

@@ -20,12 +20,7 @@ async fn concurrent_writers_get_distinct_gap_free_seqs() {
         .map(|i| {
             let c = editor.clone();
             actix_web::rt::spawn(async move {
-                let r = c
-                    .patch(
-                        &format!("/api/v1/stores/s1/products/{id}"),
-                        json!({"stock": i}),
-                    )
-                    .await;
+                let r = c.patch(&format!("/api/v1/stores/s1/products/{id}"), json!({"stock": i})).await;
                 r.assert_status(200);
                 r.json["seq"].as_i64().unwrap()
             })
@@ -38,15 +33,8 @@ async fn concurrent_writers_get_distinct_gap_free_seqs() {
     // Some patches may set the stock it already had and produce no event;
     // every other one has its own seq.
     assert!(seqs.len() >= writers - 1, "distinct seqs: {}", seqs.len());
-    let events = editor
-        .get("/api/v1/stores/s1/events?since=0&limit=1000")
-        .await;
-    let got: Vec<i64> = events.json["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["seq"].as_i64().unwrap())
-        .collect();
+    let events = editor.get("/api/v1/stores/s1/events?since=0&limit=1000").await;
+    let got: Vec<i64> = events.json["events"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     let expected: Vec<i64> = (1..=got.len() as i64).collect();
     assert_eq!(got, expected, "events are gap-free and ordered");
     assert_eq!(*seqs.last().unwrap(), got.len() as i64);
@@ -59,49 +47,27 @@ async fn a_retried_write_with_the_same_key_changes_nothing() {
     let product = editor.create_product("s1", "IDEM-1", 100).await;
     let id = product["id"].as_i64().unwrap();
     let sale = json!({"lines": [{"product_id": id, "quantity": 2}]});
-    let send = || {
-        editor
-            .request(Method::POST, "/api/v1/stores/s1/sales")
-            .header("idempotency-key", "order-42")
-            .json(&sale)
-    };
+    let send =
+        || editor.request(Method::POST, "/api/v1/stores/s1/sales").header("idempotency-key", "order-42").json(&sale);
     let first = editor.send(send()).await;
     first.assert_status(201);
     let second = editor.send(send()).await;
     second.assert_status(201);
-    assert_eq!(
-        first.json, second.json,
-        "the retry answers the first result"
-    );
-    let p = editor
-        .get(&format!("/api/v1/stores/s1/products/{id}"))
-        .await;
+    assert_eq!(first.json, second.json, "the retry answers the first result");
+    let p = editor.get(&format!("/api/v1/stores/s1/products/{id}")).await;
     assert_eq!(p.json["units_sold"], 2, "the sale counted once");
-    let events = editor
-        .get(&format!(
-            "/api/v1/stores/s1/events?since={}",
-            product_seq(&first) - 1
-        ))
-        .await;
+    let events = editor.get(&format!("/api/v1/stores/s1/events?since={}", product_seq(&first) - 1)).await;
     assert_eq!(events.json["events"].as_array().unwrap().len(), 1);
 
     let other = json!({"lines": [{"product_id": id, "quantity": 5}]});
     let reused = editor
         .send(
-            editor
-                .request(Method::POST, "/api/v1/stores/s1/sales")
-                .header("idempotency-key", "order-42")
-                .json(&other),
+            editor.request(Method::POST, "/api/v1/stores/s1/sales").header("idempotency-key", "order-42").json(&other),
         )
         .await;
     reused.assert_error(422, "idempotency_key_reused");
     let bad_key = editor
-        .send(
-            editor
-                .request(Method::POST, "/api/v1/stores/s1/sales")
-                .header("idempotency-key", "")
-                .json(&other),
-        )
+        .send(editor.request(Method::POST, "/api/v1/stores/s1/sales").header("idempotency-key", "").json(&other))
         .await;
     bad_key.assert_error(400, "bad_request");
 }
@@ -116,25 +82,15 @@ async fn a_restarted_store_actor_reloads_everything_from_the_database() {
     let admin = app.login("admin").await;
     let created = admin.create_product("s1", "RESTART-1", 700).await;
     let before = admin.get("/api/v1/stores/s1/snapshot").await;
-    admin
-        .post("/api/v1/admin/stores/s1/reload", json!({}))
-        .await
-        .assert_status(202);
+    admin.post("/api/v1/admin/stores/s1/reload", json!({})).await.assert_status(202);
     // Reads during and after the restart see the same committed state.
     let after = admin.get("/api/v1/stores/s1/snapshot").await;
     after.assert_status(200);
     assert_eq!(after.json["seq"], before.json["seq"]);
     assert_eq!(after.json["page"]["total"], before.json["page"]["total"]);
-    let p = admin
-        .get(&format!("/api/v1/stores/s1/products/{}", created["id"]))
-        .await;
+    let p = admin.get(&format!("/api/v1/stores/s1/products/{}", created["id"])).await;
     assert_eq!(p.json, created);
     let next = admin.create_product("s1", "RESTART-2", 1).await;
-    let events = admin
-        .get(&format!(
-            "/api/v1/stores/s1/events?since={}",
-            before.json["seq"]
-        ))
-        .await;
+    let events = admin.get(&format!("/api/v1/stores/s1/events?since={}", before.json["seq"])).await;
     assert_eq!(events.json["events"][0]["entity_id"], next["id"]);
 }

@@ -15,24 +15,14 @@ async fn a_subscriber_gets_a_snapshot_then_every_change() {
     let app = common::spawn_app().await;
     let admin = app.login("admin").await;
     let mut ws = app.ws(&admin).await;
-    let subscribed = ws
-        .subscribe(json!({"type": "subscribe", "id": 1, "store": "s1", "view": {"page_size": 5}}))
-        .await;
-    assert_eq!(
-        (subscribed["mode"].as_str(), subscribed["ref"].as_i64()),
-        (Some("snapshot"), Some(1))
-    );
+    let subscribed = ws.subscribe(json!({"type": "subscribe", "id": 1, "store": "s1", "view": {"page_size": 5}})).await;
+    assert_eq!((subscribed["mode"].as_str(), subscribed["ref"].as_i64()), (Some("snapshot"), Some(1)));
     let snapshot = ws.next_of("snapshot").await;
     assert_eq!(snapshot["page"]["rows"].as_array().unwrap().len(), 5);
     let mut applied = snapshot["seq"].as_i64().unwrap();
 
     let product = admin.first_product("s1").await;
-    let r = admin
-        .patch(
-            &format!("/api/v1/stores/s1/products/{}", product["id"]),
-            json!({"price": 4242}),
-        )
-        .await;
+    let r = admin.patch(&format!("/api/v1/stores/s1/products/{}", product["id"]), json!({"price": 4242})).await;
     r.assert_status(200);
     let batch = ws.next_of("batch").await;
     let events = apply_batch(&mut applied, &batch);
@@ -52,14 +42,13 @@ async fn two_hundred_clients_receive_five_hundred_concurrent_writes_in_order() {
     let mut clients = Vec::new();
     for _ in 0..200 {
         let mut ws = app.ws(&admin).await;
-        let sub = ws.subscribe(json!({"type": "subscribe", "store": "s1", "since": 0, "topics": ["products", "sales"]})).await;
+        let sub = ws
+            .subscribe(json!({"type": "subscribe", "store": "s1", "since": 0, "topics": ["products", "sales"]}))
+            .await;
         assert_eq!(sub["mode"], "replay");
         clients.push(ws);
     }
-    let ids: Vec<i64> = admin
-        .get("/api/v1/stores/s1/products?page_size=20")
-        .await
-        .json["rows"]
+    let ids: Vec<i64> = admin.get("/api/v1/stores/s1/products?page_size=20").await.json["rows"]
         .as_array()
         .unwrap()
         .iter()
@@ -74,10 +63,7 @@ async fn two_hundred_clients_receive_five_hundred_concurrent_writes_in_order() {
                 for i in 0..50 {
                     let id = ids[(w * 7 + i) % ids.len()];
                     let r = c
-                        .patch(
-                            &format!("/api/v1/stores/s1/products/{id}"),
-                            json!({"stock": 100_000 + w * 1000 + i}),
-                        )
+                        .patch(&format!("/api/v1/stores/s1/products/{id}"), json!({"stock": 100_000 + w * 1000 + i}))
                         .await;
                     r.assert_status(200);
                     last = last.max(r.json["seq"].as_i64().unwrap());
@@ -100,14 +86,7 @@ async fn two_hundred_clients_receive_five_hundred_concurrent_writes_in_order() {
         .collect();
     let mut expected = HashMap::new();
     for id in truth.keys() {
-        expected.insert(
-            *id,
-            admin
-                .get(&format!("/api/v1/stores/s1/products/{id}"))
-                .await
-                .json["stock"]
-                .clone(),
-        );
+        expected.insert(*id, admin.get(&format!("/api/v1/stores/s1/products/{id}")).await.json["stock"].clone());
     }
     let tasks: Vec<_> = clients
         .into_iter()
@@ -120,10 +99,7 @@ async fn two_hundred_clients_receive_five_hundred_concurrent_writes_in_order() {
                     let frame = ws.next().await;
                     if frame["type"] == "batch" {
                         for e in apply_batch(&mut applied, &frame) {
-                            stock.insert(
-                                e["entity_id"].as_i64().unwrap(),
-                                e["data"]["stock"].clone(),
-                            );
+                            stock.insert(e["entity_id"].as_i64().unwrap(), e["data"]["stock"].clone());
                         }
                     }
                 }
@@ -143,12 +119,7 @@ async fn write_n(admin: &common::Client, n: usize) -> i64 {
     let product = admin.first_product("s1").await;
     let mut seq = 0;
     for i in 0..n {
-        let r = admin
-            .patch(
-                &format!("/api/v1/stores/s1/products/{}", product["id"]),
-                json!({"stock": 5000 + i}),
-            )
-            .await;
+        let r = admin.patch(&format!("/api/v1/stores/s1/products/{}", product["id"]), json!({"stock": 5000 + i})).await;
         seq = r.json["seq"].as_i64().unwrap();
     }
     seq
@@ -160,31 +131,20 @@ async fn resume_replays_exactly_the_missed_changes() {
     let admin = app.login("admin").await;
     write_n(&admin, 3).await;
     let mut ws = app.ws(&admin).await;
-    let sub = ws
-        .subscribe(json!({"type": "subscribe", "store": "s1"}))
-        .await;
+    let sub = ws.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
     let since = sub["seq"].as_i64().unwrap();
     drop(ws);
     let last = write_n(&admin, 50).await;
     assert_eq!(last, since + 50);
 
     let mut ws = app.ws(&admin).await;
-    let sub = ws
-        .subscribe(json!({"type": "subscribe", "store": "s1", "since": since}))
-        .await;
-    assert_eq!(
-        (sub["mode"].as_str(), sub["seq"].as_i64()),
-        (Some("replay"), Some(last))
-    );
+    let sub = ws.subscribe(json!({"type": "subscribe", "store": "s1", "since": since})).await;
+    assert_eq!((sub["mode"].as_str(), sub["seq"].as_i64()), (Some("replay"), Some(last)));
     let mut applied = since;
     let mut seqs = Vec::new();
     while applied < last {
         let batch = ws.next_of("batch").await;
-        seqs.extend(
-            apply_batch(&mut applied, &batch)
-                .iter()
-                .map(|e| e["seq"].as_i64().unwrap()),
-        );
+        seqs.extend(apply_batch(&mut applied, &batch).iter().map(|e| e["seq"].as_i64().unwrap()));
     }
     assert_eq!(seqs, ((since + 1)..=last).collect::<Vec<_>>());
 }
@@ -200,9 +160,7 @@ async fn resume_from_the_database_and_a_snapshot_when_older_than_history() {
     let last = write_n(&admin, 50).await;
     let mut ws = app.ws(&admin).await;
     // 20 behind: older than the 8-event ring, within max_replay: replayed from the table.
-    let sub = ws
-        .subscribe(json!({"type": "subscribe", "store": "s1", "since": last - 20}))
-        .await;
+    let sub = ws.subscribe(json!({"type": "subscribe", "store": "s1", "since": last - 20})).await;
     assert_eq!(sub["mode"], "replay");
     let mut applied = last - 20;
     let mut count = 0;
@@ -212,13 +170,8 @@ async fn resume_from_the_database_and_a_snapshot_when_older_than_history() {
     assert_eq!(count, 20);
     // 50 behind: older than the retained history: a snapshot.
     let mut ws = app.ws(&admin).await;
-    let sub = ws
-        .subscribe(json!({"type": "subscribe", "store": "s1", "since": 0}))
-        .await;
-    assert_eq!(
-        (sub["mode"].as_str(), sub["seq"].as_i64()),
-        (Some("snapshot"), Some(last))
-    );
+    let sub = ws.subscribe(json!({"type": "subscribe", "store": "s1", "since": 0})).await;
+    assert_eq!((sub["mode"].as_str(), sub["seq"].as_i64()), (Some("snapshot"), Some(last)));
     assert_eq!(ws.next().await["type"], "snapshot");
 }
 
@@ -229,20 +182,14 @@ async fn a_burst_to_one_product_arrives_coalesced_with_the_final_state() {
     let product = admin.first_product("s1").await;
     let path = format!("/api/v1/stores/s1/products/{}", product["id"]);
     let mut ws = app.ws(&admin).await;
-    let sub = ws
-        .subscribe(json!({"type": "subscribe", "store": "s1", "topics": ["products"]}))
-        .await;
+    let sub = ws.subscribe(json!({"type": "subscribe", "store": "s1", "topics": ["products"]})).await;
     let mut applied = sub["seq"].as_i64().unwrap();
     let writes: Vec<_> = (0..60)
         .map(|i| {
             let c = admin.clone();
             let path = path.clone();
             actix_web::rt::spawn(async move {
-                c.patch(&path, json!({"price": 1000 + i, "stock": i}))
-                    .await
-                    .json["seq"]
-                    .as_i64()
-                    .unwrap()
+                c.patch(&path, json!({"price": 1000 + i, "stock": i})).await.json["seq"].as_i64().unwrap()
             })
         })
         .collect();
@@ -269,12 +216,7 @@ async fn a_burst_to_one_product_arrives_coalesced_with_the_final_state() {
 }
 
 fn row_ids(page: &Value) -> Vec<i64> {
-    page["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_i64().unwrap())
-        .collect()
+    page["rows"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect()
 }
 
 #[actix_web::test]
@@ -283,19 +225,14 @@ async fn an_insert_on_page_one_sends_new_pages_to_pages_one_and_two() {
     let admin = app.login("admin").await;
     let view = |page| json!({"page": page, "page_size": 10, "sort": "name", "dir": "asc"});
     let mut p1 = app.ws(&admin).await;
-    p1.subscribe(json!({"type": "subscribe", "store": "s1", "view": view(1)}))
-        .await;
+    p1.subscribe(json!({"type": "subscribe", "store": "s1", "view": view(1)})).await;
     let before1 = p1.next_of("snapshot").await["page"].clone();
     let mut p2 = app.ws(&admin).await;
-    p2.subscribe(json!({"type": "subscribe", "store": "s1", "view": view(2)}))
-        .await;
+    p2.subscribe(json!({"type": "subscribe", "store": "s1", "view": view(2)})).await;
     let before2 = p2.next_of("snapshot").await["page"].clone();
 
     let created = admin
-        .post(
-            "/api/v1/stores/s1/products",
-            json!({"sku": "AAA-FIRST", "name": "!!! First by name", "price": 1}),
-        )
+        .post("/api/v1/stores/s1/products", json!({"sku": "AAA-FIRST", "name": "!!! First by name", "price": 1}))
         .await;
     created.assert_status(201);
     let new_id = created.json["product"]["id"].as_i64().unwrap();
@@ -303,25 +240,12 @@ async fn an_insert_on_page_one_sends_new_pages_to_pages_one_and_two() {
     assert_eq!(row_ids(&page1)[0], new_id);
     assert_eq!(&row_ids(&page1)[1..], &row_ids(&before1)[..9]);
     let page2 = p2.next_of("page").await;
-    assert_eq!(
-        row_ids(&page2)[0],
-        row_ids(&before1)[9],
-        "the last row of page 1 shifted to page 2"
-    );
+    assert_eq!(row_ids(&page2)[0], row_ids(&before1)[9], "the last row of page 1 shifted to page 2");
     assert_eq!(&row_ids(&page2)[1..], &row_ids(&before2)[..9]);
-    assert_eq!(
-        page2["total"].as_u64().unwrap(),
-        before2["total"].as_u64().unwrap() + 1
-    );
+    assert_eq!(page2["total"].as_u64().unwrap(), before2["total"].as_u64().unwrap() + 1);
 
     // A change that moves no row sends no page frame.
-    admin
-        .patch(
-            &format!("/api/v1/stores/s1/products/{new_id}"),
-            json!({"stock": 3}),
-        )
-        .await
-        .assert_status(200);
+    admin.patch(&format!("/api/v1/stores/s1/products/{new_id}"), json!({"stock": 3})).await.assert_status(200);
     let batch = p1.next_of("batch").await;
     assert_eq!(batch["events"][0]["kind"], "product.updated");
     // An in-place edit sends no page frame.
@@ -334,43 +258,24 @@ async fn publish_view_moves_followers_only() {
     let admin = app.login("admin").await;
     let viewer = app.login("viewer").await;
     let mut follower = app.ws(&viewer).await;
-    follower
-        .subscribe(json!({"type": "subscribe", "store": "s1", "follow": true}))
-        .await;
+    follower.subscribe(json!({"type": "subscribe", "store": "s1", "follow": true})).await;
     let mut loner = app.ws(&viewer).await;
-    loner
-        .subscribe(json!({"type": "subscribe", "store": "s1"}))
-        .await;
+    loner.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
     let mut publisher = app.ws(&admin).await;
-    publisher
-        .subscribe(json!({"type": "subscribe", "store": "s1"}))
-        .await;
+    publisher.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
 
     publisher.send(json!({"type": "publish_view", "id": 9, "store": "s1", "view": {"page": 3, "page_size": 10}})).await;
     let page = follower.next_of("page").await;
-    assert_eq!(
-        (
-            page["view"]["page"].as_i64(),
-            page["rows"].as_array().unwrap().len()
-        ),
-        (Some(3), 10)
-    );
+    assert_eq!((page["view"]["page"].as_i64(), page["rows"].as_array().unwrap().len()), (Some(3), 10));
     let batch = loner.next_of("batch").await;
     assert_eq!(batch["events"][0]["kind"], "view.published");
     // The non-follower stays on its page.
-    loner
-        .assert_none_of("page", Duration::from_millis(300))
-        .await;
+    loner.assert_none_of("page", Duration::from_millis(300)).await;
 
     let mut viewer_ws = app.ws(&viewer).await;
-    viewer_ws
-        .send(json!({"type": "publish_view", "id": 1, "store": "s1", "view": {"page": 2}}))
-        .await;
+    viewer_ws.send(json!({"type": "publish_view", "id": 1, "store": "s1", "view": {"page": 2}})).await;
     let refused = viewer_ws.next_of("error").await;
-    assert_eq!(
-        (refused["code"].as_str(), refused["ref"].as_i64()),
-        (Some("forbidden"), Some(1))
-    );
+    assert_eq!((refused["code"].as_str(), refused["ref"].as_i64()), (Some("forbidden"), Some(1)));
 }
 
 #[actix_web::test]
@@ -378,26 +283,17 @@ async fn after_switch_store_no_frame_of_the_old_store_arrives() {
     let app = common::spawn_app().await;
     let admin = app.login("admin").await;
     let mut ws = app.ws(&admin).await;
-    ws.subscribe(json!({"type": "subscribe", "store": "s1"}))
-        .await;
+    ws.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
     // Keep s1 busy while switching.
     let busy = admin.clone();
     let load = actix_web::rt::spawn(async move { write_n(&busy, 30).await });
-    let sub = ws
-        .subscribe(json!({"type": "switch_store", "store": "s2"}))
-        .await;
+    let sub = ws.subscribe(json!({"type": "switch_store", "store": "s2"})).await;
     assert_eq!(sub["store"], "s2");
     load.await.unwrap();
-    admin
-        .patch("/api/v1/stores/s2/dashboard", json!({"notice": "hello s2"}))
-        .await
-        .assert_status(200);
+    admin.patch("/api/v1/stores/s2/dashboard", json!({"notice": "hello s2"})).await.assert_status(200);
     loop {
         let frame = ws.next().await;
-        assert_ne!(
-            frame["store"], "s1",
-            "a frame of the old store arrived: {frame}"
-        );
+        assert_ne!(frame["store"], "s1", "a frame of the old store arrived: {frame}");
         if frame["type"] == "batch" {
             assert_eq!(frame["events"][0]["data"]["notice"], "hello s2");
             break;
@@ -415,29 +311,15 @@ async fn a_slow_consumer_gets_resync_while_others_keep_receiving() {
     let admin = app.login("admin").await;
     let mut slow: Ws = app.ws(&admin).await;
     // Big page frames on every re-sort fill the socket buffers quickly.
-    slow.subscribe(
-        json!({"type": "subscribe", "store": "s1", "view": {"page_size": 200, "sort": "price"}}),
-    )
-    .await;
+    slow.subscribe(json!({"type": "subscribe", "store": "s1", "view": {"page_size": 200, "sort": "price"}})).await;
     let mut others = Vec::new();
     for _ in 0..100 {
         let mut ws = app.ws(&admin).await;
-        let sub = ws
-            .subscribe(json!({"type": "subscribe", "store": "s1", "topics": ["products"]}))
-            .await;
+        let sub = ws.subscribe(json!({"type": "subscribe", "store": "s1", "topics": ["products"]})).await;
         others.push((ws, sub["seq"].as_i64().unwrap()));
     }
-    let rows = admin
-        .get("/api/v1/stores/s1/products?page_size=200&sort=price")
-        .await
-        .json["rows"]
-        .clone();
-    let ids: Vec<i64> = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_i64().unwrap())
-        .collect();
+    let rows = admin.get("/api/v1/stores/s1/products?page_size=200&sort=price").await.json["rows"].clone();
+    let ids: Vec<i64> = rows.as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
     let mut last = 0;
     let readers: Vec<_> = others
         .into_iter()
@@ -452,12 +334,7 @@ async fn a_slow_consumer_gets_resync_while_others_keep_receiving() {
                     if frame["type"] == "batch" {
                         apply_batch(&mut applied, &frame);
                         frames.push(applied);
-                        if frame["events"]
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .any(|e| e["data"]["name"] == "done")
-                        {
+                        if frame["events"].as_array().unwrap().iter().any(|e| e["data"]["name"] == "done") {
                             return applied;
                         }
                     }
@@ -467,27 +344,13 @@ async fn a_slow_consumer_gets_resync_while_others_keep_receiving() {
         .collect();
     for i in 0..400 {
         let id = ids[i % ids.len()];
-        let r = admin
-            .patch(
-                &format!("/api/v1/stores/s1/products/{id}"),
-                json!({"price": (i * 7919) % 10_000}),
-            )
-            .await;
+        let r = admin.patch(&format!("/api/v1/stores/s1/products/{id}"), json!({"price": (i * 7919) % 10_000})).await;
         last = r.json["seq"].as_i64().unwrap();
     }
-    let done = admin
-        .patch(
-            &format!("/api/v1/stores/s1/products/{}", ids[0]),
-            json!({"name": "done"}),
-        )
-        .await;
+    let done = admin.patch(&format!("/api/v1/stores/s1/products/{}", ids[0]), json!({"name": "done"})).await;
     last = last.max(done.json["seq"].as_i64().unwrap());
     for r in readers {
-        assert_eq!(
-            r.await.unwrap(),
-            last,
-            "every reading client got every change"
-        );
+        assert_eq!(r.await.unwrap(), last, "every reading client got every change");
     }
     let mut resynced = false;
     while let Some(frame) = slow.try_next(Duration::from_secs(5)).await {

@@ -48,10 +48,7 @@ pub fn credential(req: &HttpRequest) -> Option<Credential> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| Credential::Bearer(t.trim().to_owned()));
-    bearer.or_else(|| {
-        req.cookie(SESSION_COOKIE)
-            .map(|c| Credential::Cookie(c.value().to_owned()))
-    })
+    bearer.or_else(|| req.cookie(SESSION_COOKIE).map(|c| Credential::Cookie(c.value().to_owned())))
 }
 
 /// Whether the request's `Origin` (or `Referer`) is this server or an
@@ -68,9 +65,7 @@ pub fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
     let Some(origin) = origin else { return false };
     let host = req.connection_info().host().to_owned();
     let own = [format!("http://{host}"), format!("https://{host}")];
-    own.iter()
-        .chain(allowed)
-        .any(|o| o.eq_ignore_ascii_case(&origin))
+    own.iter().chain(allowed).any(|o| o.eq_ignore_ascii_case(&origin))
 }
 
 fn grants_of(conn: &mut db::Conn, user_id: i64) -> Result<HashMap<i64, Role>, ApiError> {
@@ -136,16 +131,12 @@ impl FromRequest for Principal {
         let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         let cross_site = matches!(credential, Some(Credential::Cookie(_)))
             && unsafe_method
-            && !state
-                .as_ref()
-                .is_some_and(|s| origin_allowed(req, &s.config.allowed_origins));
+            && !state.as_ref().is_some_and(|s| origin_allowed(req, &s.config.allowed_origins));
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
             if cross_site {
                 log::warn!("cookie-authenticated write from a foreign origin refused");
-                return Err(ApiError::Forbidden(
-                    "cross-site request refused (CSRF)".into(),
-                ));
+                return Err(ApiError::Forbidden("cross-site request refused (CSRF)".into()));
             }
             let credential = credential.ok_or(ApiError::Unauthenticated)?;
             principal_for(&state, credential.token().to_owned()).await

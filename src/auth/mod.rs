@@ -7,9 +7,7 @@ pub mod extract;
 use std::collections::HashMap;
 use std::fmt;
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::RngCore;
 use serde::Serialize;
@@ -20,19 +18,7 @@ use crate::error::ApiError;
 use crate::model::StoreId;
 
 /// What a grant allows, in increasing power.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    serde::Deserialize,
-    ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Reads the store.
@@ -113,10 +99,9 @@ impl Principal {
     pub fn require(&self, store: StoreId, slug: &str, needed: Role) -> Result<Role, ApiError> {
         match self.role(store) {
             None => Err(ApiError::NotFound(format!("store {slug}"))),
-            Some(role) if role < needed => Err(ApiError::Forbidden(format!(
-                "this needs the {} role in store {slug}",
-                needed.as_str()
-            ))),
+            Some(role) if role < needed => {
+                Err(ApiError::Forbidden(format!("this needs the {} role in store {slug}", needed.as_str())))
+            }
             Some(role) => Ok(role),
         }
     }
@@ -133,11 +118,7 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 
 /// Checks a password against a stored hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// A fresh random token (256 bits, hex).
@@ -182,13 +163,7 @@ mod tests {
             token_hash: String::new(),
         };
         assert!(p.require(1, "s1", Role::Viewer).is_ok());
-        assert_eq!(
-            p.require(1, "s1", Role::Editor).unwrap_err().code(),
-            "forbidden"
-        );
-        assert_eq!(
-            p.require(2, "s2", Role::Viewer).unwrap_err().code(),
-            "not_found"
-        );
+        assert_eq!(p.require(1, "s1", Role::Editor).unwrap_err().code(), "forbidden");
+        assert_eq!(p.require(2, "s2", Role::Viewer).unwrap_err().code(), "not_found");
     }
 }

@@ -48,8 +48,7 @@ impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqlitePragmas {
 pub fn connect(config: &Config) -> Result<DbPool, String> {
     let path = config.database_path();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     let synchronous = match config.sqlite_sync {
         SqliteSync::Full => "FULL",
@@ -58,8 +57,8 @@ pub fn connect(config: &Config) -> Result<DbPool, String> {
     let url = path.to_string_lossy().into_owned();
     // WAL is a property of the file: set it once, before the pool opens
     // connections in parallel.
-    let mut first = <Conn as diesel::Connection>::establish(&url)
-        .map_err(|e| format!("cannot open database {url}: {e}"))?;
+    let mut first =
+        <Conn as diesel::Connection>::establish(&url).map_err(|e| format!("cannot open database {url}: {e}"))?;
     first
         .batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
         .map_err(|e| format!("cannot enable WAL on {url}: {e}"))?;
@@ -75,25 +74,18 @@ pub fn connect(config: &Config) -> Result<DbPool, String> {
 /// Applies pending migrations; returns how many ran.
 pub fn migrate(pool: &DbPool) -> Result<usize, String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let applied = conn
-        .run_pending_migrations(MIGRATIONS)
-        .map_err(|e| e.to_string())?;
+    let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| e.to_string())?;
     Ok(applied.len())
 }
 
 /// Whether every embedded migration has been applied.
 pub fn migrations_current(conn: &mut Conn) -> Result<bool, ApiError> {
-    conn.has_pending_migration(MIGRATIONS)
-        .map(|pending| !pending)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    conn.has_pending_migration(MIGRATIONS).map(|pending| !pending).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool. The
 /// future owns a clone of the pool, so actors can spawn it.
-pub fn blocking<T, F>(
-    pool: &DbPool,
-    f: F,
-) -> impl std::future::Future<Output = Result<T, ApiError>> + 'static
+pub fn blocking<T, F>(pool: &DbPool, f: F) -> impl std::future::Future<Output = Result<T, ApiError>> + 'static
 where
     F: FnOnce(&mut Conn) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,

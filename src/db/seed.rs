@@ -44,14 +44,8 @@ const STORES: [DemoStore; 3] = [
         price: 4_500,
         orders_per_day: (40, 90),
         words: (
-            &[
-                "Alpine", "Trail", "Summit", "Coastal", "Urban", "Classic", "Storm", "Merino",
-                "Canyon", "Harbor",
-            ],
-            &[
-                "Jacket", "Boots", "Backpack", "Hoodie", "Beanie", "Gloves", "Tent", "Socks",
-                "Parka", "Vest",
-            ],
+            &["Alpine", "Trail", "Summit", "Coastal", "Urban", "Classic", "Storm", "Merino", "Canyon", "Harbor"],
+            &["Jacket", "Boots", "Backpack", "Hoodie", "Beanie", "Gloves", "Tent", "Socks", "Parka", "Vest"],
         ),
     },
     DemoStore {
@@ -64,18 +58,8 @@ const STORES: [DemoStore; 3] = [
         price: 1_900,
         orders_per_day: (10, 30),
         words: (
-            &[
-                "Kleine", "Große", "Stille", "Dunkle", "Helle", "Alte", "Neue",
-            ],
-            &[
-                "Geschichte",
-                "Reise",
-                "Stadt",
-                "Welt",
-                "Nacht",
-                "Küche",
-                "Karte",
-            ],
+            &["Kleine", "Große", "Stille", "Dunkle", "Helle", "Alte", "Neue"],
+            &["Geschichte", "Reise", "Stadt", "Welt", "Nacht", "Küche", "Karte"],
         ),
     },
     DemoStore {
@@ -89,14 +73,7 @@ const STORES: [DemoStore; 3] = [
         orders_per_day: (5, 20),
         words: (
             &["Uji", "Shizuoka", "Kagoshima", "Yame", "Sayama", "Nara"],
-            &[
-                "Sencha",
-                "Matcha",
-                "Hojicha",
-                "Genmaicha",
-                "Gyokuro",
-                "Bancha",
-            ],
+            &["Sencha", "Matcha", "Hojicha", "Genmaicha", "Gyokuro", "Bancha"],
         ),
     },
 ];
@@ -106,11 +83,7 @@ type DemoUser = (&'static str, bool, &'static [(&'static str, &'static str)]);
 
 /// The demo users and their grants.
 const USERS: [DemoUser; 3] = [
-    (
-        "admin",
-        true,
-        &[("s1", "admin"), ("s2", "admin"), ("s3", "admin")],
-    ),
+    ("admin", true, &[("s1", "admin"), ("s2", "admin"), ("s3", "admin")]),
     ("editor", false, &[("s1", "editor")]),
     ("viewer", false, &[("s1", "viewer"), ("s2", "viewer")]),
 ];
@@ -126,11 +99,7 @@ pub enum Seeded {
 /// A random password for the demo users.
 fn random_password() -> String {
     use rand::distributions::Alphanumeric;
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(16)
-        .map(char::from)
-        .collect()
+    rand::thread_rng().sample_iter(&Alphanumeric).take(16).map(char::from).collect()
 }
 
 /// Seeds the demo data if the database has no stores.
@@ -143,10 +112,7 @@ pub fn seed_if_empty(conn: &mut Conn, password: Option<&str>) -> Result<Seeded, 
         return Ok(Seeded::AlreadySeeded);
     }
     let generated = password.is_none().then(random_password);
-    let password = password
-        .map(str::to_owned)
-        .or_else(|| generated.clone())
-        .unwrap_or_default();
+    let password = password.map(str::to_owned).or_else(|| generated.clone()).unwrap_or_default();
     let hash = hash_password(&password)?;
     conn.immediate_transaction(|conn| {
         let mut rng = StdRng::seed_from_u64(20261125);
@@ -164,9 +130,7 @@ pub fn seed_if_empty(conn: &mut Conn, password: Option<&str>) -> Result<Seeded, 
         }
         Ok::<_, ApiError>(())
     })?;
-    Ok(Seeded::Created {
-        generated_password: generated,
-    })
+    Ok(Seeded::Created { generated_password: generated })
 }
 
 /// Makes `STORESYNC_DEMO_PASSWORD` the demo users' password on later starts.
@@ -186,17 +150,9 @@ fn reset_demo_passwords(conn: &mut Conn, password: &str) -> Result<(), ApiError>
     Ok(())
 }
 
-fn seed_store(
-    conn: &mut Conn,
-    rng: &mut StdRng,
-    store_id: i64,
-    store: &DemoStore,
-) -> Result<(), ApiError> {
+fn seed_store(conn: &mut Conn, rng: &mut StdRng, store_id: i64, store: &DemoStore) -> Result<(), ApiError> {
     let now = Utc::now();
-    let tz: Tz = store
-        .tz
-        .parse()
-        .map_err(|_| ApiError::Internal(format!("bad demo tz {}", store.tz)))?;
+    let tz: Tz = store.tz.parse().map_err(|_| ApiError::Internal(format!("bad demo tz {}", store.tz)))?;
     diesel::insert_into(stores::table)
         .values((
             stores::id.eq(store_id),
@@ -249,23 +205,13 @@ fn seed_store(
     let mut sale_rows = Vec::new();
     for back in (0..90).rev() {
         let day: NaiveDate = today - Duration::days(back);
-        let mut point = DailySalesRow {
-            store_id,
-            day: day.to_string(),
-            orders: 0,
-            units: 0,
-            revenue: 0,
-        };
+        let mut point = DailySalesRow { store_id, day: day.to_string(), orders: 0, units: 0, revenue: 0 };
         // Today only has the orders of the hours already past.
         let orders = rng.gen_range(store.orders_per_day.0..=store.orders_per_day.1);
         for _ in 0..orders {
             let seconds = rng.gen_range(0..86_400);
             let local = day.and_time(NaiveTime::MIN) + Duration::seconds(seconds);
-            let Some(at) = tz
-                .from_local_datetime(&local)
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-            else {
+            let Some(at) = tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)) else {
                 continue;
             };
             if at > now {
@@ -280,7 +226,9 @@ fn seed_store(
                 product.revenue += quantity * product.price;
                 amount += quantity * product.price;
                 point.units += quantity;
-                lines.push(serde_json::json!({"product_id": product.id, "quantity": quantity, "unit_price": product.price}));
+                lines.push(
+                    serde_json::json!({"product_id": product.id, "quantity": quantity, "unit_price": product.price}),
+                );
             }
             point.orders += 1;
             point.revenue += amount;
@@ -295,18 +243,12 @@ fn seed_store(
         days.push(point);
     }
     for chunk in catalog.chunks(500) {
-        diesel::insert_into(products::table)
-            .values(chunk)
-            .execute(conn)?;
+        diesel::insert_into(products::table).values(chunk).execute(conn)?;
     }
     for chunk in sale_rows.chunks(500) {
-        diesel::insert_into(sales::table)
-            .values(chunk)
-            .execute(conn)?;
+        diesel::insert_into(sales::table).values(chunk).execute(conn)?;
     }
-    diesel::insert_into(daily_sales::table)
-        .values(&days)
-        .execute(conn)?;
+    diesel::insert_into(daily_sales::table).values(&days).execute(conn)?;
     let settings = DashboardRow {
         store_id,
         visitors_today: i64::from(store.orders_per_day.1) * rng.gen_range(20..40),
@@ -316,8 +258,6 @@ fn seed_store(
         version: 1,
         updated_at: now.naive_utc(),
     };
-    diesel::insert_into(dashboard::table)
-        .values(&settings)
-        .execute(conn)?;
+    diesel::insert_into(dashboard::table).values(&settings).execute(conn)?;
     Ok(())
 }

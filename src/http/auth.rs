@@ -62,20 +62,9 @@ fn me_of(state: &AppState, who: &Principal) -> Me {
         .registry
         .stores()
         .into_iter()
-        .filter_map(|meta| {
-            Some(GrantedStore {
-                store: meta.info.clone(),
-                role: who.role(meta.id)?,
-            })
-        })
+        .filter_map(|meta| Some(GrantedStore { store: meta.info.clone(), role: who.role(meta.id)? }))
         .collect();
-    Me {
-        user: UserInfo {
-            username: who.username.clone(),
-            is_admin: who.is_admin,
-        },
-        stores,
-    }
+    Me { user: UserInfo { username: who.username.clone(), is_admin: who.is_admin }, stores }
 }
 
 /// Logs in with a username and password.
@@ -90,21 +79,16 @@ pub async fn login(
     if username.is_empty() || username.len() > 100 || password.expose().len() > 1000 {
         return Err(ApiError::BadCredentials);
     }
-    state
-        .rate_limits
-        .login(req.peer_addr().map(|a| a.ip()), &username)
-        .inspect_err(|_| {
-            log::warn!(user = username.as_str(); "login rate limited");
-        })?;
+    state.rate_limits.login(req.peer_addr().map(|a| a.ip()), &username).inspect_err(|_| {
+        log::warn!(user = username.as_str(); "login rate limited");
+    })?;
     let token = new_token();
     let hash = token_hash(&token);
     let logged_in = db::blocking(&state.pool, move |conn| {
         let user = auth::user_by_name(conn, &username)?;
         // Verify against a fixed hash when the user is unknown, so timing
         // does not tell which usernames exist.
-        let stored = user
-            .as_ref()
-            .map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
+        let stored = user.as_ref().map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
         let valid = verify_password(password.expose(), stored);
         let user = user.filter(|_| valid).ok_or(ApiError::BadCredentials)?;
         let expires = Utc::now() + chrono::Duration::days(SESSION_DAYS);
@@ -126,36 +110,20 @@ pub async fn login(
         .same_site(SameSite::Lax)
         .max_age(time::Duration::days(SESSION_DAYS))
         .finish();
-    Ok(HttpResponse::Ok().cookie(cookie).json(LoginResponse {
-        token,
-        user: me.user,
-        stores: me.stores,
-    }))
+    Ok(HttpResponse::Ok().cookie(cookie).json(LoginResponse { token, user: me.user, stores: me.stores }))
 }
 
 /// A real argon2id hash, verified against when the user is unknown.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
 
 /// Ends the session of the request's token or cookie.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn logout(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    _who: Principal,
-) -> Result<HttpResponse, ApiError> {
+pub async fn logout(state: web::Data<AppState>, req: HttpRequest, _who: Principal) -> Result<HttpResponse, ApiError> {
     let token = credential(&req).ok_or(ApiError::Unauthenticated)?;
     let hash = token_hash(token.token());
-    db::blocking(&state.pool, move |conn| {
-        Ok(auth::delete_session(conn, &hash)?)
-    })
-    .await?;
-    let mut gone = Cookie::build(SESSION_COOKIE, "")
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .finish();
+    db::blocking(&state.pool, move |conn| Ok(auth::delete_session(conn, &hash)?)).await?;
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).same_site(SameSite::Lax).finish();
     gone.make_removal();
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }

@@ -46,22 +46,11 @@ pub async fn patch(
 ) -> Result<HttpResponse, ApiError> {
     let store = open_store(&state, &who, &path, Role::Editor)?;
     body.validate()?;
-    let applied = write(
-        &store,
-        &req,
-        &who,
-        Change::PatchDashboard(body.into_inner()),
-    )
-    .await?;
+    let applied = write(&store, &req, &who, Change::PatchDashboard(body.into_inner())).await?;
     match applied.outcome {
-        Outcome::Dashboard(dashboard) => Ok(committed(
-            StatusCode::OK,
-            applied.seq,
-            DashboardWritten {
-                seq: applied.seq,
-                dashboard,
-            },
-        )),
+        Outcome::Dashboard(dashboard) => {
+            Ok(committed(StatusCode::OK, applied.seq, DashboardWritten { seq: applied.seq, dashboard }))
+        }
         other => Err(unexpected(other)),
     }
 }

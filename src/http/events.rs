@@ -63,10 +63,7 @@ pub async fn list(
     let store = open_store(&state, &who, &path, Role::Viewer)?;
     let EventsQuery { since, limit, wait } = query.into_inner();
     if since < 0 || !(1..=MAX_EVENTS).contains(&limit) || wait > MAX_WAIT_SECS {
-        return Err(ApiError::invalid(
-            "query",
-            format!("since >= 0, limit 1-{MAX_EVENTS}, wait 0-{MAX_WAIT_SECS}"),
-        ));
+        return Err(ApiError::invalid("query", format!("since >= 0, limit 1-{MAX_EVENTS}, wait 0-{MAX_WAIT_SECS}")));
     }
     let mut seq_rx = ask(&store.actor, WatchSeq).await?;
     if wait > 0 && *seq_rx.borrow() <= since {
@@ -81,16 +78,9 @@ pub async fn list(
     }
     let last_seq = *seq_rx.borrow();
     let store_id = store.meta.id;
-    let events = db::blocking(&state.pool, move |conn| {
-        Ok(events::since(conn, store_id, since, limit)?)
-    })
-    .await?;
+    let events = db::blocking(&state.pool, move |conn| Ok(events::since(conn, store_id, since, limit)?)).await?;
     let next_since = events.last().map_or(since, |e| e.seq);
-    Ok(web::Json(EventsPage {
-        events,
-        last_seq,
-        next_since,
-    }))
+    Ok(web::Json(EventsPage { events, last_seq, next_since }))
 }
 
 /// Mounts the routes.

@@ -16,17 +16,24 @@ pub async fn healthz() -> HttpResponse {
 }
 
 async fn check(state: &AppState) -> Result<(), String> {
-    let current = db::blocking(&state.pool, db::migrations_current)
-        .await
-        .map_err(|e| format!("database: {e:?}"))?;
+    let reason = |e: ApiError| match e {
+        ApiError::Internal(detail) => detail,
+        other => other.to_string(),
+    };
+    let current = db::blocking(&state.pool, |conn| {
+        let current = db::migrations_current(conn)?;
+        // The stores table is read by every store actor start.
+        db::queries::stores::all(conn)?;
+        Ok(current)
+    })
+    .await
+    .map_err(reason)?;
     if !current {
         return Err("migrations pending".into());
     }
     if let Some(meta) = state.registry.stores().first() {
         let actor = state.registry.actor(meta);
-        ask(&actor, WatchSeq)
-            .await
-            .map_err(|e: ApiError| format!("store {}: {e}", meta.info.slug))?;
+        ask(&actor, WatchSeq).await.map_err(|e: ApiError| format!("store {}: {e}", meta.info.slug))?;
     }
     Ok(())
 }
@@ -39,8 +46,71 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
         Err(reason) => {
             log::warn!(reason = reason.as_str(); "not ready");
-            HttpResponse::ServiceUnavailable()
-                .json(json!({ "status": "unavailable", "reason": reason }))
+            HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "reason": reason }))
         }
     }
+}
+
+/// Prometheus text format; needs `Authorization: Bearer <--metrics-token>`
+/// when one is configured.
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text exposition"), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    if let Some(expected) = &state.config.metrics_token {
+        let given = req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let ok = given.and_then(|g| g.strip_prefix("Bearer ")).is_some_and(|g| {
+            // Compare hashes, so the comparison time says nothing of the token.
+            crate::auth::token_hash(g) == crate::auth::token_hash(expected)
+        });
+        if !ok {
+            return Err(ApiError::Unauthenticated);
+        }
+    }
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render()))
+}
+
+/// The sync-health panel's data: samples of the last 15 minutes and the
+/// alerts firing now.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct HealthReport {
+    pub samples: Vec<crate::ops::health::Sample>,
+    pub alerts: Vec<crate::ops::health::Alert>,
+    /// Succeeded over attempted deliveries since start.
+    pub sync_success: f64,
+    pub connections: i64,
+}
+
+fn require_any_admin(who: &crate::auth::Principal) -> Result<(), ApiError> {
+    if who.is_admin || who.grants.values().any(|r| *r == crate::auth::Role::Admin) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("this needs an admin".into()))
+    }
+}
+
+/// Sync health over the last 15 minutes (admins).
+#[utoipa::path(get, path = "/api/v1/admin/health", tag = "admin",
+    responses((status = 200, body = HealthReport), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn admin_health(
+    state: web::Data<AppState>,
+    who: crate::auth::Principal,
+) -> Result<web::Json<HealthReport>, ApiError> {
+    require_any_admin(&who)?;
+    let (tried, ok, _) = state.metrics.delivery_totals();
+    Ok(web::Json(HealthReport {
+        samples: state.health.samples(),
+        alerts: state.health.alerts(),
+        sync_success: if tried == 0 { 1.0 } else { ok as f64 / tried as f64 },
+        connections: state.metrics.ws_connections.get(),
+    }))
+}
+
+/// Alerts firing now (admins).
+#[utoipa::path(get, path = "/api/v1/admin/alerts", tag = "admin",
+    responses((status = 200, body = Vec<crate::ops::health::Alert>), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn admin_alerts(
+    state: web::Data<AppState>,
+    who: crate::auth::Principal,
+) -> Result<web::Json<Vec<crate::ops::health::Alert>>, ApiError> {
+    require_any_admin(&who)?;
+    Ok(web::Json(state.health.alerts()))
 }

@@ -26,14 +26,10 @@ fn nonzero(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
-fn refused(
-    result: Result<(), governor::NotUntil<<DefaultClock as Clock>::Instant>>,
-) -> Result<(), ApiError> {
+fn refused(result: Result<(), governor::NotUntil<<DefaultClock as Clock>::Instant>>) -> Result<(), ApiError> {
     result.map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
-        ApiError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        }
+        ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
     })
 }
 
@@ -67,21 +63,13 @@ impl RateLimits {
 
     /// Counts an open WebSocket of `principal`; the guard uncounts it.
     pub fn connect(&self, principal: &str) -> Result<ConnectionGuard, ApiError> {
-        let mut open = self
-            .connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut open = self.connections.lock().unwrap_or_else(PoisonError::into_inner);
         let count = open.entry(principal.to_owned()).or_default();
         if *count >= self.max_connections {
-            return Err(ApiError::RateLimited {
-                retry_after_secs: 5,
-            });
+            return Err(ApiError::RateLimited { retry_after_secs: 5 });
         }
         *count += 1;
-        Ok(ConnectionGuard {
-            principal: principal.to_owned(),
-            connections: self.connections.clone(),
-        })
+        Ok(ConnectionGuard { principal: principal.to_owned(), connections: self.connections.clone() })
     }
 }
 
@@ -93,10 +81,7 @@ pub struct ConnectionGuard {
 
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
-        let mut open = self
-            .connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut open = self.connections.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(count) = open.get_mut(&self.principal) {
             *count -= 1;
             if *count == 0 {
@@ -118,10 +103,7 @@ mod tests {
         let limits = RateLimits::new(&config);
         assert!(limits.login(None, "admin").is_ok());
         assert!(limits.login(None, "ADMIN").is_ok());
-        assert_eq!(
-            limits.login(None, "admin").unwrap_err().code(),
-            "rate_limited"
-        );
+        assert_eq!(limits.login(None, "admin").unwrap_err().code(), "rate_limited");
         assert!(limits.login(None, "editor").is_ok());
         let guard = limits.connect("user:a").unwrap();
         assert!(limits.connect("user:a").is_err());

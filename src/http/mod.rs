@@ -42,6 +42,8 @@ pub struct AppState {
     pub config: Config,
     pub session_limits: std::sync::Arc<crate::session::SessionLimits>,
     pub rate_limits: limits::RateLimits,
+    pub metrics: std::sync::Arc<crate::ops::metrics::Metrics>,
+    pub health: std::sync::Arc<crate::ops::health::HealthMonitor>,
 }
 
 /// A store the principal may use, and its actor.
@@ -61,11 +63,7 @@ pub fn open_store<'a>(
 ) -> Result<OpenStore<'a>, ApiError> {
     let meta = state.registry.meta(slug)?;
     let role = who.require(meta.id, slug, needed)?;
-    Ok(OpenStore {
-        meta,
-        actor: state.registry.actor(meta),
-        role,
-    })
+    Ok(OpenStore { meta, actor: state.registry.actor(meta), role })
 }
 
 /// Sends a message to an actor; a stopped or overloaded actor is a 503.
@@ -89,9 +87,7 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
         return Ok(None);
     }
     let bare = text.trim_start_matches("W/").trim_matches('"');
-    bare.parse()
-        .map(Some)
-        .map_err(|_| ApiError::BadRequest("If-Match must be a product version ETag".into()))
+    bare.parse().map(Some).map_err(|_| ApiError::BadRequest("If-Match must be a product version ETag".into()))
 }
 
 /// The strong ETag of a product version.
@@ -100,30 +96,19 @@ pub fn etag(version: i64) -> String {
 }
 
 /// The `Idempotency-Key` of a request, scoped to its principal.
-fn idempotency_key(
-    req: &HttpRequest,
-    who: &Principal,
-    change: &Change,
-) -> Result<Option<IdempotencyKey>, ApiError> {
+fn idempotency_key(req: &HttpRequest, who: &Principal, change: &Change) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = req.headers().get("idempotency-key") else {
         return Ok(None);
     };
     let key = value.to_str().unwrap_or_default();
     if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::BadRequest(
-            "Idempotency-Key must be 1-200 visible ASCII characters".into(),
-        ));
+        return Err(ApiError::BadRequest("Idempotency-Key must be 1-200 visible ASCII characters".into()));
     }
-    Ok(Some(IdempotencyKey {
-        principal: who.name.clone(),
-        key: key.to_owned(),
-        fingerprint: change.fingerprint(),
-    }))
+    Ok(Some(IdempotencyKey { principal: who.name.clone(), key: key.to_owned(), fingerprint: change.fingerprint() }))
 }
 
 fn state_of(req: &HttpRequest) -> Result<&web::Data<AppState>, ApiError> {
-    req.app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal("app state missing".into()))
+    req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::Internal("app state missing".into()))
 }
 
 /// Sends a write to the store's actor and waits until it is durable.
@@ -135,11 +120,7 @@ pub async fn write(
 ) -> Result<Applied, ApiError> {
     state_of(req)?.rate_limits.write(&who.name)?;
     let idempotency = idempotency_key(req, who, &change)?;
-    let pending = PendingChange {
-        by: who.name.clone(),
-        idempotency,
-        change,
-    };
+    let pending = PendingChange { by: who.name.clone(), idempotency, change };
     ask(&store.actor, Write(pending)).await
 }
 
@@ -147,23 +128,13 @@ pub async fn write(
 pub const SEQ_HEADER: &str = "x-storesync-seq";
 
 /// A JSON answer to a committed write, with its seq in a header too.
-pub fn committed(
-    status: actix_web::http::StatusCode,
-    seq: i64,
-    body: impl serde::Serialize,
-) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((SEQ_HEADER, seq.to_string()))
-        .json(body)
+pub fn committed(status: actix_web::http::StatusCode, seq: i64, body: impl serde::Serialize) -> HttpResponse {
+    HttpResponse::build(status).insert_header((SEQ_HEADER, seq.to_string())).json(body)
 }
 
 /// Reads a raw body, refusing it with 413 as soon as it passes `limit`
 /// (before reading it all when Content-Length says so).
-pub async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<web::BytesMut, ApiError> {
+pub async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
     use futures_util::StreamExt;
     let declared = req
         .headers()
@@ -175,8 +146,7 @@ pub async fn read_body(
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::BadRequest(format!("reading the body failed: {e}")))?;
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the body failed: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::TooLarge { limit });
         }
@@ -187,11 +157,10 @@ pub async fn read_body(
 
 fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     let api = match err {
-        JsonPayloadError::Overflow { limit }
-        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::TooLarge { limit },
-        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType {
-            expected: "application/json",
-        },
+        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            ApiError::TooLarge { limit }
+        }
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType { expected: "application/json" },
         JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::invalid("body", e.to_string()),
         JsonPayloadError::Deserialize(e) => ApiError::MalformedJson(e.to_string()),
         other => ApiError::BadRequest(other.to_string()),
@@ -211,37 +180,48 @@ async fn no_route() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound("route".into()))
 }
 
-/// Serves the browser pages from `static_dir` when it exists.
+/// Serves the browser pages from `static_dir` when it exists: `/admin`,
+/// `/storefront` (also `/`) and their modules.
 pub fn pages(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
-    if static_dir.is_dir() {
-        cfg.service(actix_files::Files::new("/", static_dir).index_file("index.html"));
+    if !static_dir.is_dir() {
+        return;
     }
+    for (route, file) in [("/admin", "admin.html"), ("/storefront", "storefront.html")] {
+        let path = static_dir.join(file);
+        cfg.route(
+            route,
+            web::get().to(move || {
+                let path = path.clone();
+                async move { actix_files::NamedFile::open_async(path).await }
+            }),
+        );
+    }
+    cfg.service(actix_files::Files::new("/", static_dir).index_file("index.html"));
 }
 
 /// Mounts every route on an app.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(JSON_LIMIT)
-            .error_handler(json_error),
-    )
-    .app_data(web::QueryConfig::default().error_handler(query_error))
-    .app_data(web::PathConfig::default().error_handler(path_error))
-    .route("/healthz", web::get().to(health::healthz))
-    .route("/readyz", web::get().to(health::readyz))
-    .route("/ws", web::get().to(ws::upgrade))
-    .service(
-        web::scope("/api/v1")
-            .route("/openapi.json", web::get().to(openapi::spec))
-            .configure(auth::routes)
-            .configure(stores::routes)
-            .configure(transfer::routes)
-            .configure(products::routes)
-            .configure(dashboard::routes)
-            .configure(sales::routes)
-            .configure(events::routes)
-            .configure(admin::routes)
-            .configure(users::routes)
-            .default_service(web::to(no_route)),
-    );
+    cfg.app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(json_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/ws", web::get().to(ws::upgrade))
+        .route("/metrics", web::get().to(health::metrics))
+        .service(
+            web::scope("/api/v1")
+                .route("/openapi.json", web::get().to(openapi::spec))
+                .configure(auth::routes)
+                .configure(stores::routes)
+                .configure(transfer::routes)
+                .configure(products::routes)
+                .configure(dashboard::routes)
+                .configure(sales::routes)
+                .configure(events::routes)
+                .route("/admin/health", web::get().to(health::admin_health))
+                .route("/admin/alerts", web::get().to(health::admin_alerts))
+                .configure(admin::routes)
+                .configure(users::routes)
+                .default_service(web::to(no_route)),
+        );
 }

@@ -18,9 +18,7 @@ impl Modify for Security {
         );
         components.add_security_scheme(
             "session_cookie",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
-                crate::auth::extract::SESSION_COOKIE,
-            ))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::extract::SESSION_COOKIE))),
         );
     }
 }
@@ -31,7 +29,7 @@ impl Modify for Security {
     info(title = "storesync", description = "Real-time data synchronization for multi-store commerce back offices. \
         Errors are `{error:{code,message,details?}}`; writes answer the store's new `seq`."),
     paths(
-        health::healthz, health::readyz,
+        health::healthz, health::readyz, health::metrics, health::admin_health, health::admin_alerts,
         auth::login, auth::logout, auth::me,
         stores::list, stores::get, stores::snapshot,
         products::list, products::create, products::get, products::patch, products::delete,

@@ -40,20 +40,11 @@ pub async fn list(
 ) -> Result<web::Json<ProductPage>, ApiError> {
     let store = open_store(&state, &who, &path, Role::Viewer)?;
     view.validate()?;
-    Ok(web::Json(
-        ask(&store.actor, GetPage(view.into_inner())).await?,
-    ))
+    Ok(web::Json(ask(&store.actor, GetPage(view.into_inner())).await?))
 }
 
 fn product_answer(status: StatusCode, seq: i64, product: Product) -> HttpResponse {
-    let mut res = committed(
-        status,
-        seq,
-        ProductWritten {
-            seq,
-            product: product.clone(),
-        },
-    );
+    let mut res = committed(status, seq, ProductWritten { seq, product: product.clone() });
     if let Ok(value) = header::HeaderValue::from_str(&etag(product.version)) {
         res.headers_mut().insert(header::ETAG, value);
     }
@@ -98,9 +89,7 @@ pub async fn get(
     let (slug, id) = path.into_inner();
     let store = open_store(&state, &who, &slug, Role::Viewer)?;
     let product = ask(&store.actor, GetProduct(id)).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(product.version)))
-        .json(product))
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, etag(product.version))).json(product))
 }
 
 /// Changes some fields (editor). With `If-Match`, a stale version is a 412
@@ -120,11 +109,7 @@ pub async fn patch(
     let (slug, id) = path.into_inner();
     let store = open_store(&state, &who, &slug, Role::Editor)?;
     body.validate()?;
-    let change = Change::PatchProduct {
-        id,
-        if_match: if_match(&req)?,
-        patch: body.into_inner(),
-    };
+    let change = Change::PatchProduct { id, if_match: if_match(&req)?, patch: body.into_inner() };
     let applied = write(&store, &req, &who, change).await?;
     match applied.outcome {
         Outcome::Updated(product) => Ok(product_answer(StatusCode::OK, applied.seq, product)),
@@ -145,25 +130,9 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (slug, id) = path.into_inner();
     let store = open_store(&state, &who, &slug, Role::Editor)?;
-    let applied = write(
-        &store,
-        &req,
-        &who,
-        Change::DeleteProduct {
-            id,
-            if_match: if_match(&req)?,
-        },
-    )
-    .await?;
+    let applied = write(&store, &req, &who, Change::DeleteProduct { id, if_match: if_match(&req)? }).await?;
     match applied.outcome {
-        Outcome::Deleted { id } => Ok(committed(
-            StatusCode::OK,
-            applied.seq,
-            ProductDeleted {
-                seq: applied.seq,
-                id,
-            },
-        )),
+        Outcome::Deleted { id } => Ok(committed(StatusCode::OK, applied.seq, ProductDeleted { seq: applied.seq, id })),
         other => Err(unexpected(other)),
     }
 }

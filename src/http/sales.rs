@@ -43,14 +43,7 @@ pub async fn record(
     body.validate()?;
     let applied = write(&store, &req, &who, Change::RecordSale(body.into_inner())).await?;
     match applied.outcome {
-        Outcome::Sale(sale) => Ok(committed(
-            StatusCode::CREATED,
-            applied.seq,
-            SaleRecorded {
-                seq: applied.seq,
-                sale,
-            },
-        )),
+        Outcome::Sale(sale) => Ok(committed(StatusCode::CREATED, applied.seq, SaleRecorded { seq: applied.seq, sale })),
         other => Err(unexpected(other)),
     }
 }
@@ -76,15 +69,10 @@ pub async fn daily(
     query: web::Query<DailyQuery>,
 ) -> Result<web::Json<Vec<DailyPoint>>, ApiError> {
     let store = open_store(&state, &who, &path, Role::Viewer)?;
-    let to = query
-        .to
-        .unwrap_or_else(|| Utc::now().with_timezone(&store.meta.tz).date_naive());
+    let to = query.to.unwrap_or_else(|| Utc::now().with_timezone(&store.meta.tz).date_naive());
     let from = query.from.unwrap_or(to - Duration::days(29));
     if from > to || (to - from).num_days() >= MAX_DAILY_SPAN {
-        return Err(ApiError::invalid(
-            "from",
-            format!("from must be on or before to, at most {MAX_DAILY_SPAN} days"),
-        ));
+        return Err(ApiError::invalid("from", format!("from must be on or before to, at most {MAX_DAILY_SPAN} days")));
     }
     Ok(web::Json(ask(&store.actor, GetDaily { from, to }).await?))
 }

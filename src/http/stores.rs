@@ -18,12 +18,7 @@ pub async fn list(state: web::Data<AppState>, who: Principal) -> web::Json<Vec<G
         .registry
         .stores()
         .into_iter()
-        .filter_map(|meta| {
-            Some(GrantedStore {
-                store: meta.info.clone(),
-                role: who.role(meta.id)?,
-            })
-        })
+        .filter_map(|meta| Some(GrantedStore { store: meta.info.clone(), role: who.role(meta.id)? }))
         .collect();
     web::Json(stores)
 }
@@ -37,10 +32,7 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<web::Json<GrantedStore>, ApiError> {
     let store = open_store(&state, &who, &path, Role::Viewer)?;
-    Ok(web::Json(GrantedStore {
-        store: store.meta.info.clone(),
-        role: store.role,
-    }))
+    Ok(web::Json(GrantedStore { store: store.meta.info.clone(), role: store.role }))
 }
 
 /// Dashboard, the last 30 days of sales and a product page, at one seq.
@@ -55,9 +47,7 @@ pub async fn snapshot(
 ) -> Result<web::Json<Snapshot>, ApiError> {
     let store = open_store(&state, &who, &path, Role::Viewer)?;
     view.validate()?;
-    Ok(web::Json(
-        ask(&store.actor, GetSnapshot(view.into_inner())).await?,
-    ))
+    Ok(web::Json(ask(&store.actor, GetSnapshot(view.into_inner())).await?))
 }
 
 /// Mounts the routes.

@@ -55,14 +55,10 @@ fn parse_rows(content_type: &str, body: &[u8]) -> Result<Vec<ImportRow>, ApiErro
         csv::Reader::from_reader(body)
             .deserialize()
             .enumerate()
-            .map(|(i, row)| {
-                row.map_err(|e| ApiError::invalid("body", format!("CSV row {}: {e}", i + 1)))
-            })
+            .map(|(i, row)| row.map_err(|e| ApiError::invalid("body", format!("CSV row {}: {e}", i + 1))))
             .collect()
     } else {
-        Err(ApiError::UnsupportedMediaType {
-            expected: "application/json or text/csv",
-        })
+        Err(ApiError::UnsupportedMediaType { expected: "application/json or text/csv" })
     }
 }
 
@@ -82,22 +78,14 @@ pub async fn import(
 ) -> Result<HttpResponse, ApiError> {
     let store = open_store(&state, &who, &path, Role::Editor)?;
     let body = read_body(&req, body, IMPORT_LIMIT).await?;
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let rows = parse_rows(content_type, &body)?;
     if rows.is_empty() || rows.len() > MAX_IMPORT_ROWS {
-        return Err(ApiError::invalid(
-            "body",
-            format!("an import has 1-{MAX_IMPORT_ROWS} rows"),
-        ));
+        return Err(ApiError::invalid("body", format!("an import has 1-{MAX_IMPORT_ROWS} rows")));
     }
     let rows: Vec<NewProduct> = rows.into_iter().map(NewProduct::from).collect();
     for (i, row) in rows.iter().enumerate() {
-        row.validate()
-            .map_err(|e| ApiError::invalid("body", format!("row {}: {e}", i + 1)))?;
+        row.validate().map_err(|e| ApiError::invalid("body", format!("row {}: {e}", i + 1)))?;
     }
     let applied = write(&store, &req, &who, Change::ImportProducts { rows }).await?;
     match applied.outcome {
@@ -159,8 +147,7 @@ fn to_csv(products: &[Product]) -> Result<Vec<u8>, ApiError> {
         ])
         .map_err(internal)?;
     }
-    out.into_inner()
-        .map_err(|e| ApiError::Internal(format!("csv: {e}")))
+    out.into_inner().map_err(|e| ApiError::Internal(format!("csv: {e}")))
 }
 
 /// Every product of the store, as CSV or JSON.
@@ -177,19 +164,14 @@ pub async fn export(
     let products = ask(&store.actor, GetAllProducts).await?;
     let slug = &store.meta.info.slug;
     let (content_type, body, ext) = match query.format {
-        ExportFormat::Json => (
-            "application/json",
-            serde_json::to_vec(&products).map_err(|e| ApiError::Internal(e.to_string()))?,
-            "json",
-        ),
+        ExportFormat::Json => {
+            ("application/json", serde_json::to_vec(&products).map_err(|e| ApiError::Internal(e.to_string()))?, "json")
+        }
         ExportFormat::Csv => ("text/csv; charset=utf-8", to_csv(&products)?, "csv"),
     };
     Ok(HttpResponse::Ok()
         .content_type(content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{slug}-products.{ext}\""),
-        ))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{slug}-products.{ext}\"")))
         .body(body))
 }
 

@@ -83,35 +83,20 @@ fn store_id(state: &AppState, slug: &str) -> Result<i64, ApiError> {
 /// Every user with their grants.
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
     responses((status = 200, body = Vec<UserView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list_users(
-    state: web::Data<AppState>,
-    who: Principal,
-) -> Result<web::Json<Vec<UserView>>, ApiError> {
+pub async fn list_users(state: web::Data<AppState>, who: Principal) -> Result<web::Json<Vec<UserView>>, ApiError> {
     require_admin(&who)?;
-    let slugs: std::collections::HashMap<i64, String> = state
-        .registry
-        .stores()
-        .into_iter()
-        .map(|m| (m.id, m.info.slug.clone()))
-        .collect();
+    let slugs: std::collections::HashMap<i64, String> =
+        state.registry.stores().into_iter().map(|m| (m.id, m.info.slug.clone())).collect();
     let users = db::blocking(&state.pool, move |conn| {
         let mut out = Vec::new();
         for (id, username, is_admin) in auth::users(conn)? {
             let grants = auth::grants(conn, id)?
                 .into_iter()
                 .filter_map(|(store, role)| {
-                    Some(Grant {
-                        store: slugs.get(&store)?.clone(),
-                        role: Role::parse(&role)?,
-                    })
+                    Some(Grant { store: slugs.get(&store)?.clone(), role: Role::parse(&role)? })
                 })
                 .collect();
-            out.push(UserView {
-                id,
-                username,
-                is_admin,
-                grants,
-            });
+            out.push(UserView { id, username, is_admin, grants });
         }
         Ok(out)
     })
@@ -128,26 +113,14 @@ pub async fn create_user(
     body: web::Json<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&who)?;
-    let NewUser {
-        username,
-        password,
-        is_admin,
-    } = body.into_inner();
-    let valid_name = (1..=64).contains(&username.len())
-        && username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    let NewUser { username, password, is_admin } = body.into_inner();
+    let valid_name =
+        (1..=64).contains(&username.len()) && username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
     if !valid_name {
-        return Err(ApiError::invalid(
-            "username",
-            "1-64 characters of A-Z a-z 0-9 . _ -".into(),
-        ));
+        return Err(ApiError::invalid("username", "1-64 characters of A-Z a-z 0-9 . _ -".into()));
     }
     if !(8..=1000).contains(&password.expose().len()) {
-        return Err(ApiError::invalid(
-            "password",
-            "a password has 8-1000 characters".into(),
-        ));
+        return Err(ApiError::invalid("password", "a password has 8-1000 characters".into()));
     }
     let hash = hash_password(password.expose())?;
     let name = username.clone();
@@ -159,12 +132,7 @@ pub async fn create_user(
     })
     .await?;
     log::info!(by = who.name.as_str(), user = username.as_str(); "user created");
-    Ok(HttpResponse::Created().json(UserView {
-        id,
-        username,
-        is_admin,
-        grants: vec![],
-    }))
+    Ok(HttpResponse::Created().json(UserView { id, username, is_admin, grants: vec![] }))
 }
 
 /// Deletes a user; their sessions, grants and tokens end with them.
@@ -221,14 +189,9 @@ pub async fn delete_grant(
     require_admin(&who)?;
     let (user_id, slug) = path.into_inner();
     let store = store_id(&state, &slug)?;
-    let found = db::blocking(&state.pool, move |conn| {
-        Ok(auth::revoke_grant(conn, user_id, store)?)
-    })
-    .await?;
+    let found = db::blocking(&state.pool, move |conn| Ok(auth::revoke_grant(conn, user_id, store)?)).await?;
     if !found {
-        return Err(ApiError::NotFound(format!(
-            "grant of user {user_id} on {slug}"
-        )));
+        return Err(ApiError::NotFound(format!("grant of user {user_id} on {slug}")));
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -241,9 +204,7 @@ pub async fn list_tokens(
     who: Principal,
 ) -> Result<web::Json<Vec<auth::TokenRow>>, ApiError> {
     require_admin(&who)?;
-    Ok(web::Json(
-        db::blocking(&state.pool, |conn| Ok(auth::tokens(conn)?)).await?,
-    ))
+    Ok(web::Json(db::blocking(&state.pool, |conn| Ok(auth::tokens(conn)?)).await?))
 }
 
 /// Creates an API token owned by the caller; the answer is the only time
@@ -256,43 +217,21 @@ pub async fn create_token(
     body: web::Json<NewToken>,
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&who)?;
-    let NewToken {
-        name,
-        role,
-        stores,
-        expires_in_days,
-    } = body.into_inner();
+    let NewToken { name, role, stores, expires_in_days } = body.into_inner();
     if name.trim().is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            "name",
-            "a token name has 1-100 printable characters".into(),
-        ));
+        return Err(ApiError::invalid("name", "a token name has 1-100 printable characters".into()));
     }
     if stores.is_empty() || stores.len() > 100 {
-        return Err(ApiError::invalid(
-            "stores",
-            "a token is scoped to 1-100 stores".into(),
-        ));
+        return Err(ApiError::invalid("stores", "a token is scoped to 1-100 stores".into()));
     }
-    let ids = stores
-        .iter()
-        .map(|s| store_id(&state, s).map(|id| id.to_string()))
-        .collect::<Result<Vec<_>, _>>()?
-        .join(",");
+    let ids =
+        stores.iter().map(|s| store_id(&state, s).map(|id| id.to_string())).collect::<Result<Vec<_>, _>>()?.join(",");
     let expires = expires_in_days.map(|d| (Utc::now() + Duration::days(i64::from(d))).naive_utc());
     let token = new_token();
     let hash = token_hash(&token);
     let (owner, token_name) = (who.user_id, name.clone());
     let id = db::blocking(&state.pool, move |conn| {
-        Ok(auth::create_token(
-            conn,
-            &hash,
-            &token_name,
-            owner,
-            role.as_str(),
-            &ids,
-            expires,
-        )?)
+        Ok(auth::create_token(conn, &hash, &token_name, owner, role.as_str(), &ids, expires)?)
     })
     .await?;
     log::info!(by = who.name.as_str(), token = name.as_str(); "api token created");
@@ -322,10 +261,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/users", web::post().to(create_user))
         .route("/admin/users/{id}", web::delete().to(delete_user))
         .route("/admin/users/{id}/grants/{store}", web::put().to(put_grant))
-        .route(
-            "/admin/users/{id}/grants/{store}",
-            web::delete().to(delete_grant),
-        )
+        .route("/admin/users/{id}/grants/{store}", web::delete().to(delete_grant))
         .route("/admin/tokens", web::get().to(list_tokens))
         .route("/admin/tokens", web::post().to(create_token))
         .route("/admin/tokens/{id}", web::delete().to(revoke_token));

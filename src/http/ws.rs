@@ -40,17 +40,12 @@ pub async fn upgrade(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
-    let token = match (
-        query.into_inner().token.or(bearer),
-        req.cookie(SESSION_COOKIE),
-    ) {
+    let token = match (query.into_inner().token.or(bearer), req.cookie(SESSION_COOKIE)) {
         (Some(token), _) => token,
         (None, Some(cookie)) => {
             if !origin_allowed(&req, &state.config.allowed_origins) {
                 log::warn!("websocket refused: cookie with a foreign origin");
-                return Err(ApiError::Forbidden(
-                    "this Origin may not open a session with a cookie".into(),
-                ));
+                return Err(ApiError::Forbidden("this Origin may not open a session with a cookie".into()));
             }
             cookie.value().to_owned()
         }
@@ -58,16 +53,17 @@ pub async fn upgrade(
     };
     let principal = principal_for(&state, token).await?;
     let connection = state.rate_limits.connect(&principal.name)?;
-    let (response, ws, stream) = actix_ws::handle(&req, body)
-        .map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
+    let (response, ws, stream) =
+        actix_ws::handle(&req, body).map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
     let stream = stream.max_frame_size(state.config.max_frame_bytes);
     let limits = state.session_limits.clone();
     let (control_tx, control_rx) = mpsc::unbounded_channel();
     let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
     let app = state.clone();
+    let metrics = state.metrics.clone();
     SessionActor::create(move |ctx| {
         let (outbox, frames) = Outbox::new(id, limits.outbox_capacity, ctx.address().recipient());
-        actix_web::rt::spawn(run_writer(ws, frames, control_rx));
+        actix_web::rt::spawn(run_writer(ws, frames, control_rx, metrics));
         ctx.add_stream(stream);
         SessionActor::new(id, principal, app, limits, control_tx, connection).with_outbox(outbox)
     });

@@ -68,11 +68,7 @@ pub struct LoadArgs {
 
 /// Parses `30`, `30s`, `500ms`, `2m`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s.trim().split_at(
-        s.trim()
-            .find(|c: char| c.is_alphabetic())
-            .unwrap_or(s.trim().len()),
-    );
+    let (num, unit) = s.trim().split_at(s.trim().find(|c: char| c.is_alphabetic()).unwrap_or(s.trim().len()));
     let n: f64 = num.parse().map_err(|_| format!("bad duration {s}"))?;
     let secs = match unit {
         "" | "s" => n,
@@ -94,9 +90,7 @@ enum Op {
 fn parse_mix(mix: &str) -> Result<Vec<(Op, u32)>, String> {
     mix.split(',')
         .map(|part| {
-            let (kind, weight) = part
-                .split_once('=')
-                .ok_or_else(|| format!("mix part {part} is not kind=weight"))?;
+            let (kind, weight) = part.split_once('=').ok_or_else(|| format!("mix part {part} is not kind=weight"))?;
             let op = match kind.trim() {
                 "product" => Op::Product,
                 "sale" => Op::Sale,
@@ -104,13 +98,7 @@ fn parse_mix(mix: &str) -> Result<Vec<(Op, u32)>, String> {
                 "page" => Op::Page,
                 other => return Err(format!("unknown mix kind {other}")),
             };
-            Ok((
-                op,
-                weight
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("bad weight in {part}"))?,
-            ))
+            Ok((op, weight.trim().parse().map_err(|_| format!("bad weight in {part}"))?))
         })
         .collect()
 }
@@ -140,10 +128,7 @@ impl Target {
             None => {
                 let (user, password) = match args.login.split_once(':') {
                     Some((u, p)) => (u.to_owned(), p.to_owned()),
-                    None => (
-                        args.login.clone(),
-                        std::env::var("STORESYNC_DEMO_PASSWORD").unwrap_or_default(),
-                    ),
+                    None => (args.login.clone(), std::env::var("STORESYNC_DEMO_PASSWORD").unwrap_or_default()),
                 };
                 let r = http
                     .post(format!("{url}/api/v1/auth/login"))
@@ -155,18 +140,13 @@ impl Target {
                     return Err(format!("login as {user} failed: {}", r.status()));
                 }
                 let body: Value = r.json().await.map_err(|e| e.to_string())?;
-                body["token"]
-                    .as_str()
-                    .ok_or("login answered no token")?
-                    .to_owned()
+                body["token"].as_str().ok_or("login answered no token")?.to_owned()
             }
         };
         let mut products = Vec::new();
         for store in &args.stores {
             let r = http
-                .get(format!(
-                    "{url}/api/v1/stores/{store}/products?page_size=200&status=active"
-                ))
+                .get(format!("{url}/api/v1/stores/{store}/products?page_size=200&status=active"))
                 .bearer_auth(&token)
                 .send()
                 .await
@@ -183,12 +163,7 @@ impl Target {
             }
             products.push(ids);
         }
-        Ok(Self {
-            http,
-            url,
-            token,
-            products,
-        })
+        Ok(Self { http, url, token, products })
     }
 
     /// Sends one write; its seq when acknowledged.
@@ -203,9 +178,10 @@ impl Target {
                     .http
                     .patch(format!("{base}/products/{product}"))
                     .json(&json!({"stock": rng.gen_range(0..100_000)})),
-                Op::Sale => self.http.post(format!("{base}/sales")).json(
-                    &json!({"lines": [{"product_id": product, "quantity": rng.gen_range(1..4)}]}),
-                ),
+                Op::Sale => self
+                    .http
+                    .post(format!("{base}/sales"))
+                    .json(&json!({"lines": [{"product_id": product, "quantity": rng.gen_range(1..4)}]})),
                 Op::Dashboard => self
                     .http
                     .patch(format!("{base}/dashboard"))
@@ -225,8 +201,7 @@ impl Target {
     }
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn subscribe(
     target: &Target,
@@ -235,26 +210,15 @@ async fn subscribe(
     topics: &[String],
 ) -> Result<(Socket, SubscriberLog), String> {
     let started = Instant::now();
-    let ws_url = format!(
-        "{}/ws?token={}",
-        target.url.replacen("http", "ws", 1),
-        target.token
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut frame =
-        json!({"type": "subscribe", "store": slug, "view": {"page_size": 10, "sort": "name"}});
+    let ws_url = format!("{}/ws?token={}", target.url.replacen("http", "ws", 1), target.token);
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.map_err(|e| e.to_string())?;
+    let mut frame = json!({"type": "subscribe", "store": slug, "view": {"page_size": 10, "sort": "name"}});
     if !topics.is_empty() {
         frame["topics"] = json!(topics);
     }
-    ws.send(Message::Text(frame.to_string()))
-        .await
-        .map_err(|e| e.to_string())?;
+    ws.send(Message::Text(frame.to_string())).await.map_err(|e| e.to_string())?;
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
-            .await
-            .map_err(|_| "subscribe timed out")?;
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next()).await.map_err(|_| "subscribe timed out")?;
         let Some(Ok(Message::Text(text))) = msg else {
             return Err("socket closed while subscribing".into());
         };
@@ -264,12 +228,7 @@ async fn subscribe(
                 let start = v["seq"].as_i64().unwrap_or_default();
                 return Ok((
                     ws,
-                    SubscriberLog {
-                        store,
-                        start,
-                        connect: started.elapsed(),
-                        ..SubscriberLog::default()
-                    },
+                    SubscriberLog { store, start, connect: started.elapsed(), ..SubscriberLog::default() },
                 ));
             }
             Some("error") => return Err(format!("subscribe refused: {v}")),
@@ -308,21 +267,14 @@ async fn read(
         let Ok(v) = serde_json::from_str::<Value>(&text) else {
             continue;
         };
-        let (from, to) = (
-            v["from"].as_i64().unwrap_or_default(),
-            v["to"].as_i64().unwrap_or_default(),
-        );
+        let (from, to) = (v["from"].as_i64().unwrap_or_default(), v["to"].as_i64().unwrap_or_default());
         if from <= last {
             log.duplicated += (last.min(to) - from + 1) as u64;
         } else if from > last + 1 {
             log.out_of_order += 1;
         }
         if to > last {
-            log.batches.push(Received {
-                from: from.max(last + 1),
-                to,
-                at,
-            });
+            log.batches.push(Received { from: from.max(last + 1), to, at });
             last = to;
         }
     }
@@ -346,60 +298,45 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
             .map_err(|e| e.to_string())?,
     );
     progress.set_message("connecting");
-    let connected: Vec<Result<(Socket, SubscriberLog), String>> =
-        futures_util::stream::iter(0..args.subscribers)
-            .map(|i| {
-                let target = target.clone();
-                let store = i % args.stores.len();
-                let slug = args.stores[store].clone();
-                let topics = args.topics.clone();
-                let progress = progress.clone();
-                async move {
-                    let r = subscribe(&target, store, &slug, &topics).await;
-                    progress.inc(1);
-                    r
-                }
-            })
-            .buffer_unordered(args.connect_concurrency.max(1))
-            .collect()
-            .await;
+    let connected: Vec<Result<(Socket, SubscriberLog), String>> = futures_util::stream::iter(0..args.subscribers)
+        .map(|i| {
+            let target = target.clone();
+            let store = i % args.stores.len();
+            let slug = args.stores[store].clone();
+            let topics = args.topics.clone();
+            let progress = progress.clone();
+            async move {
+                let r = subscribe(&target, store, &slug, &topics).await;
+                progress.inc(1);
+                r
+            }
+        })
+        .buffer_unordered(args.connect_concurrency.max(1))
+        .collect()
+        .await;
     let sockets: Vec<(Socket, SubscriberLog)> = connected.into_iter().collect::<Result<_, _>>()?;
     let memory = match (rss_before, args.server_pid.and_then(rss_kib)) {
-        (Some(before), Some(after)) if !sockets.is_empty() => {
-            Some((after - before) / sockets.len() as f64)
-        }
+        (Some(before), Some(after)) if !sockets.is_empty() => Some((after - before) / sockets.len() as f64),
         _ => None,
     };
     let (done_tx, done_rx) = tokio::sync::watch::channel(None);
-    let readers: Vec<_> = sockets
-        .into_iter()
-        .map(|(ws, log)| tokio::spawn(read(ws, log, done_rx.clone())))
-        .collect();
+    let readers: Vec<_> = sockets.into_iter().map(|(ws, log)| tokio::spawn(read(ws, log, done_rx.clone()))).collect();
 
     let acked = Arc::new(Mutex::new(Vec::<Acked>::new()));
     let errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let end = started + args.duration;
-    let interval =
-        (args.rate > 0.0).then(|| Duration::from_secs_f64(args.writers.max(1) as f64 / args.rate));
+    let interval = (args.rate > 0.0).then(|| Duration::from_secs_f64(args.writers.max(1) as f64 / args.rate));
     progress.set_length(args.duration.as_secs().max(1));
     progress.set_position(0);
     progress.set_message("writing");
     let writers: Vec<_> = (0..args.writers.max(1))
         .map(|w| {
-            let (target, acked, errors, mix, stores) = (
-                target.clone(),
-                acked.clone(),
-                errors.clone(),
-                mix.clone(),
-                args.stores.clone(),
-            );
+            let (target, acked, errors, mix, stores) =
+                (target.clone(), acked.clone(), errors.clone(), mix.clone(), args.stores.clone());
             tokio::spawn(async move {
                 let mut tick = interval.map(|i| {
-                    let mut t = tokio::time::interval_at(
-                        tokio::time::Instant::now() + i.mul_f64(w as f64 / 4.0),
-                        i,
-                    );
+                    let mut t = tokio::time::interval_at(tokio::time::Instant::now() + i.mul_f64(w as f64 / 4.0), i);
                     t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                     t
                 });
@@ -423,14 +360,10 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
                     let store = n % stores.len();
                     n += 1;
                     let sent = Instant::now();
-                    match target
-                        .write(op, &stores[store], &target.products[store])
-                        .await
-                    {
-                        Some(seq) => acked
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .push(Acked { store, seq, sent }),
+                    match target.write(op, &stores[store], &target.products[store]).await {
+                        Some(seq) => {
+                            acked.lock().unwrap_or_else(PoisonError::into_inner).push(Acked { store, seq, sent })
+                        }
                         None => {
                             errors.fetch_add(1, Ordering::Relaxed);
                         }
@@ -453,27 +386,15 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
         goals[a.store] = goals[a.store].max(a.seq);
     }
     progress.set_message("settling");
-    let _ = done_tx.send(Some((
-        Instant::now() + Duration::from_secs(args.settle_secs),
-        goals,
-    )));
+    let _ = done_tx.send(Some((Instant::now() + Duration::from_secs(args.settle_secs), goals)));
     let mut logs = Vec::with_capacity(readers.len());
     for r in readers {
         logs.push(r.await.map_err(|e| e.to_string())?);
     }
     progress.finish_and_clear();
-    let report = Report::compute(
-        &acked,
-        &logs,
-        errors.load(Ordering::Relaxed),
-        duration,
-        memory,
-    );
+    let report = Report::compute(&acked, &logs, errors.load(Ordering::Relaxed), duration, memory);
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
-        );
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {
         print!("{}", report.table());
     }

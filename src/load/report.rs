@@ -56,16 +56,8 @@ impl Percentiles {
             return Self::default();
         }
         samples.sort_by(f64::total_cmp);
-        let at = |q: f64| {
-            samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1]
-        };
-        Self {
-            p50: at(0.5),
-            p90: at(0.9),
-            p99: at(0.99),
-            p999: at(0.999),
-            max: samples[samples.len() - 1],
-        }
+        let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
+        Self { p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: samples[samples.len() - 1] }
     }
 }
 
@@ -105,24 +97,16 @@ impl Report {
         let mut latencies = Vec::new();
         let (mut expected, mut delivered) = (0u64, 0u64);
         for log in logs {
-            for write in acked
-                .iter()
-                .filter(|w| w.store == log.store && w.seq > log.start)
-            {
+            for write in acked.iter().filter(|w| w.store == log.store && w.seq > log.start) {
                 expected += 1;
                 let i = log.batches.partition_point(|b| b.to < write.seq);
                 if let Some(batch) = log.batches.get(i).filter(|b| b.from <= write.seq) {
                     delivered += 1;
-                    latencies.push(
-                        batch.at.saturating_duration_since(write.sent).as_secs_f64() * 1000.0,
-                    );
+                    latencies.push(batch.at.saturating_duration_since(write.sent).as_secs_f64() * 1000.0);
                 }
             }
         }
-        let mut connects: Vec<f64> = logs
-            .iter()
-            .map(|l| l.connect.as_secs_f64() * 1000.0)
-            .collect();
+        let mut connects: Vec<f64> = logs.iter().map(|l| l.connect.as_secs_f64() * 1000.0).collect();
         let secs = duration.as_secs_f64().max(0.001);
         let bytes: u64 = logs.iter().map(|l| l.bytes).sum();
         Self {
@@ -136,11 +120,7 @@ impl Report {
             duplicated: logs.iter().map(|l| l.duplicated).sum(),
             out_of_order: logs.iter().map(|l| l.out_of_order).sum(),
             resyncs: logs.iter().map(|l| l.resyncs).sum(),
-            delivery_ratio: if expected == 0 {
-                1.0
-            } else {
-                delivered as f64 / expected as f64
-            },
+            delivery_ratio: if expected == 0 { 1.0 } else { delivered as f64 / expected as f64 },
             deliveries_per_sec: delivered as f64 / secs,
             latency_ms: Percentiles::of(&mut latencies),
             connect_ms: Percentiles::of(&mut connects),
@@ -161,55 +141,32 @@ impl Report {
     /// The report as an aligned text table.
     pub fn table(&self) -> String {
         let lat = |p: &Percentiles| {
-            format!(
-                "p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
-                p.p50, p.p90, p.p99, p.p999, p.max
-            )
+            format!("p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}", p.p50, p.p90, p.p99, p.p999, p.max)
         };
         let rows = [
             ("duration", format!("{:.1} s", self.duration_s)),
             ("subscribers", self.subscribers.to_string()),
-            (
-                "writes acknowledged",
-                format!("{} ({} failed)", self.writes_acked, self.write_errors),
-            ),
+            ("writes acknowledged", format!("{} ({} failed)", self.writes_acked, self.write_errors)),
             (
                 "deliveries",
-                format!(
-                    "{} of {} ({:.4} %)",
-                    self.deliveries,
-                    self.deliveries_expected,
-                    self.delivery_ratio * 100.0
-                ),
+                format!("{} of {} ({:.4} %)", self.deliveries, self.deliveries_expected, self.delivery_ratio * 100.0),
             ),
             (
                 "lost / duplicated / out of order",
-                format!(
-                    "{} / {} / {}",
-                    self.lost, self.duplicated, self.out_of_order
-                ),
+                format!("{} / {} / {}", self.lost, self.duplicated, self.out_of_order),
             ),
             ("resyncs", self.resyncs.to_string()),
-            (
-                "deliveries per second",
-                format!("{:.0}", self.deliveries_per_sec),
-            ),
+            ("deliveries per second", format!("{:.0}", self.deliveries_per_sec)),
             ("write → receipt latency (ms)", lat(&self.latency_ms)),
             ("connect time (ms)", lat(&self.connect_ms)),
-            (
-                "bytes per subscriber per hour",
-                format!("{:.0}", self.bytes_per_subscriber_per_hour),
-            ),
+            ("bytes per subscriber per hour", format!("{:.0}", self.bytes_per_subscriber_per_hour)),
             (
                 "server memory per connection",
-                self.memory_per_connection_kib
-                    .map_or("(pass --server-pid)".into(), |k| format!("{k:.2} KiB")),
+                self.memory_per_connection_kib.map_or("(pass --server-pid)".into(), |k| format!("{k:.2} KiB")),
             ),
         ];
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        rows.iter()
-            .map(|(k, v)| format!("{k:<width$}  {v}\n"))
-            .collect()
+        rows.iter().map(|(k, v)| format!("{k:<width$}  {v}\n")).collect()
     }
 }
 
@@ -221,35 +178,17 @@ mod tests {
     fn percentiles_pick_ranks() {
         let mut v: Vec<f64> = (1..=1000).map(f64::from).collect();
         let p = Percentiles::of(&mut v);
-        assert_eq!(
-            (p.p50, p.p90, p.p99, p.p999, p.max),
-            (500.0, 900.0, 990.0, 999.0, 1000.0)
-        );
+        assert_eq!((p.p50, p.p90, p.p99, p.p999, p.max), (500.0, 900.0, 990.0, 999.0, 1000.0));
     }
 
     #[test]
     fn a_write_outside_every_batch_is_lost() {
         let t = Instant::now();
-        let acked = [
-            Acked {
-                store: 0,
-                seq: 5,
-                sent: t,
-            },
-            Acked {
-                store: 0,
-                seq: 9,
-                sent: t,
-            },
-        ];
+        let acked = [Acked { store: 0, seq: 5, sent: t }, Acked { store: 0, seq: 9, sent: t }];
         let log = SubscriberLog {
             store: 0,
             start: 4,
-            batches: vec![Received {
-                from: 5,
-                to: 7,
-                at: t + Duration::from_millis(3),
-            }],
+            batches: vec![Received { from: 5, to: 7, at: t + Duration::from_millis(3) }],
             ..SubscriberLog::default()
         };
         let r = Report::compute(&acked, &[log], 0, Duration::from_secs(1), None);

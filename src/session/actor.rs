@@ -17,9 +17,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::protocol::{
-    self, error_frame, ClientFrame, ServerFrame, SubscribeBody, Topics, ViewBody,
-};
+use super::protocol::{self, error_frame, ClientFrame, ServerFrame, SubscribeBody, Topics, ViewBody};
 use super::queue::{Control, Evicted, Outbox, SLOW_CONSUMER};
 use crate::auth::extract::principal_by_hash;
 use crate::auth::{Principal, Role};
@@ -80,9 +78,7 @@ impl SessionActor {
         connection: ConnectionGuard,
     ) -> Self {
         // Bursts of up to two seconds' worth of frames pass.
-        let burst = limits
-            .frames_per_sec
-            .saturating_mul(NonZeroU32::MIN.saturating_add(1));
+        let burst = limits.frames_per_sec.saturating_mul(NonZeroU32::MIN.saturating_add(1));
         let quota = Quota::per_second(limits.frames_per_sec).allow_burst(burst);
         Self {
             id,
@@ -114,15 +110,16 @@ impl SessionActor {
 
     fn close_with(&mut self, code: u16, reason: &str, ctx: &mut Context<Self>) {
         log::warn!(session = self.id, user = self.principal.username.as_str(), code, reason; "closing websocket");
-        self.close = Some(CloseReason {
-            code: CloseCode::from(code),
-            description: Some(reason.to_owned()),
-        });
+        self.close = Some(CloseReason { code: CloseCode::from(code), description: Some(reason.to_owned()) });
         ctx.stop();
     }
 
     /// Answers a refused frame; closes the socket after too many.
     fn refuse(&mut self, error: ApiError, reference: Option<&Value>, ctx: &mut Context<Self>) {
+        self.app.metrics.errors.with_label_values(&[error.code()]).inc();
+        if matches!(error, ApiError::RateLimited { .. }) {
+            self.app.metrics.rate_limited.with_label_values(&["ws_frames"]).inc();
+        }
         self.send(error_frame(&error, reference));
         self.strikes += 1;
         if self.strikes >= self.limits.max_strikes {
@@ -132,13 +129,7 @@ impl SessionActor {
 
     fn on_text(&mut self, text: &str, ctx: &mut Context<Self>) {
         if self.limiter.check().is_err() {
-            self.refuse(
-                ApiError::RateLimited {
-                    retry_after_secs: 1,
-                },
-                None,
-                ctx,
-            );
+            self.refuse(ApiError::RateLimited { retry_after_secs: 1 }, None, ctx);
             return;
         }
         let incoming = match protocol::parse(text) {
@@ -148,22 +139,12 @@ impl SessionActor {
         let reference = incoming.id;
         let result = match incoming.frame {
             ClientFrame::Ping => {
-                self.send(
-                    ServerFrame::Pong {
-                        reference: reference.as_ref(),
-                    }
-                    .encode(),
-                );
+                self.send(ServerFrame::Pong { reference: reference.as_ref() }.encode());
                 Ok(())
             }
             ClientFrame::Subscribe(body) => self.subscribe(body, reference.clone(), None, ctx),
             ClientFrame::SwitchStore(body) => {
-                let leaving: Vec<String> = self
-                    .subscriptions
-                    .keys()
-                    .filter(|s| **s != body.store)
-                    .cloned()
-                    .collect();
+                let leaving: Vec<String> = self.subscriptions.keys().filter(|s| **s != body.store).cloned().collect();
                 self.subscribe(body, reference.clone(), Some(leaving), ctx)
             }
             ClientFrame::Unsubscribe(body) => self.unsubscribe(&body.store, reference.clone()),
@@ -205,11 +186,8 @@ impl SessionActor {
             return Err(ApiError::Unavailable);
         };
         let store = self.app.registry.actor(meta);
-        let mut departures: Vec<Addr<StoreActor>> = leaving
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|slug| self.subscriptions.remove(slug))
-            .collect();
+        let mut departures: Vec<Addr<StoreActor>> =
+            leaving.unwrap_or_default().iter().filter_map(|slug| self.subscriptions.remove(slug)).collect();
         if let Some(previous) = self.subscriptions.remove(&body.store) {
             departures.push(previous);
         }
@@ -230,26 +208,15 @@ impl SessionActor {
             }
         };
         // Client frames are handled in order: wait until the switch is done.
-        ctx.wait(
-            left.into_actor(self)
-                .map(move |_, _, _| store.do_send(subscribe)),
-        );
+        ctx.wait(left.into_actor(self).map(move |_, _, _| store.do_send(subscribe)));
         Ok(())
     }
 
     fn unsubscribe(&mut self, slug: &str, reference: Option<Value>) -> Result<(), ApiError> {
-        let store = self
-            .subscriptions
-            .remove(slug)
-            .ok_or_else(|| ApiError::NotFound(format!("subscription to {slug}")))?;
+        let store =
+            self.subscriptions.remove(slug).ok_or_else(|| ApiError::NotFound(format!("subscription to {slug}")))?;
         store.do_send(Unsubscribe { session: self.id });
-        self.send(
-            ServerFrame::Unsubscribed {
-                reference: reference.as_ref(),
-                store: slug,
-            }
-            .encode(),
-        );
+        self.send(ServerFrame::Unsubscribed { reference: reference.as_ref(), store: slug }.encode());
         Ok(())
     }
 
@@ -259,11 +226,7 @@ impl SessionActor {
             .subscriptions
             .get(&body.store)
             .ok_or_else(|| ApiError::NotFound(format!("subscription to {}", body.store)))?;
-        store.do_send(SetView {
-            session: self.id,
-            view: body.view,
-            reference,
-        });
+        store.do_send(SetView { session: self.id, view: body.view, reference });
         Ok(())
     }
 
@@ -281,13 +244,7 @@ impl SessionActor {
             idempotency: None,
             change: Change::PublishView { view: body.view },
         });
-        let fut = async move {
-            store
-                .send(write)
-                .await
-                .map_err(|_| ApiError::Unavailable)
-                .and_then(|r| r)
-        };
+        let fut = async move { store.send(write).await.map_err(|_| ApiError::Unavailable).and_then(|r| r) };
         ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
             if let Err(error) = result {
                 act.refuse(error, reference.as_ref(), ctx);
@@ -316,6 +273,7 @@ impl SessionActor {
                         store.do_send(Unsubscribe { session: act.id });
                     }
                     act.send(ServerFrame::Resync { store: &slug, reason: "access_revoked" }.encode());
+                    act.app.metrics.resyncs.with_label_values(&["access_revoked"]).inc();
                 }
                 act.principal = principal;
             }
@@ -336,6 +294,7 @@ impl Actor for SessionActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         log::info!(session = self.id, user = self.principal.username.as_str(); "websocket open");
+        self.app.metrics.ws_connections.inc();
         let stores: Vec<StoreInfo> = self
             .app
             .registry
@@ -357,6 +316,7 @@ impl Actor for SessionActor {
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
+        self.app.metrics.ws_connections.dec();
         for store in self.subscriptions.values() {
             store.do_send(Unsubscribe { session: self.id });
         }
@@ -370,21 +330,16 @@ impl StreamHandler<Result<Message, ProtocolError>> for SessionActor {
         self.last_heard = Instant::now();
         match msg {
             Ok(Message::Text(text)) => self.on_text(&text, ctx),
-            Ok(Message::Binary(_)) | Ok(Message::Continuation(_)) => self.refuse(
-                ApiError::BadRequest("binary frames are not supported; send JSON text".into()),
-                None,
-                ctx,
-            ),
+            Ok(Message::Binary(_)) | Ok(Message::Continuation(_)) => {
+                self.refuse(ApiError::BadRequest("binary frames are not supported; send JSON text".into()), None, ctx)
+            }
             Ok(Message::Ping(payload)) => {
                 let _ = self.control.send(Control::Pong(payload));
             }
             Ok(Message::Pong(_)) | Ok(Message::Nop) => {}
             Ok(Message::Close(_)) => ctx.stop(),
             Err(ProtocolError::Overflow) => {
-                self.send(error_frame(
-                    &ApiError::Limit("frame exceeds the size limit".into()),
-                    None,
-                ));
+                self.send(error_frame(&ApiError::Limit("frame exceeds the size limit".into()), None));
                 self.close_with(1009, "frame too large", ctx);
             }
             Err(e) => {
@@ -420,16 +375,8 @@ impl Handler<Evicted> for SessionActor {
         if !stores.contains(&msg.store) {
             stores.push(msg.store);
         }
-        let frames = stores
-            .iter()
-            .map(|s| {
-                ServerFrame::Resync {
-                    store: s,
-                    reason: SLOW_CONSUMER,
-                }
-                .encode()
-            })
-            .collect();
+        let frames = stores.iter().map(|s| ServerFrame::Resync { store: s, reason: SLOW_CONSUMER }.encode()).collect();
+        self.app.metrics.resyncs.with_label_values(&[SLOW_CONSUMER]).inc_by(stores.len() as u64);
         let _ = self.control.send(Control::DropQueue(frames));
     }
 }

@@ -137,23 +137,12 @@ fn body<T: DeserializeOwned>(mut v: Value) -> Result<T, ApiError> {
 
 /// Parses a text frame.
 pub fn parse(text: &str) -> Result<Incoming, Refused> {
-    let value: Value = serde_json::from_str(text).map_err(|e| Refused {
-        id: None,
-        error: ApiError::MalformedJson(e.to_string()),
-    })?;
-    let id = value
-        .get("id")
-        .filter(|id| id.is_string() || id.is_number())
-        .cloned();
-    let refuse = |error| Refused {
-        id: id.clone(),
-        error,
-    };
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| Refused { id: None, error: ApiError::MalformedJson(e.to_string()) })?;
+    let id = value.get("id").filter(|id| id.is_string() || id.is_number()).cloned();
+    let refuse = |error| Refused { id: id.clone(), error };
     let Some(kind) = value.get("type").and_then(Value::as_str) else {
-        return Err(refuse(ApiError::invalid(
-            "type",
-            "a frame needs a string type".into(),
-        )));
+        return Err(refuse(ApiError::invalid("type", "a frame needs a string type".into())));
     };
     let frame = match kind {
         "subscribe" => body(value.clone()).map(ClientFrame::Subscribe),
@@ -164,12 +153,7 @@ pub fn parse(text: &str) -> Result<Incoming, Refused> {
         "ping" => Ok(ClientFrame::Ping),
         other => Err(ApiError::UnknownFrame(other.chars().take(40).collect())),
     };
-    frame
-        .map(|frame| Incoming {
-            id: id.clone(),
-            frame,
-        })
-        .map_err(refuse)
+    frame.map(|frame| Incoming { id: id.clone(), frame }).map_err(refuse)
 }
 
 /// How a subscription starts.
@@ -260,12 +244,7 @@ impl ServerFrame<'_> {
 
 /// The `error` frame for an error, echoing `reference`.
 pub fn error_frame(error: &ApiError, reference: Option<&Value>) -> ByteString {
-    ServerFrame::Error {
-        code: error.code(),
-        message: error.public_message(),
-        reference,
-    }
-    .encode()
+    ServerFrame::Error { code: error.code(), message: error.public_message(), reference }.encode()
 }
 
 #[cfg(test)]
@@ -274,13 +253,9 @@ mod tests {
 
     #[test]
     fn parses_frames_and_keeps_the_id() {
-        let ok =
-            parse(r#"{"type":"subscribe","id":7,"store":"s1","since":3,"topics":["products"]}"#)
-                .unwrap();
+        let ok = parse(r#"{"type":"subscribe","id":7,"store":"s1","since":3,"topics":["products"]}"#).unwrap();
         assert_eq!(ok.id, Some(Value::from(7)));
-        let ClientFrame::Subscribe(s) = ok.frame else {
-            panic!("not subscribe")
-        };
+        let ClientFrame::Subscribe(s) = ok.frame else { panic!("not subscribe") };
         assert_eq!((s.store.as_str(), s.since), ("s1", Some(3)));
         assert!(Topics::of(s.topics.as_deref()).has(Topic::Products));
         assert!(!Topics::of(s.topics.as_deref()).has(Topic::Dashboard));
@@ -292,23 +267,15 @@ mod tests {
         assert_eq!(code("{nope"), "malformed_json");
         assert_eq!(code(r#"{"type":"dance","id":"a"}"#), "unknown_type");
         assert_eq!(code(r#"{"id":1}"#), "invalid_field");
-        assert_eq!(
-            code(r#"{"type":"subscribe","store":"s1","colour":1}"#),
-            "invalid_field"
-        );
+        assert_eq!(code(r#"{"type":"subscribe","store":"s1","colour":1}"#), "invalid_field");
         assert_eq!(code(r#"{"type":"subscribe","store":5}"#), "invalid_field");
-        assert_eq!(
-            parse(r#"{"type":"dance","id":"a"}"#).unwrap_err().id,
-            Some(Value::from("a"))
-        );
+        assert_eq!(parse(r#"{"type":"dance","id":"a"}"#).unwrap_err().id, Some(Value::from("a")));
     }
 
     #[test]
     fn history_topic_receives_every_kind() {
         let t = Topics::of(Some(&[Topic::History]));
-        assert!(
-            t.wants("dashboard.updated") && t.wants("product.updated") && t.wants("sales.updated")
-        );
+        assert!(t.wants("dashboard.updated") && t.wants("product.updated") && t.wants("sales.updated"));
         let d = Topics::of(Some(&[Topic::Dashboard]));
         assert!(d.wants("dashboard.updated") && !d.wants("product.updated"));
     }
@@ -316,10 +283,7 @@ mod tests {
     #[test]
     fn frames_encode_with_their_type_and_ref() {
         let r = Value::from(3);
-        let text = ServerFrame::Pong {
-            reference: Some(&r),
-        }
-        .encode();
+        let text = ServerFrame::Pong { reference: Some(&r) }.encode();
         assert_eq!(&*text, r#"{"type":"pong","ref":3}"#);
         let e = error_frame(&ApiError::UnknownFrame("x".into()), None);
         assert!(e.starts_with(r#"{"type":"error","code":"unknown_type""#));

@@ -12,10 +12,15 @@
 //! `Recipient<Frame>` and the session's mailbox: that is one queue fewer per
 //! delivery on the hot path, and the bound is checked where fan-out happens.
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use actix::prelude::*;
 use actix_ws::CloseReason;
 use bytestring::ByteString;
 use tokio::sync::mpsc;
+
+use crate::ops::metrics::{Metrics, StoreCounters};
 
 /// Reason given when a session's outbox overflowed.
 pub const SLOW_CONSUMER: &str = "slow_consumer";
@@ -38,21 +43,31 @@ pub enum Pushed {
     Closed,
 }
 
+/// A store's delivery of committed changes: counted as succeeded, with its
+/// commit-to-socket latency, once written.
+#[derive(Clone)]
+pub struct Delivery {
+    pub counters: Arc<StoreCounters>,
+    pub committed_at: Instant,
+}
+
+/// A frame in a session's queue.
+pub struct Outgoing {
+    pub frame: ByteString,
+    pub delivery: Option<Delivery>,
+}
+
 /// The sending side of a session's bounded frame queue.
 #[derive(Clone)]
 pub struct Outbox {
     pub session: u64,
-    tx: mpsc::Sender<ByteString>,
+    tx: mpsc::Sender<Outgoing>,
     evict: Recipient<Evicted>,
 }
 
 impl Outbox {
     /// An outbox and the receiver its writer drains.
-    pub fn new(
-        session: u64,
-        capacity: usize,
-        evict: Recipient<Evicted>,
-    ) -> (Self, mpsc::Receiver<ByteString>) {
+    pub fn new(session: u64, capacity: usize, evict: Recipient<Evicted>) -> (Self, mpsc::Receiver<Outgoing>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         (Self { session, tx, evict }, rx)
     }
@@ -60,13 +75,15 @@ impl Outbox {
     /// Queues a frame without waiting; on overflow tells the session that
     /// `store` evicted it.
     pub fn push(&self, frame: ByteString, store: &str) -> Pushed {
-        match self.tx.try_send(frame) {
+        self.deliver(frame, None, store)
+    }
+
+    /// Queues a frame that carries committed changes, for delivery metrics.
+    pub fn deliver(&self, frame: ByteString, delivery: Option<Delivery>, store: &str) -> Pushed {
+        match self.tx.try_send(Outgoing { frame, delivery }) {
             Ok(()) => Pushed::Queued,
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.evict.do_send(Evicted {
-                    store: store.to_owned(),
-                    reason: SLOW_CONSUMER,
-                });
+                self.evict.do_send(Evicted { store: store.to_owned(), reason: SLOW_CONSUMER });
                 Pushed::Overflowed
             }
             Err(mpsc::error::TrySendError::Closed(_)) => Pushed::Closed,
@@ -75,10 +92,7 @@ impl Outbox {
 
     /// Tells the session a store dropped it (restart, revocation).
     pub fn evict(&self, store: &str, reason: &'static str) {
-        self.evict.do_send(Evicted {
-            store: store.to_owned(),
-            reason,
-        });
+        self.evict.do_send(Evicted { store: store.to_owned(), reason });
     }
 }
 
@@ -92,11 +106,25 @@ pub enum Control {
     Close(Option<CloseReason>),
 }
 
+/// Writes one frame and counts it.
+async fn send(ws: &mut actix_ws::Session, out: Outgoing, metrics: &Metrics) -> Result<(), actix_ws::Closed> {
+    let len = out.frame.len() as u64;
+    ws.text(out.frame).await?;
+    metrics.frames_sent.inc();
+    metrics.bytes_sent.inc_by(len);
+    if let Some(d) = out.delivery {
+        d.counters.succeeded.inc();
+        metrics.delivery_seconds.observe(d.committed_at.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
 /// Writes frames to the socket until told to close or the client is gone.
 pub async fn run_writer(
     mut ws: actix_ws::Session,
-    mut frames: mpsc::Receiver<ByteString>,
+    mut frames: mpsc::Receiver<Outgoing>,
     mut control: mpsc::UnboundedReceiver<Control>,
+    metrics: Arc<Metrics>,
 ) {
     loop {
         let sent = tokio::select! {
@@ -105,18 +133,22 @@ pub async fn run_writer(
                 Some(Control::Ping) => ws.ping(b"").await,
                 Some(Control::Pong(payload)) => ws.pong(&payload).await,
                 Some(Control::DropQueue(replacements)) => {
-                    while frames.try_recv().is_ok() {}
+                    while let Ok(dropped) = frames.try_recv() {
+                        if let Some(d) = dropped.delivery {
+                            d.counters.dropped.inc();
+                        }
+                    }
                     let mut result = Ok(());
                     for frame in replacements {
-                        result = result.and(ws.text(frame).await);
+                        result = result.and(send(&mut ws, Outgoing { frame, delivery: None }, &metrics).await);
                     }
                     result
                 }
                 Some(Control::Close(reason)) => {
                     // What is already queued (an error explaining the close)
                     // goes out first; the queue is bounded.
-                    while let Ok(frame) = frames.try_recv() {
-                        if ws.text(frame).await.is_err() {
+                    while let Ok(out) = frames.try_recv() {
+                        if send(&mut ws, out, &metrics).await.is_err() {
                             return;
                         }
                     }
@@ -125,8 +157,8 @@ pub async fn run_writer(
                 }
                 None => break,
             },
-            frame = frames.recv() => match frame {
-                Some(frame) => ws.text(frame).await,
+            out = frames.recv() => match out {
+                Some(out) => send(&mut ws, out, &metrics).await,
                 None => break,
             },
         };

@@ -24,11 +24,15 @@ use crate::db::queries::commit::{self, Target};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::model::Seq;
+use crate::ops::metrics::{Metrics, StoreCounters};
 use crate::session::protocol::ServerFrame;
 
-/// Tunables a store actor needs from the config.
-#[derive(Debug, Clone)]
+/// Tunables a store actor needs from the config, and the metrics it updates.
+#[derive(Clone)]
 pub struct StoreSettings {
+    pub metrics: Arc<Metrics>,
+    /// Test hook, see `Config::debug_drop_batch_every`.
+    pub debug_drop_batch_every: Option<u64>,
     pub history_size: usize,
     pub max_batch: usize,
     pub flush_window: Duration,
@@ -46,6 +50,7 @@ pub struct StoreActor {
     pub(super) settings: Arc<StoreSettings>,
     pub(super) state: Option<StoreState>,
     pub(super) fanout: Fanout,
+    pub(super) counters: Arc<StoreCounters>,
     flush_timer: Option<SpawnHandle>,
     last_flush: Instant,
     pending: Vec<(PendingChange, Reply)>,
@@ -58,12 +63,14 @@ pub struct StoreActor {
 impl StoreActor {
     /// A store actor that loads its state when started.
     pub fn new(meta: StoreMeta, pool: DbPool, settings: Arc<StoreSettings>) -> Self {
+        let counters = Arc::new(settings.metrics.store(&meta.info.slug));
         Self {
+            fanout: Fanout::new(counters.clone(), settings.debug_drop_batch_every),
+            counters,
             meta,
             pool,
             settings,
             state: None,
-            fanout: Fanout::default(),
             flush_timer: None,
             last_flush: Instant::now() - Duration::from_secs(60),
             pending: Vec::new(),
@@ -80,9 +87,7 @@ impl StoreActor {
 
     fn load(&mut self, ctx: &mut Context<Self>) {
         let store_id = self.meta.id;
-        let fut = db::blocking(&self.pool, move |conn| {
-            Ok(db::queries::stores::load(conn, store_id)?)
-        });
+        let fut = db::blocking(&self.pool, move |conn| Ok(db::queries::stores::load(conn, store_id)?));
         ctx.wait(fut.into_actor(self).map(|loaded, act, ctx| match loaded {
             Ok(loaded) => {
                 let state = StoreState::new(act.meta.clone(), loaded, act.settings.history_size);
@@ -106,15 +111,15 @@ impl StoreActor {
         let take = self.pending.len().min(self.settings.max_batch);
         let (batch, replies): (Vec<_>, Vec<_>) = self.pending.drain(..take).unzip();
         self.committing = true;
-        let target = Target {
-            store_id: self.meta.id,
-            tz: self.meta.tz,
-        };
-        let fut = db::blocking(&self.pool, move |conn| {
-            commit::commit_batch(conn, target, &batch)
-        });
+        let target = Target { store_id: self.meta.id, tz: self.meta.tz };
+        let writes = batch.len();
+        let started = Instant::now();
+        let fut = db::blocking(&self.pool, move |conn| commit::commit_batch(conn, target, &batch));
         ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
             act.committing = false;
+            let metrics = &act.settings.metrics;
+            metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+            metrics.group_commit_writes.observe(writes as f64);
             match result {
                 Ok(results) => act.committed(results, replies, ctx),
                 Err(e) => {
@@ -134,12 +139,7 @@ impl StoreActor {
         }));
     }
 
-    fn committed(
-        &mut self,
-        results: Vec<Result<Applied, ApiError>>,
-        replies: Vec<Reply>,
-        ctx: &mut Context<Self>,
-    ) {
+    fn committed(&mut self, results: Vec<Result<Applied, ApiError>>, replies: Vec<Reply>, ctx: &mut Context<Self>) {
         let Some(state) = self.state.as_mut() else {
             return;
         };
@@ -147,6 +147,7 @@ impl StoreActor {
             if let Ok(applied) = &result {
                 state.apply(applied);
                 self.fanout.push(&applied.events);
+                self.settings.metrics.writes_committed.inc();
             }
             // The HTTP caller may have gone away; the write is committed anyway.
             let _ = reply.send(result);
@@ -183,6 +184,7 @@ impl StoreActor {
         for gone in self.fanout.flush(state) {
             self.fanout.subscribers.remove(&gone);
         }
+        self.counters.subscriptions.set(self.fanout.subscribers.len() as i64);
     }
 }
 
@@ -198,21 +200,21 @@ impl Actor for StoreActor {
 impl Supervised for StoreActor {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         self.restarts += 1;
+        self.counters.restarts.inc();
         log::warn!(store = self.meta.info.slug.as_str(), restarts = self.restarts; "store actor restarting");
         self.state = None;
         self.committing = false;
         self.reload_requested = false;
         self.flush_timer = None;
         let slug = self.meta.info.slug.clone();
-        let resync = ServerFrame::Resync {
-            store: &slug,
-            reason: "store_restart",
-        }
-        .encode();
-        for (_, sub) in std::mem::take(&mut self.fanout).subscribers {
+        let resync = ServerFrame::Resync { store: &slug, reason: "store_restart" }.encode();
+        let fresh = Fanout::new(self.counters.clone(), self.settings.debug_drop_batch_every);
+        for (_, sub) in std::mem::replace(&mut self.fanout, fresh).subscribers {
             sub.outbox.push(resync.clone(), &slug);
             sub.outbox.evict(&slug, "store_restart");
+            self.settings.metrics.resyncs.with_label_values(&["store_restart"]).inc();
         }
+        self.counters.subscriptions.set(0);
         for (_, reply) in self.pending.drain(..) {
             let _ = reply.send(Err(ApiError::Unavailable));
         }
@@ -242,11 +244,7 @@ impl Handler<GetProduct> for StoreActor {
     type Result = Result<crate::model::Product, ApiError>;
 
     fn handle(&mut self, msg: GetProduct, _: &mut Context<Self>) -> Self::Result {
-        self.state()?
-            .products
-            .get(msg.0)
-            .cloned()
-            .ok_or_else(|| ApiError::NotFound(format!("product {}", msg.0)))
+        self.state()?.products.get(msg.0).cloned().ok_or_else(|| ApiError::NotFound(format!("product {}", msg.0)))
     }
 }
 

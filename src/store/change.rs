@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    DailyPoint, Dashboard, DashboardPatch, DashboardSettings, Event, NewProduct, NewSale, Product,
-    ProductId, ProductPatch, SaleReceipt, Seq, View,
+    DailyPoint, Dashboard, DashboardPatch, DashboardSettings, Event, NewProduct, NewSale, Product, ProductId,
+    ProductPatch, SaleReceipt, Seq, View,
 };
 
 /// A write to one store.

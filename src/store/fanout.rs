@@ -18,11 +18,15 @@ use std::collections::HashMap;
 use bytestring::ByteString;
 use serde_json::Value;
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use super::state::StoreState;
 use crate::auth::Role;
 use crate::model::{Event, ProductId, Seq, View};
+use crate::ops::metrics::StoreCounters;
 use crate::session::protocol::{Presence, ServerFrame, Topic, Topics};
-use crate::session::queue::{Outbox, Pushed};
+use crate::session::queue::{Delivery, Outbox, Pushed};
 
 /// One session's subscription to this store.
 pub struct Subscriber {
@@ -42,10 +46,15 @@ struct PageShape {
 }
 
 /// Subscribers and the events not yet flushed to them.
-#[derive(Default)]
 pub struct Fanout {
     pub subscribers: HashMap<u64, Subscriber>,
     pending: Vec<Event>,
+    /// When the oldest pending event committed (delivery latency).
+    oldest_commit: Option<Instant>,
+    counters: Arc<StoreCounters>,
+    /// Test hook: skip every Nth batch frame (`--debug-drop-batch-every`).
+    drop_every: Option<u64>,
+    batches: u64,
     /// Highest seq delivered (or covered by a snapshot) to subscribers.
     pub flushed_seq: Seq,
     pages: HashMap<View, PageShape>,
@@ -83,13 +92,8 @@ fn merge(earlier: Option<Event>, later: Event) -> Event {
     let Some(mut earlier) = earlier else {
         return later;
     };
-    let mergeable = matches!(
-        earlier.kind.as_str(),
-        "product.created" | "product.updated" | "product.image_changed"
-    ) && matches!(
-        later.kind.as_str(),
-        "product.updated" | "product.image_changed"
-    );
+    let mergeable = matches!(earlier.kind.as_str(), "product.created" | "product.updated" | "product.image_changed")
+        && matches!(later.kind.as_str(), "product.updated" | "product.image_changed");
     if !mergeable {
         return later;
     }
@@ -99,17 +103,28 @@ fn merge(earlier: Option<Event>, later: Event) -> Event {
     if earlier.kind != "product.created" {
         earlier.kind = later.kind;
     }
-    Event {
-        seq: later.seq,
-        at: later.at,
-        by: later.by,
-        ..earlier
-    }
+    Event { seq: later.seq, at: later.at, by: later.by, ..earlier }
 }
 
 impl Fanout {
+    /// An empty fan-out counting into `counters`.
+    pub fn new(counters: Arc<StoreCounters>, drop_every: Option<u64>) -> Self {
+        Self {
+            subscribers: HashMap::new(),
+            pending: Vec::new(),
+            oldest_commit: None,
+            counters,
+            drop_every,
+            batches: 0,
+            flushed_seq: 0,
+            pages: HashMap::new(),
+            presence_sent: Presence::default(),
+        }
+    }
+
     /// Events committed since the last flush.
     pub fn push(&mut self, events: &[Event]) {
+        self.oldest_commit.get_or_insert_with(Instant::now);
         self.pending.extend_from_slice(events);
     }
 
@@ -120,16 +135,14 @@ impl Fanout {
 
     /// Current presence counts.
     pub fn presence(&self) -> Presence {
-        self.subscribers
-            .values()
-            .fold(Presence::default(), |mut p, s| {
-                match s.role {
-                    Role::Admin => p.admins += 1,
-                    Role::Editor => p.editors += 1,
-                    Role::Viewer => p.viewers += 1,
-                }
-                p
-            })
+        self.subscribers.values().fold(Presence::default(), |mut p, s| {
+            match s.role {
+                Role::Admin => p.admins += 1,
+                Role::Editor => p.editors += 1,
+                Role::Viewer => p.viewers += 1,
+            }
+            p
+        })
     }
 
     /// Remembers the page a view shows now (sent to a new subscriber).
@@ -142,47 +155,48 @@ impl Fanout {
     pub fn flush(&mut self, state: &StoreState) -> Vec<u64> {
         let slug = state.meta.info.slug.clone();
         let mut gone = Vec::new();
-        let mut send = |sub: &Subscriber, id: u64, frame: &ByteString| {
-            if sub.outbox.push(frame.clone(), &slug) != Pushed::Queued {
-                gone.push(id);
-            }
-        };
 
         let raw = std::mem::take(&mut self.pending);
         let (from, to) = (self.flushed_seq + 1, state.seq);
-        let reorders = raw
-            .iter()
-            .any(|e| e.kind.starts_with("product.") || e.kind == "sales.updated");
+        let reorders = raw.iter().any(|e| e.kind.starts_with("product.") || e.kind == "sales.updated");
         let published = raw
             .iter()
             .rev()
             .find(|e| e.kind == "view.published")
             .and_then(|e| serde_json::from_value::<View>(e.data["view"].clone()).ok());
         let events = coalesce(raw);
+        let delivery = Delivery {
+            counters: self.counters.clone(),
+            committed_at: self.oldest_commit.take().unwrap_or_else(Instant::now),
+        };
+        self.counters.flush_events.observe(events.len() as f64);
         if !events.is_empty() {
             let mut frames: HashMap<Topics, Option<ByteString>> = HashMap::new();
             for (id, sub) in &self.subscribers {
                 let frame = frames.entry(sub.topics).or_insert_with(|| {
-                    let wanted: Vec<&Event> = events
-                        .iter()
-                        .filter(|e| sub.topics.wants(&e.kind))
-                        .collect();
-                    (!wanted.is_empty()).then(|| {
-                        ServerFrame::Batch {
-                            store: &slug,
-                            from,
-                            to,
-                            events: &wanted,
-                        }
-                        .encode()
-                    })
+                    let wanted: Vec<&Event> = events.iter().filter(|e| sub.topics.wants(&e.kind)).collect();
+                    (!wanted.is_empty())
+                        .then(|| ServerFrame::Batch { store: &slug, from, to, events: &wanted }.encode())
                 });
-                if let Some(frame) = frame {
-                    send(sub, *id, frame);
+                let Some(frame) = frame else { continue };
+                self.batches += 1;
+                if self.drop_every.is_some_and(|n| n > 0 && self.batches.is_multiple_of(n)) {
+                    continue;
+                }
+                self.counters.attempted.inc();
+                if sub.outbox.deliver(frame.clone(), Some(delivery.clone()), &slug) != Pushed::Queued {
+                    self.counters.dropped.inc();
+                    gone.push(*id);
                 }
             }
         }
         self.flushed_seq = to.max(self.flushed_seq);
+
+        let mut send = |sub: &Subscriber, id: u64, frame: &ByteString| {
+            if sub.outbox.push(frame.clone(), &slug) != Pushed::Queued {
+                gone.push(id);
+            }
+        };
 
         // Followers move to the published view; then every view whose rows or
         // order changed gets one shared page frame.
@@ -204,34 +218,15 @@ impl Fanout {
                 if force {
                     // A moved follower needs its page even if the view's shape did not change.
                     let page = state.page(&sub.view);
-                    send(
-                        sub,
-                        *id,
-                        &ServerFrame::Page {
-                            reference: None,
-                            store: &slug,
-                            page: &page,
-                        }
-                        .encode(),
-                    );
+                    send(sub, *id, &ServerFrame::Page { reference: None, store: &slug, page: &page }.encode());
                     continue;
                 }
                 let frame = frames.entry(key).or_insert_with_key(|view| {
                     let page = state.page(view);
-                    let shape = PageShape {
-                        total: page.total,
-                        ids: page.rows.iter().map(|p| p.id).collect(),
-                    };
+                    let shape = PageShape { total: page.total, ids: page.rows.iter().map(|p| p.id).collect() };
                     let changed = self.pages.get(view) != Some(&shape);
                     self.pages.insert(view.clone(), shape);
-                    changed.then(|| {
-                        ServerFrame::Page {
-                            reference: None,
-                            store: &slug,
-                            page: &page,
-                        }
-                        .encode()
-                    })
+                    changed.then(|| ServerFrame::Page { reference: None, store: &slug, page: &page }.encode())
                 });
                 if let Some(frame) = frame {
                     send(sub, *id, frame);
@@ -242,22 +237,13 @@ impl Fanout {
         let presence = self.presence();
         if presence != self.presence_sent {
             self.presence_sent = presence;
-            let frame = ServerFrame::Presence {
-                store: &slug,
-                counts: presence,
-            }
-            .encode();
-            for (id, sub) in self
-                .subscribers
-                .iter()
-                .filter(|(_, s)| s.topics.has(Topic::Presence))
-            {
+            let frame = ServerFrame::Presence { store: &slug, counts: presence }.encode();
+            for (id, sub) in self.subscribers.iter().filter(|(_, s)| s.topics.has(Topic::Presence)) {
                 send(sub, *id, &frame);
             }
         }
         // Views nobody watches any more need no memo.
-        self.pages
-            .retain(|view, _| self.subscribers.values().any(|s| &s.view == view));
+        self.pages.retain(|view, _| self.subscribers.values().any(|s| &s.view == view));
         gone
     }
 }
@@ -269,14 +255,7 @@ mod tests {
     use serde_json::json;
 
     fn event(seq: Seq, kind: &str, id: i64, data: Value) -> Event {
-        Event {
-            seq,
-            kind: kind.into(),
-            entity_id: Some(id),
-            at: Utc::now(),
-            by: "t".into(),
-            data,
-        }
+        Event { seq, kind: kind.into(), entity_id: Some(id), at: Utc::now(), by: "t".into(), data }
     }
 
     #[test]
@@ -300,19 +279,14 @@ mod tests {
         ]);
         assert_eq!((out.len(), out[0].kind.as_str()), (1, "product.created"));
         assert_eq!(out[0].data, json!({"id": 7, "price": 2}));
-        let out = coalesce(vec![
-            event(1, "product.updated", 7, json!({})),
-            event(2, "product.deleted", 7, json!({"id": 7})),
-        ]);
+        let out =
+            coalesce(vec![event(1, "product.updated", 7, json!({})), event(2, "product.deleted", 7, json!({"id": 7}))]);
         assert_eq!((out.len(), out[0].kind.as_str()), (1, "product.deleted"));
     }
 
     #[test]
     fn sales_are_never_merged() {
-        let out = coalesce(vec![
-            event(1, "sales.updated", 1, json!({})),
-            event(2, "sales.updated", 2, json!({})),
-        ]);
+        let out = coalesce(vec![event(1, "sales.updated", 1, json!({})), event(2, "sales.updated", 2, json!({}))]);
         assert_eq!(out.len(), 2);
     }
 }

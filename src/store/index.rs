@@ -38,8 +38,7 @@ pub struct ProductIndex {
 /// Whether a product passes a view's filter.
 pub fn matches(p: &Product, view: &View, needle: Option<&str>) -> bool {
     view.status.is_none_or(|s| p.status == s)
-        && needle
-            .is_none_or(|n| p.name.to_lowercase().contains(n) || p.sku.to_lowercase().contains(n))
+        && needle.is_none_or(|n| p.name.to_lowercase().contains(n) || p.sku.to_lowercase().contains(n))
 }
 
 impl ProductIndex {
@@ -76,10 +75,7 @@ impl ProductIndex {
     pub fn upsert(&mut self, p: Product) {
         self.remove(p.id);
         for field in SortField::ALL.into_iter().filter(|f| *f != SortField::Id) {
-            self.sorted
-                .entry(field)
-                .or_default()
-                .insert((sort_key(&p, field), p.id));
+            self.sorted.entry(field).or_default().insert((sort_key(&p, field), p.id));
         }
         self.by_id.insert(p.id, p);
     }
@@ -93,16 +89,11 @@ impl ProductIndex {
         Some(old)
     }
 
-    fn ordered<'a>(
-        &'a self,
-        field: SortField,
-        dir: SortDir,
-    ) -> Box<dyn Iterator<Item = &'a Product> + 'a> {
-        let asc: Box<dyn DoubleEndedIterator<Item = &Product>> =
-            match (field, self.sorted.get(&field)) {
-                (SortField::Id, _) | (_, None) => Box::new(self.by_id.values()),
-                (_, Some(set)) => Box::new(set.iter().filter_map(|(_, id)| self.by_id.get(id))),
-            };
+    fn ordered<'a>(&'a self, field: SortField, dir: SortDir) -> Box<dyn Iterator<Item = &'a Product> + 'a> {
+        let asc: Box<dyn DoubleEndedIterator<Item = &Product>> = match (field, self.sorted.get(&field)) {
+            (SortField::Id, _) | (_, None) => Box::new(self.by_id.values()),
+            (_, Some(set)) => Box::new(set.iter().filter_map(|(_, id)| self.by_id.get(id))),
+        };
         match dir {
             SortDir::Asc => asc,
             SortDir::Desc => Box::new(asc.rev()),
@@ -111,11 +102,7 @@ impl ProductIndex {
 
     /// The rows of a view's page and the number of matching products.
     pub fn page(&self, view: &View) -> (usize, Vec<Product>) {
-        let needle = view
-            .q
-            .as_deref()
-            .map(str::to_lowercase)
-            .filter(|q| !q.is_empty());
+        let needle = view.q.as_deref().map(str::to_lowercase).filter(|q| !q.is_empty());
         let skip = (view.page - 1).saturating_mul(view.page_size);
         let mut total = 0;
         let mut rows = Vec::with_capacity(view.page_size);
@@ -162,23 +149,12 @@ mod tests {
 
     #[test]
     fn pages_follow_sort_and_direction() {
-        let index = ProductIndex::new(
-            (1..=5).map(|i| product(i, &format!("n{i}"), 100 - i, ProductStatus::Active)),
-        );
-        let view = View {
-            sort: SortField::Price,
-            page_size: 2,
-            ..View::default()
-        };
+        let index = ProductIndex::new((1..=5).map(|i| product(i, &format!("n{i}"), 100 - i, ProductStatus::Active)));
+        let view = View { sort: SortField::Price, page_size: 2, ..View::default() };
         assert_eq!(ids(&index.page(&view).1), vec![5, 4]);
         let view = View { page: 3, ..view };
         assert_eq!(index.page(&view), (5, vec![index.get(1).unwrap().clone()]));
-        let view = View {
-            sort: SortField::Price,
-            dir: SortDir::Desc,
-            page_size: 2,
-            ..View::default()
-        };
+        let view = View { sort: SortField::Price, dir: SortDir::Desc, page_size: 2, ..View::default() };
         assert_eq!(ids(&index.page(&view).1), vec![1, 2]);
     }
 
@@ -189,30 +165,19 @@ mod tests {
             product(2, "Blue Shirt", 1, ProductStatus::Draft),
             product(3, "Red Hat", 1, ProductStatus::Active),
         ]);
-        let view = View {
-            q: Some("red".into()),
-            ..View::default()
-        };
+        let view = View { q: Some("red".into()), ..View::default() };
         assert_eq!(ids(&index.page(&view).1), vec![1, 3]);
-        let view = View {
-            q: Some("shirt".into()),
-            status: Some(ProductStatus::Draft),
-            ..View::default()
-        };
+        let view = View { q: Some("shirt".into()), status: Some(ProductStatus::Draft), ..View::default() };
         assert_eq!(index.page(&view), (1, vec![index.get(2).unwrap().clone()]));
     }
 
     #[test]
     fn updates_move_a_product_in_every_index() {
-        let mut index =
-            ProductIndex::new((1..=3).map(|i| product(i, "x", i * 10, ProductStatus::Active)));
+        let mut index = ProductIndex::new((1..=3).map(|i| product(i, "x", i * 10, ProductStatus::Active)));
         let mut p = index.get(1).unwrap().clone();
         p.price = 99;
         index.upsert(p);
-        let view = View {
-            sort: SortField::Price,
-            ..View::default()
-        };
+        let view = View { sort: SortField::Price, ..View::default() };
         assert_eq!(ids(&index.page(&view).1), vec![2, 3, 1]);
         index.remove(2);
         assert_eq!(ids(&index.page(&view).1), vec![3, 1]);

@@ -37,31 +37,18 @@ pub struct StoreRegistry {
 
 impl StoreRegistry {
     /// A registry over `stores`, with `arbiters` threads for store actors.
-    pub fn new(
-        pool: DbPool,
-        settings: StoreSettings,
-        stores: Vec<StoreRow>,
-        arbiters: usize,
-    ) -> Result<Self, String> {
+    pub fn new(pool: DbPool, settings: StoreSettings, stores: Vec<StoreRow>, arbiters: usize) -> Result<Self, String> {
         let catalog = stores
             .into_iter()
             .map(|row| {
-                let tz = row.time_zone.parse().map_err(|_| {
-                    format!("store {} has unknown time zone {}", row.slug, row.time_zone)
-                })?;
-                Ok((
-                    row.slug.clone(),
-                    StoreMeta {
-                        id: row.id,
-                        info: row.info(),
-                        tz,
-                    },
-                ))
+                let tz = row
+                    .time_zone
+                    .parse()
+                    .map_err(|_| format!("store {} has unknown time zone {}", row.slug, row.time_zone))?;
+                Ok((row.slug.clone(), StoreMeta { id: row.id, info: row.info(), tz }))
             })
             .collect::<Result<_, String>>()?;
-        let arbiters = (0..arbiters.max(1))
-            .map(|_| Arbiter::new().handle())
-            .collect();
+        let arbiters = (0..arbiters.max(1)).map(|_| Arbiter::new().handle()).collect();
         Ok(Self {
             inner: Arc::new(Inner {
                 pool,
@@ -83,33 +70,21 @@ impl StoreRegistry {
 
     /// A store's metadata by slug.
     pub fn meta(&self, slug: &str) -> Result<&StoreMeta, ApiError> {
-        self.inner
-            .catalog
-            .get(slug)
-            .ok_or_else(|| ApiError::NotFound(format!("store {slug}")))
+        self.inner.catalog.get(slug).ok_or_else(|| ApiError::NotFound(format!("store {slug}")))
     }
 
     /// The actor of a store, started if it is not running.
     pub fn actor(&self, meta: &StoreMeta) -> Addr<StoreActor> {
         // A poisoned map is still a consistent map: entries are only inserted.
-        let mut actors = self
-            .inner
-            .actors
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut actors = self.inner.actors.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(addr) = actors.get(&meta.id).filter(|a| a.connected()) {
             return addr.clone();
         }
         let n = self.inner.next_arbiter.fetch_add(1, Ordering::Relaxed) % self.inner.arbiters.len();
         let id = meta.id;
-        let (meta, pool, settings) = (
-            meta.clone(),
-            self.inner.pool.clone(),
-            self.inner.settings.clone(),
-        );
-        let addr = Supervisor::start_in_arbiter(&self.inner.arbiters[n], move |_| {
-            StoreActor::new(meta, pool, settings)
-        });
+        let (meta, pool, settings) = (meta.clone(), self.inner.pool.clone(), self.inner.settings.clone());
+        let addr =
+            Supervisor::start_in_arbiter(&self.inner.arbiters[n], move |_| StoreActor::new(meta, pool, settings));
         actors.insert(id, addr.clone());
         addr
     }

@@ -13,8 +13,7 @@ use super::change::{Applied, Effect};
 use super::index::ProductIndex;
 use crate::db::queries::stores::LoadedStore;
 use crate::model::{
-    DailyPoint, Dashboard, DashboardSettings, Event, Product, ProductPage, Seq, StoreId, StoreInfo,
-    View,
+    DailyPoint, Dashboard, DashboardSettings, Event, Product, ProductPage, Seq, StoreId, StoreInfo, View,
 };
 
 /// What identifies a store and never changes while its actor runs.
@@ -115,10 +114,7 @@ impl StoreState {
     }
 
     fn day(&self, day: NaiveDate) -> DailyPoint {
-        self.days
-            .get(&day)
-            .copied()
-            .unwrap_or(DailyPoint::empty(day))
+        self.days.get(&day).copied().unwrap_or(DailyPoint::empty(day))
     }
 
     /// The dashboard as of `now`.
@@ -128,20 +124,15 @@ impl StoreState {
 
     /// Every day from `from` to `to` inclusive, days without sales as zeros.
     pub fn daily(&self, from: NaiveDate, to: NaiveDate) -> Vec<DailyPoint> {
-        from.iter_days()
-            .take_while(|d| *d <= to)
-            .map(|d| self.day(d))
-            .collect()
+        from.iter_days().take_while(|d| *d <= to).map(|d| self.day(d)).collect()
     }
 
     fn totals(&self, from: NaiveDate, to: NaiveDate) -> Totals {
-        self.days
-            .range(from..=to)
-            .fold(Totals::default(), |t, (_, p)| Totals {
-                orders: t.orders + p.orders,
-                units: t.units + p.units,
-                revenue: t.revenue + p.revenue,
-            })
+        self.days.range(from..=to).fold(Totals::default(), |t, (_, p)| Totals {
+            orders: t.orders + p.orders,
+            units: t.units + p.units,
+            revenue: t.revenue + p.revenue,
+        })
     }
 
     /// The sales summary as of `now`.
@@ -149,9 +140,8 @@ impl StoreState {
         let today = self.today(now);
         let last_7 = self.totals(today - Duration::days(6), today);
         let previous_7 = self.totals(today - Duration::days(13), today - Duration::days(7));
-        let trend_bp = (previous_7.revenue > 0).then(|| {
-            (last_7.revenue - previous_7.revenue).saturating_mul(10_000) / previous_7.revenue
-        });
+        let trend_bp = (previous_7.revenue > 0)
+            .then(|| (last_7.revenue - previous_7.revenue).saturating_mul(10_000) / previous_7.revenue);
         let mut top: Vec<&Product> = self.products.iter().collect();
         top.sort_by(|a, b| b.revenue.cmp(&a.revenue).then(a.id.cmp(&b.id)));
         SalesSummary {
@@ -168,12 +158,7 @@ impl StoreState {
     /// One page of the product table.
     pub fn page(&self, view: &View) -> ProductPage {
         let (total, rows) = self.products.page(view);
-        ProductPage {
-            seq: self.seq,
-            view: view.clone(),
-            total,
-            rows,
-        }
+        ProductPage { seq: self.seq, view: view.clone(), total, rows }
     }
 
     /// A consistent snapshot at the current seq.
@@ -192,13 +177,8 @@ impl StoreState {
     /// back that far.
     pub fn history_since(&self, since: Seq) -> Option<Vec<Event>> {
         let oldest = self.history.front().map_or(self.seq + 1, |e| e.seq);
-        (since + 1 >= oldest || since >= self.seq).then(|| {
-            self.history
-                .iter()
-                .filter(|e| e.seq > since)
-                .cloned()
-                .collect()
-        })
+        (since + 1 >= oldest || since >= self.seq)
+            .then(|| self.history.iter().filter(|e| e.seq > since).cloned().collect())
     }
 }
 
@@ -219,24 +199,13 @@ mod tests {
             },
             tz: chrono_tz::Asia::Tokyo,
         };
-        let loaded = LoadedStore {
-            seq: 0,
-            products: vec![],
-            settings: DashboardSettings::empty(),
-            days: BTreeMap::new(),
-        };
+        let loaded =
+            LoadedStore { seq: 0, products: vec![], settings: DashboardSettings::empty(), days: BTreeMap::new() };
         StoreState::new(meta, loaded, history)
     }
 
     fn event(seq: Seq) -> Event {
-        Event {
-            seq,
-            kind: "x".into(),
-            entity_id: None,
-            at: Utc::now(),
-            by: "t".into(),
-            data: serde_json::Value::Null,
-        }
+        Event { seq, kind: "x".into(), entity_id: None, at: Utc::now(), by: "t".into(), data: serde_json::Value::Null }
     }
 
     fn product(id: i64) -> Product {
@@ -283,11 +252,7 @@ mod tests {
         // 20:00 UTC is already the next day in Tokyo (UTC+9).
         let now = "2026-03-01T20:00:00Z".parse::<DateTime<Utc>>().unwrap();
         assert_eq!(s.today(now).to_string(), "2026-03-02");
-        assert_eq!(
-            s.daily(s.today(now) - Duration::days(2), s.today(now))
-                .len(),
-            3
-        );
+        assert_eq!(s.daily(s.today(now) - Duration::days(2), s.today(now)).len(), 3);
     }
 
     #[test]
@@ -297,15 +262,7 @@ mod tests {
         let today = s.today(now);
         for (offset, revenue) in [(0, 300), (8, 200)] {
             let day = today - Duration::days(offset);
-            s.days.insert(
-                day,
-                DailyPoint {
-                    day,
-                    orders: 1,
-                    units: 1,
-                    revenue,
-                },
-            );
+            s.days.insert(day, DailyPoint { day, orders: 1, units: 1, revenue });
         }
         let summary = s.summary(now);
         assert_eq!(summary.last_7_days.revenue, 300);

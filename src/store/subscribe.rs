@@ -34,17 +34,9 @@ impl StoreActor {
             mode: Mode::Snapshot,
         };
         msg.outbox.push(subscribed.encode(), slug);
-        msg.outbox.push(
-            ServerFrame::Snapshot {
-                store: slug,
-                snapshot: &snapshot,
-            }
-            .encode(),
-            slug,
-        );
+        msg.outbox.push(ServerFrame::Snapshot { store: slug, snapshot: &snapshot }.encode(), slug);
         let ids = snapshot.page.rows.iter().map(|p| p.id).collect();
-        self.fanout
-            .remember_page(&msg.view, snapshot.page.total, ids);
+        self.fanout.remember_page(&msg.view, snapshot.page.total, ids);
         self.join(msg);
     }
 
@@ -60,59 +52,27 @@ impl StoreActor {
             mode: Mode::Replay,
         };
         msg.outbox.push(subscribed.encode(), slug);
-        let wanted: Vec<&Event> = events
-            .iter()
-            .filter(|e| msg.topics.wants(&e.kind))
-            .collect();
+        let wanted: Vec<&Event> = events.iter().filter(|e| msg.topics.wants(&e.kind)).collect();
         let mut from = since + 1;
         for (i, chunk) in wanted.chunks(REPLAY_CHUNK).enumerate() {
             let last = i == wanted.len().div_ceil(REPLAY_CHUNK) - 1;
-            let to = if last {
-                state.seq
-            } else {
-                chunk[chunk.len() - 1].seq
-            };
-            msg.outbox.push(
-                ServerFrame::Batch {
-                    store: slug,
-                    from,
-                    to,
-                    events: chunk,
-                }
-                .encode(),
-                slug,
-            );
+            let to = if last { state.seq } else { chunk[chunk.len() - 1].seq };
+            msg.outbox.push(ServerFrame::Batch { store: slug, from, to, events: chunk }.encode(), slug);
             from = to + 1;
         }
         if msg.topics.has(Topic::Products) {
             let page = state.page(&msg.view);
-            msg.outbox.push(
-                ServerFrame::Page {
-                    reference: None,
-                    store: slug,
-                    page: &page,
-                }
-                .encode(),
-                slug,
-            );
-            self.fanout.remember_page(
-                &msg.view,
-                page.total,
-                page.rows.iter().map(|p| p.id).collect(),
-            );
+            msg.outbox.push(ServerFrame::Page { reference: None, store: slug, page: &page }.encode(), slug);
+            self.fanout.remember_page(&msg.view, page.total, page.rows.iter().map(|p| p.id).collect());
         }
         self.join(msg);
     }
 
     fn join(&mut self, msg: Subscribe) {
-        let sub = Subscriber {
-            outbox: msg.outbox,
-            role: msg.role,
-            topics: msg.topics,
-            view: msg.view,
-            follow: msg.follow,
-        };
+        let sub =
+            Subscriber { outbox: msg.outbox, role: msg.role, topics: msg.topics, view: msg.view, follow: msg.follow };
         self.fanout.subscribers.insert(sub.outbox.session, sub);
+        self.counters.subscriptions.set(self.fanout.subscribers.len() as i64);
     }
 }
 
@@ -121,10 +81,7 @@ impl Handler<Subscribe> for StoreActor {
 
     fn handle(&mut self, msg: Subscribe, ctx: &mut Context<Self>) {
         if self.state.is_none() {
-            msg.outbox.push(
-                error_frame(&ApiError::Unavailable, msg.reference.as_ref()),
-                &self.meta.info.slug,
-            );
+            msg.outbox.push(error_frame(&ApiError::Unavailable, msg.reference.as_ref()), &self.meta.info.slug);
             return;
         }
         // Deliver what is pending first: the new subscriber starts at state.seq.
@@ -139,12 +96,7 @@ impl Handler<Subscribe> for StoreActor {
                     // Rare (a client far behind): hold the store's messages
                     // until the read is done, so nothing commits in between.
                     let read = db::blocking(&self.pool, move |conn| {
-                        Ok(db::queries::events::since(
-                            conn,
-                            store_id,
-                            since,
-                            seq - since,
-                        )?)
+                        Ok(db::queries::events::since(conn, store_id, since, seq - since)?)
                     });
                     ctx.wait(read.into_actor(self).map(move |events, act, _| match events {
                         Ok(events) => act.start_replay(msg, since, &events),
@@ -168,6 +120,7 @@ impl Handler<Unsubscribe> for StoreActor {
 
     fn handle(&mut self, msg: Unsubscribe, ctx: &mut Context<Self>) {
         if self.fanout.subscribers.remove(&msg.session).is_some() {
+            self.counters.subscriptions.set(self.fanout.subscribers.len() as i64);
             self.schedule_flush(ctx);
         }
     }
@@ -177,26 +130,15 @@ impl Handler<SetView> for StoreActor {
     type Result = ();
 
     fn handle(&mut self, msg: SetView, _: &mut Context<Self>) {
-        let (Some(state), Some(sub)) = (
-            self.state.as_ref(),
-            self.fanout.subscribers.get_mut(&msg.session),
-        ) else {
+        let (Some(state), Some(sub)) = (self.state.as_ref(), self.fanout.subscribers.get_mut(&msg.session)) else {
             return;
         };
         let slug = &state.meta.info.slug;
         sub.view = msg.view;
         let page = state.page(&sub.view);
-        sub.outbox.push(
-            ServerFrame::Page {
-                reference: msg.reference.as_ref(),
-                store: slug,
-                page: &page,
-            }
-            .encode(),
-            slug,
-        );
+        sub.outbox
+            .push(ServerFrame::Page { reference: msg.reference.as_ref(), store: slug, page: &page }.encode(), slug);
         let view = sub.view.clone();
-        self.fanout
-            .remember_page(&view, page.total, page.rows.iter().map(|p| p.id).collect());
+        self.fanout.remember_page(&view, page.total, page.rows.iter().map(|p| p.id).collect());
     }
 }

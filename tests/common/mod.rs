@@ -42,38 +42,22 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let running = storesync::run(listener, config).await.unwrap();
     actix_web::rt::spawn(running.server);
-    TestApp {
-        base: format!("http://{}", running.addr),
-        dir,
-        state: running.state,
-    }
+    TestApp { base: format!("http://{}", running.addr), dir, state: running.state }
 }
 
 impl TestApp {
     /// A client without credentials.
     pub fn anonymous(&self) -> Client {
-        Client {
-            http: reqwest::Client::new(),
-            base: self.base.clone(),
-            token: None,
-        }
+        Client { http: reqwest::Client::new(), base: self.base.clone(), token: None }
     }
 
     /// A client logged in as a demo user.
     pub async fn login(&self, user: &str) -> Client {
         let anon = self.anonymous();
-        let r = anon
-            .post(
-                "/api/v1/auth/login",
-                serde_json::json!({"username": user, "password": PASSWORD}),
-            )
-            .await;
+        let r = anon.post("/api/v1/auth/login", serde_json::json!({"username": user, "password": PASSWORD})).await;
         r.assert_status(200);
         let token = r.json["token"].as_str().unwrap().to_owned();
-        Client {
-            token: Some(token),
-            ..anon
-        }
+        Client { token: Some(token), ..anon }
     }
 }
 
@@ -131,12 +115,7 @@ impl Client {
         let headers = r.headers().clone();
         let text = r.text().await.unwrap();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            text,
-            json,
-        }
+        Resp { status, headers, text, json }
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -144,13 +123,11 @@ impl Client {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Resp {
-        self.send(self.request(Method::POST, path).json(&body))
-            .await
+        self.send(self.request(Method::POST, path).json(&body)).await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Resp {
-        self.send(self.request(Method::PATCH, path).json(&body))
-            .await
+        self.send(self.request(Method::PATCH, path).json(&body)).await
     }
 
     pub async fn delete(&self, path: &str) -> Resp {
@@ -168,9 +145,7 @@ impl Client {
 
     /// The first product id of a store's default page.
     pub async fn first_product(&self, store: &str) -> Value {
-        let r = self
-            .get(&format!("/api/v1/stores/{store}/products?page_size=1"))
-            .await;
+        let r = self.get(&format!("/api/v1/stores/{store}/products?page_size=1")).await;
         r.assert_status(200);
         r.json["rows"][0].clone()
     }
@@ -178,9 +153,7 @@ impl Client {
 
 /// A real WebSocket client (tokio-tungstenite).
 pub struct Ws {
-    pub stream: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
+    pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
 }
 
 /// How long a test waits for an expected frame.
@@ -189,11 +162,7 @@ pub const FRAME_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20
 impl TestApp {
     /// Opens `/ws` with a bearer token in the query and reads `hello`.
     pub async fn ws(&self, client: &Client) -> Ws {
-        let url = format!(
-            "{}/ws?token={}",
-            self.base.replacen("http", "ws", 1),
-            client.token.as_deref().unwrap_or("")
-        );
+        let url = format!("{}/ws?token={}", self.base.replacen("http", "ws", 1), client.token.as_deref().unwrap_or(""));
         let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         let mut ws = Ws { stream };
         let hello = ws.next().await;
@@ -206,12 +175,7 @@ impl Ws {
     /// Sends a JSON text frame.
     pub async fn send(&mut self, frame: Value) {
         use futures_util::SinkExt;
-        self.stream
-            .send(tokio_tungstenite::tungstenite::Message::Text(
-                frame.to_string(),
-            ))
-            .await
-            .unwrap();
+        self.stream.send(tokio_tungstenite::tungstenite::Message::Text(frame.to_string())).await.unwrap();
     }
 
     /// The next text frame, as JSON; `None` when the socket closed.
@@ -222,9 +186,7 @@ impl Ws {
             match tokio::time::timeout(wait, self.stream.next()).await {
                 Err(_) => return None,
                 Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return None,
-                Ok(Some(Ok(Message::Text(text)))) => {
-                    return Some(serde_json::from_str(&text).unwrap())
-                }
+                Ok(Some(Ok(Message::Text(text)))) => return Some(serde_json::from_str(&text).unwrap()),
                 Ok(Some(Ok(_))) => continue,
             }
         }
@@ -232,9 +194,7 @@ impl Ws {
 
     /// The next text frame; panics after `FRAME_TIMEOUT`.
     pub async fn next(&mut self) -> Value {
-        self.try_next(FRAME_TIMEOUT)
-            .await
-            .expect("no frame arrived")
+        self.try_next(FRAME_TIMEOUT).await.expect("no frame arrived")
     }
 
     /// Skips frames until one of type `kind` arrives.
@@ -251,10 +211,7 @@ impl Ws {
     /// other types are skipped).
     pub async fn assert_none_of(&mut self, kind: &str, wait: std::time::Duration) {
         let deadline = tokio::time::Instant::now() + wait;
-        while let Some(frame) = self
-            .try_next(deadline.saturating_duration_since(tokio::time::Instant::now()))
-            .await
-        {
+        while let Some(frame) = self.try_next(deadline.saturating_duration_since(tokio::time::Instant::now())).await {
             assert_ne!(frame["type"], kind, "unexpected {frame}");
         }
     }
@@ -303,11 +260,7 @@ pub fn apply_batch(applied: &mut i64, batch: &Value) -> Vec<Value> {
 pub fn start_server(
     data_dir: &std::path::Path,
     args: &[&str],
-) -> (
-    std::process::Child,
-    String,
-    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-) {
+) -> (std::process::Child, String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_storesync"))
@@ -333,8 +286,6 @@ pub fn start_server(
             log.lock().unwrap().push(line);
         }
     });
-    let base = rx
-        .recv_timeout(std::time::Duration::from_secs(60))
-        .expect("server did not start");
+    let base = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("server did not start");
     (child, base, lines)
 }

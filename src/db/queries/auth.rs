@@ -19,23 +19,13 @@ pub struct UserRow {
 pub fn user_by_name(conn: &mut Conn, username: &str) -> QueryResult<Option<UserRow>> {
     users::table
         .filter(users::username.eq(username))
-        .select((
-            users::id,
-            users::username,
-            users::password_hash,
-            users::is_admin,
-        ))
+        .select((users::id, users::username, users::password_hash, users::is_admin))
         .first(conn)
         .optional()
 }
 
 /// Creates a user; returns its id.
-pub fn create_user(
-    conn: &mut Conn,
-    username: &str,
-    password_hash: &str,
-    is_admin: bool,
-) -> QueryResult<i64> {
+pub fn create_user(conn: &mut Conn, username: &str, password_hash: &str, is_admin: bool) -> QueryResult<i64> {
     diesel::insert_into(users::table)
         .values((
             users::username.eq(username),
@@ -49,20 +39,14 @@ pub fn create_user(
 
 /// Replaces a user's password hash.
 pub fn set_password(conn: &mut Conn, user_id: i64, password_hash: &str) -> QueryResult<()> {
-    diesel::update(users::table.find(user_id))
-        .set(users::password_hash.eq(password_hash))
-        .execute(conn)?;
+    diesel::update(users::table.find(user_id)).set(users::password_hash.eq(password_hash)).execute(conn)?;
     Ok(())
 }
 
 /// Grants `role` on a store.
 pub fn grant(conn: &mut Conn, user_id: i64, store_id: i64, role: &str) -> QueryResult<()> {
     diesel::insert_into(store_grants::table)
-        .values((
-            store_grants::user_id.eq(user_id),
-            store_grants::store_id.eq(store_id),
-            store_grants::role.eq(role),
-        ))
+        .values((store_grants::user_id.eq(user_id), store_grants::store_id.eq(store_id), store_grants::role.eq(role)))
         .on_conflict((store_grants::user_id, store_grants::store_id))
         .do_update()
         .set(store_grants::role.eq(role))
@@ -79,12 +63,7 @@ pub fn grants(conn: &mut Conn, user_id: i64) -> QueryResult<Vec<(i64, String)>> 
 }
 
 /// Stores a new session.
-pub fn create_session(
-    conn: &mut Conn,
-    token_hash: &str,
-    user_id: i64,
-    expires_at: NaiveDateTime,
-) -> QueryResult<()> {
+pub fn create_session(conn: &mut Conn, token_hash: &str, user_id: i64, expires_at: NaiveDateTime) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values((
             sessions::token_hash.eq(token_hash),
@@ -108,12 +87,7 @@ pub fn session_user(conn: &mut Conn, token_hash: &str) -> QueryResult<Option<Use
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(Utc::now().naive_utc()))
-        .select((
-            users::id,
-            users::username,
-            users::password_hash,
-            users::is_admin,
-        ))
+        .select((users::id, users::username, users::password_hash, users::is_admin))
         .first(conn)
         .optional()
 }
@@ -181,18 +155,12 @@ pub fn create_token(
 
 /// Every API token.
 pub fn tokens(conn: &mut Conn) -> QueryResult<Vec<TokenRow>> {
-    api_tokens::table
-        .order(api_tokens::id)
-        .select(token_columns())
-        .load(conn)
+    api_tokens::table.order(api_tokens::id).select(token_columns()).load(conn)
 }
 
 /// Revokes a token; whether it existed.
 pub fn revoke_token(conn: &mut Conn, id: i64) -> QueryResult<bool> {
-    Ok(diesel::update(api_tokens::table.find(id))
-        .set(api_tokens::revoked.eq(true))
-        .execute(conn)?
-        > 0)
+    Ok(diesel::update(api_tokens::table.find(id)).set(api_tokens::revoked.eq(true)).execute(conn)? > 0)
 }
 
 /// A live (unrevoked, unexpired) token by hash.
@@ -201,11 +169,7 @@ pub fn live_token(conn: &mut Conn, hash: &str) -> QueryResult<Option<TokenRow>> 
     api_tokens::table
         .filter(api_tokens::token_hash.eq(hash))
         .filter(api_tokens::revoked.eq(false))
-        .filter(
-            api_tokens::expires_at
-                .is_null()
-                .or(api_tokens::expires_at.gt(now)),
-        )
+        .filter(api_tokens::expires_at.is_null().or(api_tokens::expires_at.gt(now)))
         .select(token_columns())
         .first(conn)
         .optional()
@@ -215,22 +179,14 @@ pub fn live_token(conn: &mut Conn, hash: &str) -> QueryResult<Option<TokenRow>> 
 pub fn user(conn: &mut Conn, id: i64) -> QueryResult<Option<UserRow>> {
     users::table
         .find(id)
-        .select((
-            users::id,
-            users::username,
-            users::password_hash,
-            users::is_admin,
-        ))
+        .select((users::id, users::username, users::password_hash, users::is_admin))
         .first(conn)
         .optional()
 }
 
 /// Every user, without hashes.
 pub fn users(conn: &mut Conn) -> QueryResult<Vec<(i64, String, bool)>> {
-    users::table
-        .order(users::id)
-        .select((users::id, users::username, users::is_admin))
-        .load(conn)
+    users::table.order(users::id).select((users::id, users::username, users::is_admin)).load(conn)
 }
 
 /// Deletes a user (their sessions, grants and tokens go with them).

@@ -35,10 +35,7 @@ pub fn commit_batch(
 ) -> Result<Vec<Result<Applied, ApiError>>, ApiError> {
     let now = Utc::now();
     conn.immediate_transaction(|conn| {
-        let mut seq: Seq = stores::table
-            .find(target.store_id)
-            .select(stores::seq)
-            .first(conn)?;
+        let mut seq: Seq = stores::table.find(target.store_id).select(stores::seq).first(conn)?;
         let mut results = Vec::with_capacity(batch.len());
         for write in batch {
             if let Some(replayed) = replay(conn, target.store_id, write)? {
@@ -46,12 +43,7 @@ pub fn commit_batch(
                 continue;
             }
             let attempt = conn.transaction(|conn| {
-                let mut drafts = EventDrafts {
-                    seq,
-                    by: &write.by,
-                    now,
-                    events: Vec::new(),
-                };
+                let mut drafts = EventDrafts { seq, by: &write.by, now, events: Vec::new() };
                 let (outcome, effects) = apply(conn, target, &write.change, &mut drafts)?;
                 let events = drafts.events;
                 events::append(conn, target.store_id, &events)?;
@@ -59,12 +51,7 @@ pub fn commit_batch(
                 if let Some(key) = &write.idempotency {
                     remember(conn, target.store_id, key, applied_seq, &outcome, now)?;
                 }
-                Ok::<_, ApiError>(Applied {
-                    seq: applied_seq,
-                    outcome,
-                    events,
-                    effects,
-                })
+                Ok::<_, ApiError>(Applied { seq: applied_seq, outcome, events, effects })
             });
             match attempt {
                 Ok(applied) => {
@@ -75,9 +62,7 @@ pub fn commit_batch(
                 Err(refused) => results.push(Err(refused)),
             }
         }
-        diesel::update(stores::table.find(target.store_id))
-            .set(stores::seq.eq(seq))
-            .execute(conn)?;
+        diesel::update(stores::table.find(target.store_id)).set(stores::seq.eq(seq)).execute(conn)?;
         Ok(results)
     })
 }
@@ -106,10 +91,9 @@ impl EventDrafts<'_> {
 
 fn check_version(current: &crate::model::Product, if_match: Option<i64>) -> Result<(), ApiError> {
     match if_match {
-        Some(expected) if expected != current.version => Err(ApiError::Stale {
-            expected,
-            current: Box::new(current.clone()),
-        }),
+        Some(expected) if expected != current.version => {
+            Err(ApiError::Stale { expected, current: Box::new(current.clone()) })
+        }
         _ => Ok(()),
     }
 }
@@ -126,16 +110,9 @@ fn apply(
         Change::CreateProduct(new) => {
             let product = products::create(conn, store, new, now.naive_utc())?;
             ev.push("product.created", Some(product.id), json!(product));
-            Ok((
-                Outcome::Created(product.clone()),
-                vec![Effect::UpsertProduct(product)],
-            ))
+            Ok((Outcome::Created(product.clone()), vec![Effect::UpsertProduct(product)]))
         }
-        Change::PatchProduct {
-            id,
-            if_match,
-            patch,
-        } => {
+        Change::PatchProduct { id, if_match, patch } => {
             let mut product = products::get(conn, store, *id)?;
             check_version(&product, *if_match)?;
             let mut changed = products::apply_patch(&mut product, patch);
@@ -148,20 +125,14 @@ fn apply(
             changed.insert("version".into(), json!(product.version));
             changed.insert("updated_at".into(), json!(product.updated_at));
             ev.push("product.updated", Some(product.id), changed.into());
-            Ok((
-                Outcome::Updated(product.clone()),
-                vec![Effect::UpsertProduct(product)],
-            ))
+            Ok((Outcome::Updated(product.clone()), vec![Effect::UpsertProduct(product)]))
         }
         Change::DeleteProduct { id, if_match } => {
             let product = products::get(conn, store, *id)?;
             check_version(&product, *if_match)?;
             products::delete(conn, store, *id)?;
             ev.push("product.deleted", Some(*id), json!({ "id": id }));
-            Ok((
-                Outcome::Deleted { id: *id },
-                vec![Effect::RemoveProduct(*id)],
-            ))
+            Ok((Outcome::Deleted { id: *id }, vec![Effect::RemoveProduct(*id)]))
         }
         Change::ImportProducts { rows } => import(conn, store, rows, ev),
         Change::PatchDashboard(patch) => {
@@ -184,10 +155,7 @@ fn apply(
             let today = sales::day(conn, store, sales::local_day(target.tz, now))?;
             let dashboard = settings.dashboard(today);
             ev.push("dashboard.updated", None, json!(dashboard));
-            Ok((
-                Outcome::Dashboard(dashboard),
-                vec![Effect::Settings(settings)],
-            ))
+            Ok((Outcome::Dashboard(dashboard), vec![Effect::Settings(settings)]))
         }
         Change::PublishView { view } => {
             ev.push("view.published", None, json!({ "view": view }));
@@ -202,16 +170,10 @@ fn apply(
     }
 }
 
-fn receipt_effects(
-    conn: &mut Conn,
-    store: i64,
-    receipt: &crate::model::SaleReceipt,
-) -> Result<Vec<Effect>, ApiError> {
+fn receipt_effects(conn: &mut Conn, store: i64, receipt: &crate::model::SaleReceipt) -> Result<Vec<Effect>, ApiError> {
     let mut effects = vec![Effect::Day(receipt.day)];
     for figures in &receipt.products {
-        effects.push(Effect::UpsertProduct(products::get(
-            conn, store, figures.id,
-        )?));
+        effects.push(Effect::UpsertProduct(products::get(conn, store, figures.id)?));
     }
     Ok(effects)
 }
@@ -249,12 +211,7 @@ fn import(
             }
         }
     }
-    let report = ImportReport {
-        created,
-        updated,
-        unchanged,
-        seq: ev.seq,
-    };
+    let report = ImportReport { created, updated, unchanged, seq: ev.seq };
     Ok((Outcome::Imported(report), effects))
 }
 
@@ -269,11 +226,7 @@ fn replay(
     };
     let stored: Option<(String, i64, String)> = idempotency_keys::table
         .find((store_id, &key.principal, &key.key))
-        .select((
-            idempotency_keys::fingerprint,
-            idempotency_keys::seq,
-            idempotency_keys::outcome,
-        ))
+        .select((idempotency_keys::fingerprint, idempotency_keys::seq, idempotency_keys::outcome))
         .first(conn)
         .optional()?;
     let Some((fingerprint, seq, outcome)) = stored else {
@@ -282,14 +235,9 @@ fn replay(
     if fingerprint != key.fingerprint {
         return Ok(Some(Err(ApiError::IdempotencyKeyReused)));
     }
-    let outcome: Outcome = serde_json::from_str(&outcome)
-        .map_err(|e| ApiError::Internal(format!("stored outcome: {e}")))?;
-    Ok(Some(Ok(Applied {
-        seq,
-        outcome,
-        events: vec![],
-        effects: vec![],
-    })))
+    let outcome: Outcome =
+        serde_json::from_str(&outcome).map_err(|e| ApiError::Internal(format!("stored outcome: {e}")))?;
+    Ok(Some(Ok(Applied { seq, outcome, events: vec![], effects: vec![] })))
 }
 
 fn remember(

@@ -22,15 +22,10 @@ pub fn since(conn: &mut Conn, store_id: i64, since: Seq, limit: i64) -> QueryRes
 
 /// Appends events (within the caller's transaction).
 pub fn append(conn: &mut Conn, store_id: i64, new: &[Event]) -> QueryResult<()> {
-    let rows: Vec<EventRow> = new
-        .iter()
-        .map(|e| EventRow::from_event(store_id, e))
-        .collect();
+    let rows: Vec<EventRow> = new.iter().map(|e| EventRow::from_event(store_id, e)).collect();
     // SQLite caps bound parameters per statement; 7 columns x 1000 rows fits.
     for chunk in rows.chunks(1000) {
-        diesel::insert_into(events::table)
-            .values(chunk)
-            .execute(conn)?;
+        diesel::insert_into(events::table).values(chunk).execute(conn)?;
     }
     Ok(())
 }

@@ -43,12 +43,7 @@ pub fn by_sku(conn: &mut Conn, store_id: i64, sku: &str) -> Result<Option<Produc
 }
 
 /// Inserts a product; a taken SKU is a conflict.
-pub fn create(
-    conn: &mut Conn,
-    store_id: i64,
-    new: &NewProduct,
-    now: NaiveDateTime,
-) -> Result<Product, ApiError> {
+pub fn create(conn: &mut Conn, store_id: i64, new: &NewProduct, now: NaiveDateTime) -> Result<Product, ApiError> {
     let row = NewProductRow {
         store_id,
         sku: &new.sku,
@@ -74,28 +69,19 @@ pub fn create(
 /// Writes a product's new state (the caller bumped its version).
 pub fn save(conn: &mut Conn, store_id: i64, product: &Product) -> Result<(), ApiError> {
     let row = ProductRow::from_product(store_id, product);
-    diesel::update(products::table.find(product.id))
-        .set(&row)
-        .execute(conn)
-        .map_err(|e| sku_taken(e, &product.sku))?;
+    diesel::update(products::table.find(product.id)).set(&row).execute(conn).map_err(|e| sku_taken(e, &product.sku))?;
     Ok(())
 }
 
 /// Deletes a product of this store.
 pub fn delete(conn: &mut Conn, store_id: i64, id: ProductId) -> Result<(), ApiError> {
-    diesel::delete(
-        products::table.filter(products::store_id.eq(store_id).and(products::id.eq(id))),
-    )
-    .execute(conn)?;
+    diesel::delete(products::table.filter(products::store_id.eq(store_id).and(products::id.eq(id)))).execute(conn)?;
     Ok(())
 }
 
 /// Applies a patch in memory; returns the changed fields as JSON (empty when
 /// nothing changed).
-pub fn apply_patch(
-    product: &mut Product,
-    patch: &ProductPatch,
-) -> serde_json::Map<String, serde_json::Value> {
+pub fn apply_patch(product: &mut Product, patch: &ProductPatch) -> serde_json::Map<String, serde_json::Value> {
     let mut changed = serde_json::Map::new();
     macro_rules! set {
         ($field:ident) => {

@@ -26,10 +26,7 @@ pub fn day(conn: &mut Conn, store_id: i64, day: NaiveDate) -> Result<DailyPoint,
         .select(DailySalesRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(row
-        .as_ref()
-        .and_then(super::stores::day_point)
-        .unwrap_or(DailyPoint::empty(day)))
+    Ok(row.as_ref().and_then(super::stores::day_point).unwrap_or(DailyPoint::empty(day)))
 }
 
 /// Adds an order to its local day and returns the day's new totals.
@@ -40,13 +37,7 @@ pub fn add_to_day(
     units: i64,
     revenue: i64,
 ) -> Result<DailyPoint, ApiError> {
-    let row = DailySalesRow {
-        store_id,
-        day: day.to_string(),
-        orders: 1,
-        units,
-        revenue,
-    };
+    let row = DailySalesRow { store_id, day: day.to_string(), orders: 1, units, revenue };
     diesel::insert_into(daily_sales::table)
         .values(&row)
         .on_conflict((daily_sales::store_id, daily_sales::day))
@@ -72,17 +63,11 @@ pub fn record(
 ) -> Result<SaleReceipt, ApiError> {
     if let Some(order_ref) = &sale.order_ref {
         let taken = sales::table
-            .filter(
-                sales::store_id
-                    .eq(store_id)
-                    .and(sales::order_ref.eq(order_ref)),
-            )
+            .filter(sales::store_id.eq(store_id).and(sales::order_ref.eq(order_ref)))
             .count()
             .get_result::<i64>(conn)?;
         if taken > 0 {
-            return Err(ApiError::Conflict(format!(
-                "order {order_ref} is already recorded"
-            )));
+            return Err(ApiError::Conflict(format!("order {order_ref} is already recorded")));
         }
     }
     let at = sale.at.unwrap_or(now);
@@ -91,10 +76,7 @@ pub fn record(
     let mut figures = Vec::with_capacity(sale.lines.len());
     for line in &sale.lines {
         let mut product = products::get(conn, store_id, line.product_id).map_err(|_| {
-            ApiError::invalid(
-                "product_id",
-                format!("product {} is not in this store", line.product_id),
-            )
+            ApiError::invalid("product_id", format!("product {} is not in this store", line.product_id))
         })?;
         let unit_price = line.unit_price.unwrap_or(product.price);
         let line_amount = unit_price
@@ -117,8 +99,7 @@ pub fn record(
             version: product.version,
         });
     }
-    let lines =
-        serde_json::to_string(&sale.lines).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let lines = serde_json::to_string(&sale.lines).map_err(|e| ApiError::Internal(e.to_string()))?;
     let sale_id: i64 = diesel::insert_into(sales::table)
         .values((
             sales::store_id.eq(store_id),
@@ -131,14 +112,7 @@ pub fn record(
         .returning(sales::id)
         .get_result(conn)?;
     let day = add_to_day(conn, store_id, local_day(tz, at), units, amount)?;
-    Ok(SaleReceipt {
-        sale_id,
-        order_ref: sale.order_ref.clone(),
-        amount,
-        at,
-        day,
-        products: figures,
-    })
+    Ok(SaleReceipt { sale_id, order_ref: sale.order_ref.clone(), amount, at, day, products: figures })
 }
 
 /// The hand-set dashboard fields.

@@ -12,10 +12,7 @@ use crate::model::{DailyPoint, DashboardSettings, Product, Seq};
 
 /// Every store, by id.
 pub fn all(conn: &mut Conn) -> QueryResult<Vec<StoreRow>> {
-    stores::table
-        .order(stores::id)
-        .select(StoreRow::as_select())
-        .load(conn)
+    stores::table.order(stores::id).select(StoreRow::as_select()).load(conn)
 }
 
 /// What a store actor holds, read in one transaction so it is consistent
@@ -30,10 +27,7 @@ pub struct LoadedStore {
 /// Reads a store's whole live state.
 pub fn load(conn: &mut Conn, store_id: i64) -> QueryResult<LoadedStore> {
     conn.transaction(|conn| {
-        let seq = stores::table
-            .find(store_id)
-            .select(stores::seq)
-            .first(conn)?;
+        let seq = stores::table.find(store_id).select(stores::seq).first(conn)?;
         let products = products::table
             .filter(products::store_id.eq(store_id))
             .select(ProductRow::as_select())
@@ -56,12 +50,7 @@ pub fn load(conn: &mut Conn, store_id: i64) -> QueryResult<LoadedStore> {
             .filter_map(|r| day_point(&r))
             .map(|p| (p.day, p))
             .collect();
-        Ok(LoadedStore {
-            seq,
-            products,
-            settings,
-            days,
-        })
+        Ok(LoadedStore { seq, products, settings, days })
     })
 }
 
@@ -69,10 +58,5 @@ pub fn load(conn: &mut Conn, store_id: i64) -> QueryResult<LoadedStore> {
 /// us) are skipped.
 pub fn day_point(r: &DailySalesRow) -> Option<DailyPoint> {
     let day = NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok()?;
-    Some(DailyPoint {
-        day,
-        orders: r.orders,
-        units: r.units,
-        revenue: r.revenue,
-    })
+    Some(DailyPoint { day, orders: r.orders, units: r.units, revenue: r.revenue })
 }

@@ -1,0 +1,238 @@
+//! The sync-health history and the server's own alerting. Every
+//! `--health-sample-secs` a sample of the last interval is taken from the
+//! metrics (deliveries, sync success, p99 commit-to-socket latency,
+//! connections, memory, resyncs, errors); the last 15 minutes are kept for
+//! `GET /api/v1/admin/health`, and the thresholds of `docs/alerts.yml` are
+//! evaluated on each sample: an alert that starts firing is logged as a
+//! warning and listed at `GET /api/v1/admin/alerts` until it clears.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::metrics::Metrics;
+
+/// How much history to keep.
+pub const HISTORY: Duration = Duration::from_secs(15 * 60);
+
+/// Alert thresholds (the same as docs/alerts.yml).
+#[derive(Debug, Clone)]
+pub struct Thresholds {
+    pub sync_success: f64,
+    pub latency_p99_ms: f64,
+    pub memory_per_client_bytes: f64,
+    pub resyncs_per_min: f64,
+    pub errors_per_min: f64,
+}
+
+/// One interval's figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Sample {
+    pub at: DateTime<Utc>,
+    pub connections: i64,
+    pub deliveries_attempted: u64,
+    pub deliveries_succeeded: u64,
+    pub deliveries_dropped: u64,
+    /// Succeeded over attempted in the interval (1 when idle).
+    pub sync_success: f64,
+    /// p99 commit-to-socket latency in the interval, from histogram buckets.
+    pub latency_p99_ms: Option<f64>,
+    pub resyncs: u64,
+    pub errors: u64,
+    pub resident_bytes: Option<u64>,
+}
+
+/// An alert that is firing.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Alert {
+    pub name: &'static str,
+    pub message: String,
+    pub since: DateTime<Utc>,
+}
+
+#[derive(Default)]
+struct Totals {
+    attempted: u64,
+    succeeded: u64,
+    dropped: u64,
+    resyncs: u64,
+    errors: u64,
+    buckets: Vec<(f64, u64)>,
+}
+
+/// Samples and active alerts.
+pub struct HealthMonitor {
+    metrics: Arc<Metrics>,
+    thresholds: Thresholds,
+    interval: Duration,
+    state: Mutex<(VecDeque<Sample>, Vec<Alert>, Totals)>,
+}
+
+/// The p99 of the observations between two cumulative bucket snapshots.
+pub fn interval_p99_ms(before: &[(f64, u64)], after: &[(f64, u64)]) -> Option<f64> {
+    let delta: Vec<(f64, u64)> = after
+        .iter()
+        .enumerate()
+        .map(|(i, (bound, count))| (*bound, count - before.get(i).map_or(0, |b| b.1.min(*count))))
+        .collect();
+    let total = delta.last()?.1;
+    if total == 0 {
+        return None;
+    }
+    let rank = (total as f64 * 0.99).ceil() as u64;
+    delta.iter().find(|(_, c)| *c >= rank).map(|(bound, _)| bound * 1000.0).or(Some(f64::INFINITY))
+}
+
+impl HealthMonitor {
+    /// A monitor sampling every `interval`.
+    pub fn new(metrics: Arc<Metrics>, thresholds: Thresholds, interval: Duration) -> Arc<Self> {
+        Arc::new(Self { metrics, thresholds, interval, state: Mutex::default() })
+    }
+
+    /// Samples forever (spawn it).
+    pub async fn run(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(self.interval);
+        loop {
+            tick.tick().await;
+            self.sample();
+        }
+    }
+
+    /// Takes one sample and re-evaluates the alerts.
+    pub fn sample(&self) {
+        let (attempted, succeeded, dropped) = self.metrics.delivery_totals();
+        let now = Totals {
+            attempted,
+            succeeded,
+            dropped,
+            resyncs: self.metrics.resync_total(),
+            errors: self.metrics.internal_errors(),
+            buckets: self.metrics.delivery_buckets(),
+        };
+        let mut guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (samples, alerts, last) = &mut *guard;
+        let tried = now.attempted.saturating_sub(last.attempted);
+        let ok = now.succeeded.saturating_sub(last.succeeded);
+        let sample = Sample {
+            at: Utc::now(),
+            connections: self.metrics.ws_connections.get(),
+            deliveries_attempted: tried,
+            deliveries_succeeded: ok,
+            deliveries_dropped: now.dropped.saturating_sub(last.dropped),
+            sync_success: if tried == 0 { 1.0 } else { (ok as f64 / tried as f64).min(1.0) },
+            latency_p99_ms: interval_p99_ms(&last.buckets, &now.buckets),
+            resyncs: now.resyncs.saturating_sub(last.resyncs),
+            errors: now.errors.saturating_sub(last.errors),
+            resident_bytes: self.metrics.resident_bytes(),
+        };
+        *last = now;
+        let keep = (HISTORY.as_secs_f64() / self.interval.as_secs_f64()).ceil() as usize;
+        while samples.len() >= keep.max(1) {
+            samples.pop_front();
+        }
+        let firing = self.evaluate(&sample);
+        for alert in &firing {
+            if !alerts.iter().any(|a| a.name == alert.name) {
+                log::warn!(alert = alert.name, message = alert.message.as_str(); "alert firing");
+            }
+        }
+        for old in alerts.iter() {
+            if !firing.iter().any(|a| a.name == old.name) {
+                log::info!(alert = old.name; "alert cleared");
+            }
+        }
+        let kept: Vec<Alert> = firing
+            .into_iter()
+            .map(|a| {
+                alerts.iter().find(|old| old.name == a.name).map_or(a.clone(), |old| Alert { since: old.since, ..a })
+            })
+            .collect();
+        *alerts = kept;
+        samples.push_back(sample);
+    }
+
+    fn evaluate(&self, s: &Sample) -> Vec<Alert> {
+        let t = &self.thresholds;
+        let per_min = 60.0 / self.interval.as_secs_f64();
+        let mut firing = Vec::new();
+        let mut fire = |name: &'static str, message: String| firing.push(Alert { name, message, since: s.at });
+        if s.deliveries_attempted > 0 && s.sync_success < t.sync_success {
+            fire("sync_success_low", format!("sync success {:.4} below {}", s.sync_success, t.sync_success));
+        }
+        if let Some(p99) = s.latency_p99_ms.filter(|p| *p > t.latency_p99_ms) {
+            fire(
+                "delivery_latency_high",
+                format!("p99 commit-to-socket latency {p99:.1} ms above {} ms", t.latency_p99_ms),
+            );
+        }
+        if let Some(rss) = s.resident_bytes.filter(|_| s.connections > 0) {
+            let per_client = rss as f64 / s.connections as f64;
+            if per_client > t.memory_per_client_bytes {
+                fire(
+                    "memory_per_client_high",
+                    format!("{:.0} bytes per connection above {:.0}", per_client, t.memory_per_client_bytes),
+                );
+            }
+        }
+        if s.resyncs as f64 * per_min > t.resyncs_per_min {
+            fire(
+                "resync_rate_high",
+                format!("{:.1} resyncs per minute above {}", s.resyncs as f64 * per_min, t.resyncs_per_min),
+            );
+        }
+        if s.errors as f64 * per_min > t.errors_per_min {
+            fire(
+                "error_rate_high",
+                format!("{:.1} internal errors per minute above {}", s.errors as f64 * per_min, t.errors_per_min),
+            );
+        }
+        firing
+    }
+
+    /// The kept samples, oldest first.
+    pub fn samples(&self) -> Vec<Sample> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).0.iter().cloned().collect()
+    }
+
+    /// Alerts firing now.
+    pub fn alerts(&self) -> Vec<Alert> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).1.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_p99_uses_only_new_observations() {
+        let before = [(0.001, 100), (0.01, 100), (1.0, 100)];
+        let after = [(0.001, 100), (0.01, 190), (1.0, 200)];
+        // 100 new: 90 at <=10 ms, 10 at <=1 s: the 99th is in the 1 s bucket.
+        assert_eq!(interval_p99_ms(&before, &after), Some(1000.0));
+        assert_eq!(interval_p99_ms(&after, &after), None);
+    }
+
+    #[test]
+    fn thresholds_fire_and_clear() {
+        let metrics = Metrics::new();
+        let thresholds = Thresholds {
+            sync_success: 0.999,
+            latency_p99_ms: 500.0,
+            memory_per_client_bytes: 1e12,
+            resyncs_per_min: 0.0,
+            errors_per_min: 1e9,
+        };
+        let monitor = HealthMonitor::new(metrics.clone(), thresholds, Duration::from_secs(10));
+        metrics.resyncs.with_label_values(&["slow_consumer"]).inc();
+        monitor.sample();
+        assert_eq!(monitor.alerts().iter().map(|a| a.name).collect::<Vec<_>>(), ["resync_rate_high"]);
+        monitor.sample();
+        assert!(monitor.alerts().is_empty());
+        assert_eq!(monitor.samples().len(), 2);
+    }
+}

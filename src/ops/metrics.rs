@@ -1,0 +1,208 @@
+//! Prometheus metrics (the `prometheus` crate renders the text format). One
+//! `Metrics` per server, passed down; store and session code hold the
+//! handles they update. Delivery is counted where it happens: attempted and
+//! dropped at fan-out (`store/fanout.rs`), succeeded when the writer task
+//! put the frame on the socket (`session/queue.rs`).
+
+use std::sync::Arc;
+
+use prometheus::core::{Collector, Metric};
+
+use prometheus::{
+    exponential_buckets, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+/// Delivery counters of one store, shared by its fan-out and the writers.
+#[derive(Clone)]
+pub struct StoreCounters {
+    pub attempted: IntCounter,
+    pub succeeded: IntCounter,
+    pub dropped: IntCounter,
+    pub subscriptions: IntGauge,
+    pub restarts: IntCounter,
+    pub flush_events: Histogram,
+}
+
+/// Every metric the server exports.
+pub struct Metrics {
+    registry: Registry,
+    pub ws_connections: IntGauge,
+    pub frames_sent: IntCounter,
+    pub bytes_sent: IntCounter,
+    pub flush_events: Histogram,
+    pub commit_seconds: Histogram,
+    pub group_commit_writes: Histogram,
+    pub delivery_seconds: Histogram,
+    pub writes_committed: IntCounter,
+    pub resyncs: IntCounterVec,
+    pub rate_limited: IntCounterVec,
+    pub auth_failures: IntCounter,
+    pub errors: IntCounterVec,
+    pub http_requests: HistogramVec,
+    attempted: IntCounterVec,
+    succeeded: IntCounterVec,
+    dropped: IntCounterVec,
+    subscriptions: IntGaugeVec,
+    restarts: IntCounterVec,
+}
+
+fn must<T>(result: prometheus::Result<T>) -> T {
+    // Metric definitions are static and registered once per fresh registry;
+    // an error here is a programming mistake caught by every test run.
+    result.unwrap_or_else(|e| panic!("metric definition: {e}"))
+}
+
+impl Metrics {
+    /// A registry with every metric, and the process collector.
+    pub fn new() -> Arc<Self> {
+        let registry = Registry::new_custom(Some("storesync".into()), None).unwrap_or_default();
+        let counter = |name: &str, help: &str| {
+            let c = must(IntCounter::new(name, help));
+            must(registry.register(Box::new(c.clone())));
+            c
+        };
+        let counter_vec = |name: &str, help: &str, label: &str| {
+            let c = must(IntCounterVec::new(Opts::new(name, help), &[label]));
+            must(registry.register(Box::new(c.clone())));
+            c
+        };
+        let histogram = |name: &str, help: &str, buckets: Vec<f64>| {
+            let h = must(Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets)));
+            must(registry.register(Box::new(h.clone())));
+            h
+        };
+        let seconds = must(exponential_buckets(0.0001, 2.0, 18));
+        let sizes = must(exponential_buckets(1.0, 2.0, 14));
+        let ws_connections = must(IntGauge::new("ws_connections", "Open WebSocket sessions"));
+        must(registry.register(Box::new(ws_connections.clone())));
+        let subscriptions =
+            must(IntGaugeVec::new(Opts::new("subscriptions", "Subscribed sessions per store"), &["store"]));
+        must(registry.register(Box::new(subscriptions.clone())));
+        let http_requests = must(HistogramVec::new(
+            HistogramOpts::new("http_request_seconds", "HTTP request duration by status class")
+                .buckets(seconds.clone()),
+            &["status"],
+        ));
+        must(registry.register(Box::new(http_requests.clone())));
+        #[cfg(target_os = "linux")]
+        must(registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self())));
+        Arc::new(Self {
+            ws_connections,
+            frames_sent: counter("frames_sent_total", "WebSocket frames written to sockets"),
+            bytes_sent: counter("bytes_sent_total", "WebSocket payload bytes written to sockets"),
+            flush_events: histogram("flush_events", "Events per fan-out flush, after coalescing", sizes.clone()),
+            commit_seconds: histogram("commit_seconds", "Group commit transaction time", seconds.clone()),
+            group_commit_writes: histogram("group_commit_writes", "Writes per group commit", sizes),
+            delivery_seconds: histogram("delivery_seconds", "Commit to socket write, per delivered frame", seconds),
+            writes_committed: counter("writes_committed_total", "Writes committed"),
+            resyncs: counter_vec("resyncs_total", "resync frames sent, by reason", "reason"),
+            rate_limited: counter_vec(
+                "rate_limited_total",
+                "Requests or frames refused by a rate limit, by kind",
+                "kind",
+            ),
+            auth_failures: counter(
+                "auth_failures_total",
+                "Refused credentials (bad password, unknown or revoked token)",
+            ),
+            errors: counter_vec("errors_total", "Error answers and error frames, by code", "code"),
+            http_requests,
+            attempted: counter_vec("deliveries_attempted_total", "Frames queued for a subscriber, by store", "store"),
+            succeeded: counter_vec(
+                "deliveries_succeeded_total",
+                "Frames written to a subscriber's socket, by store",
+                "store",
+            ),
+            dropped: counter_vec("deliveries_dropped_total", "Frames dropped (slow consumer, gone), by store", "store"),
+            subscriptions,
+            restarts: counter_vec("store_restarts_total", "Store actor restarts, by store", "store"),
+            registry,
+        })
+    }
+
+    /// The counters of one store.
+    pub fn store(&self, slug: &str) -> StoreCounters {
+        StoreCounters {
+            attempted: self.attempted.with_label_values(&[slug]),
+            succeeded: self.succeeded.with_label_values(&[slug]),
+            dropped: self.dropped.with_label_values(&[slug]),
+            subscriptions: self.subscriptions.with_label_values(&[slug]),
+            restarts: self.restarts.with_label_values(&[slug]),
+            flush_events: self.flush_events.clone(),
+        }
+    }
+
+    /// Totals over all stores: (attempted, succeeded, dropped).
+    pub fn delivery_totals(&self) -> (u64, u64, u64) {
+        let sum = |vec: &IntCounterVec| {
+            vec.collect().iter().flat_map(|f| f.get_metric()).map(|m| m.get_counter().get_value() as u64).sum()
+        };
+        (sum(&self.attempted), sum(&self.succeeded), sum(&self.dropped))
+    }
+
+    /// Total resyncs.
+    pub fn resync_total(&self) -> u64 {
+        self.resyncs.collect().iter().flat_map(|f| f.get_metric()).map(|m| m.get_counter().get_value() as u64).sum()
+    }
+
+    /// Errors with a 5xx-class code.
+    pub fn internal_errors(&self) -> u64 {
+        ["internal", "unavailable"].iter().map(|c| self.errors.with_label_values(&[c]).get()).sum()
+    }
+
+    /// The delivery histogram's cumulative buckets: (upper bound, count).
+    pub fn delivery_buckets(&self) -> Vec<(f64, u64)> {
+        let metric = self.delivery_seconds.metric();
+        metric.get_histogram().get_bucket().iter().map(|b| (b.get_upper_bound(), b.get_cumulative_count())).collect()
+    }
+
+    /// Process resident memory in bytes (Linux), if known.
+    pub fn resident_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let kib: u64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+
+    /// The Prometheus text exposition of every metric, with the computed
+    /// sync-success ratios.
+    pub fn render(&self) -> String {
+        let mut families = self.registry.gather();
+        families.extend(self.success_ratios());
+        let mut out = Vec::new();
+        // Encoding gathered families into a Vec cannot fail.
+        let _ = TextEncoder::new().encode(&families, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// `storesync_sync_success_ratio{store}`: succeeded over attempted.
+    fn success_ratios(&self) -> Vec<prometheus::proto::MetricFamily> {
+        let ratio = must(prometheus::GaugeVec::new(
+            Opts::new(
+                "storesync_sync_success_ratio",
+                "Deliveries that reached a socket over deliveries attempted (all: every store)",
+            ),
+            &["store"],
+        ));
+        let values = |vec: &IntCounterVec| -> std::collections::HashMap<String, f64> {
+            vec.collect()
+                .iter()
+                .flat_map(|f| f.get_metric())
+                .map(|m| {
+                    (
+                        m.get_label().first().map(|l| l.get_value().to_owned()).unwrap_or_default(),
+                        m.get_counter().get_value(),
+                    )
+                })
+                .collect()
+        };
+        let (attempted, succeeded) = (values(&self.attempted), values(&self.succeeded));
+        for (store, tried) in &attempted {
+            let ok = succeeded.get(store).copied().unwrap_or(0.0);
+            ratio.with_label_values(&[store]).set(if *tried > 0.0 { ok / tried } else { 1.0 });
+        }
+        let (tried, ok, _) = self.delivery_totals();
+        ratio.with_label_values(&["all"]).set(if tried > 0 { ok as f64 / tried as f64 } else { 1.0 });
+        ratio.collect()
+    }
+}

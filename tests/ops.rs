@@ -1,0 +1,172 @@
+//! Operations: Prometheus metrics, readiness, request ids, the server's own
+//! alerts, and the load generator against a real server (clean, and with
+//! frames dropped on purpose).
+
+mod common;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use serde_json::json;
+
+/// Parses Prometheus text: every sample line is `name{labels} value`.
+fn samples(text: &str) -> Vec<(String, f64)> {
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let (name, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("bad sample line {line}"));
+            let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value in {line}"));
+            assert!(name.chars().next().unwrap().is_ascii_alphabetic(), "bad name in {line}");
+            (name.to_owned(), value)
+        })
+        .collect()
+}
+
+fn value(samples: &[(String, f64)], name: &str) -> f64 {
+    samples.iter().filter(|(n, _)| n == name).map(|(_, v)| v).sum()
+}
+
+#[actix_web::test]
+async fn metrics_parse_and_move_when_a_write_is_delivered() {
+    let app = common::spawn_app().await;
+    let admin = app.login("admin").await;
+    let mut ws = app.ws(&admin).await;
+    ws.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
+    let before = samples(&admin.get("/metrics").await.text);
+    let product = admin.first_product("s1").await;
+    admin.patch(&format!("/api/v1/stores/s1/products/{}", product["id"]), json!({"stock": 9})).await.assert_status(200);
+    ws.next_of("batch").await;
+    let text = admin.get("/metrics").await.text;
+    for family in [
+        "storesync_ws_connections",
+        "storesync_subscriptions",
+        "storesync_frames_sent_total",
+        "storesync_bytes_sent_total",
+        "storesync_flush_events_bucket",
+        "storesync_commit_seconds_bucket",
+        "storesync_group_commit_writes_bucket",
+        "storesync_delivery_seconds_bucket",
+        "storesync_deliveries_attempted_total",
+        "storesync_deliveries_succeeded_total",
+        "storesync_sync_success_ratio",
+        "storesync_process_resident_memory_bytes",
+    ] {
+        assert!(text.contains(family), "missing {family}");
+    }
+    let after = samples(&text);
+    let succeeded = r#"storesync_deliveries_succeeded_total{store="s1"}"#;
+    assert_eq!(value(&after, succeeded), value(&before, succeeded) + 1.0);
+    assert_eq!(
+        value(&after, "storesync_writes_committed_total"),
+        value(&before, "storesync_writes_committed_total") + 1.0
+    );
+    assert_eq!(value(&after, "storesync_ws_connections"), 1.0);
+    assert_eq!(value(&after, r#"storesync_sync_success_ratio{store="all"}"#), 1.0);
+}
+
+#[actix_web::test]
+async fn metrics_can_require_a_token() {
+    let app = common::spawn_app_with(|c| c.metrics_token = Some("scrape-secret".into())).await;
+    let anon = app.anonymous();
+    anon.get("/metrics").await.assert_error(401, "unauthenticated");
+    let scraper = common::Client { token: Some("scrape-secret".into()), ..anon };
+    scraper.get("/metrics").await.assert_status(200);
+}
+
+#[actix_web::test]
+async fn readyz_turns_503_when_the_database_is_unusable() {
+    let app = common::spawn_app().await;
+    let anon = app.anonymous();
+    anon.get("/readyz").await.assert_status(200);
+    let path = app.dir.path().join("storesync.db");
+    let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    conn.batch_execute("PRAGMA busy_timeout = 5000; ALTER TABLE stores RENAME TO stores_gone;").unwrap();
+    let r = anon.get("/readyz").await;
+    r.assert_status(503);
+    assert!(r.json["reason"].as_str().unwrap().contains("stores"), "{}", r.text);
+    conn.batch_execute("ALTER TABLE stores_gone RENAME TO stores;").unwrap();
+    anon.get("/readyz").await.assert_status(200);
+}
+
+#[actix_web::test]
+async fn every_answer_carries_a_request_id() {
+    let app = common::spawn_app().await;
+    let anon = app.anonymous();
+    let r = anon.get("/healthz").await;
+    assert_eq!(r.header("x-request-id").map(str::len), Some(16));
+    let echoed = anon.send(anon.request(reqwest::Method::GET, "/healthz").header("x-request-id", "trace-42")).await;
+    assert_eq!(echoed.header("x-request-id"), Some("trace-42"));
+}
+
+#[actix_web::test]
+async fn an_alert_fires_when_a_threshold_is_crossed_and_clears_after() {
+    let app = common::spawn_app_with(|c| {
+        c.health_sample_secs = 1;
+        c.alert_latency_p99_ms = 0.0;
+    })
+    .await;
+    let admin = app.login("admin").await;
+    let mut ws = app.ws(&admin).await;
+    ws.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
+    let product = admin.first_product("s1").await;
+    let path = format!("/api/v1/stores/s1/products/{}", product["id"]);
+    let firing =
+        |alerts: &serde_json::Value| alerts.as_array().unwrap().iter().any(|a| a["name"] == "delivery_latency_high");
+    let mut fired = false;
+    for i in 0..100 {
+        admin.patch(&path, json!({"stock": i})).await.assert_status(200);
+        ws.next_of("batch").await;
+        if firing(&admin.get("/api/v1/admin/alerts").await.json) {
+            fired = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(fired, "the latency alert fired");
+    let health = admin.get("/api/v1/admin/health").await;
+    assert!(!health.json["samples"].as_array().unwrap().is_empty());
+    let mut cleared = false;
+    for _ in 0..100 {
+        if !firing(&admin.get("/api/v1/admin/alerts").await.json) {
+            cleared = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(cleared, "the alert cleared once deliveries stopped");
+    app.login("viewer").await.get("/api/v1/admin/alerts").await.assert_error(403, "forbidden");
+}
+
+fn run_load(base: &str, settle_secs: &str) -> (std::process::Output, serde_json::Value) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storesync"))
+        .args(["load", "--url", base, "--subscribers", "20", "--writers", "2", "--rate", "50", "--duration", "2s"])
+        .args(["--mix", "product=60,sale=20,dashboard=10,page=10", "--settle-secs", settle_secs, "--json"])
+        .env("STORESYNC_DEMO_PASSWORD", common::PASSWORD)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out, report)
+}
+
+#[actix_web::test]
+async fn the_load_generator_verifies_delivery_and_catches_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, base, _) = common::start_server(dir.path(), &[]);
+    let (out, report) = run_load(&base, "10");
+    assert!(out.status.success(), "clean run failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(report["lost"], 0);
+    assert!(report["writes_acked"].as_u64().unwrap() > 50, "{report}");
+    assert_eq!(report["deliveries"], report["deliveries_expected"]);
+    assert!(report["latency_ms"]["p99"].as_f64().unwrap() > 0.0);
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut lossy, base, _) = common::start_server(dir.path(), &["--debug-drop-batch-every", "7"]);
+    let (out, report) = run_load(&base, "2");
+    assert_eq!(out.status.code(), Some(3), "loss exits with 3: {report}");
+    assert!(report["lost"].as_u64().unwrap() > 0, "{report}");
+    lossy.kill().unwrap();
+    lossy.wait().unwrap();
+}
