@@ -88,7 +88,14 @@ fn subscribers(n: usize, sink: &Recipient<Evicted>) -> (Fanout, Vec<mpsc::Receiv
     for id in 0..n as u64 {
         let (outbox, rx) = Outbox::new(id, 64, sink.clone());
         receivers.push(rx);
-        let sub = Subscriber { outbox, role: Role::Viewer, topics: Topics::ALL, view: View::default(), follow: false };
+        let sub = Subscriber {
+            outbox,
+            role: Role::Viewer,
+            topics: Topics::ALL,
+            view: View::default(),
+            follow: false,
+            sent_to: 0,
+        };
         fanout.subscribers.insert(id, sub);
     }
     (fanout, receivers)

@@ -162,6 +162,16 @@ pub struct Config {
     /// tests can prove they detect loss. Never set it in production.
     #[arg(long, global = true, hide = true, env = "STORESYNC_DEBUG_DROP_BATCH_EVERY")]
     pub debug_drop_batch_every: Option<u64>,
+    /// Largest image upload, in bytes.
+    #[arg(long, global = true, env = "STORESYNC_MAX_IMAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_image_bytes: usize,
+    /// Seconds between media garbage collections.
+    #[arg(long, global = true, env = "STORESYNC_MEDIA_GC_SECS", default_value_t = 300)]
+    pub media_gc_secs: u64,
+    /// Minimum age in seconds of an unreferenced image before it is deleted
+    /// (covers uploads in flight on other nodes).
+    #[arg(long, global = true, env = "STORESYNC_MEDIA_GC_GRACE_SECS", default_value_t = 60)]
+    pub media_gc_grace_secs: u64,
     /// Do not seed demo data into an empty database.
     #[arg(long, global = true, env = "STORESYNC_NO_SEED")]
     pub no_seed: bool,

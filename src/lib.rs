@@ -10,6 +10,7 @@
 //! - `auth`: passwords, tokens, the `Principal` and its store grants.
 //! - `http`: the REST routes under `/api/v1`, one file per resource, and `/ws`.
 //! - `ops`: Prometheus metrics, sync-health history and alerts, request ids.
+//! - `media`: image validation, renditions, content-addressed files, collection.
 //! - `load`: `storesync load`, the load generator that verifies delivery.
 //! - `session`: the `SessionActor` per WebSocket, the v1 protocol, the
 //!   bounded outbox.
@@ -26,6 +27,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod load;
+pub mod media;
 pub mod model;
 pub mod ops;
 pub mod session;
@@ -158,6 +160,19 @@ pub async fn run(listener: TcpListener, config: Config) -> Result<Running, Strin
         rate_limits,
         metrics,
         health,
+        media: media::MediaStore::new(&config.data_dir),
+    });
+    let collector = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(collector.config.media_gc_secs.max(1)));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let grace = std::time::Duration::from_secs(collector.config.media_gc_grace_secs);
+            if let Err(e) = media::gc::collect(&collector.pool, &collector.media, grace).await {
+                log::warn!(error:% = e; "media collection failed");
+            }
+        }
     });
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let app_state = state.clone();

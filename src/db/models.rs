@@ -34,9 +34,10 @@ impl StoreRow {
     }
 }
 
-/// A `products` row.
+/// A `products` row. `treat_none_as_null`: saving a product without an
+/// image clears the column.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = products)]
+#[diesel(table_name = products, treat_none_as_null = true)]
 pub struct ProductRow {
     pub id: i64,
     pub store_id: i64,

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod events;
 pub mod health;
+pub mod images;
 pub mod limits;
 pub mod openapi;
 pub mod products;
@@ -44,6 +45,7 @@ pub struct AppState {
     pub rate_limits: limits::RateLimits,
     pub metrics: std::sync::Arc<crate::ops::metrics::Metrics>,
     pub health: std::sync::Arc<crate::ops::health::HealthMonitor>,
+    pub media: crate::media::MediaStore,
 }
 
 /// A store the principal may use, and its actor.
@@ -190,10 +192,12 @@ pub fn pages(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
         let path = static_dir.join(file);
         cfg.route(
             route,
-            web::get().to(move || {
-                let path = path.clone();
-                async move { actix_files::NamedFile::open_async(path).await }
-            }),
+            web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head())).to(
+                move || {
+                    let path = path.clone();
+                    async move { actix_files::NamedFile::open_async(path).await }
+                },
+            ),
         );
     }
     cfg.service(actix_files::Files::new("/", static_dir).index_file("index.html"));
@@ -208,6 +212,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(health::readyz))
         .route("/ws", web::get().to(ws::upgrade))
         .route("/metrics", web::get().to(health::metrics))
+        .route("/media/{store}/{hash}/{size}", web::get().to(images::serve))
         .service(
             web::scope("/api/v1")
                 .route("/openapi.json", web::get().to(openapi::spec))
@@ -220,6 +225,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(events::routes)
                 .route("/admin/health", web::get().to(health::admin_health))
                 .route("/admin/alerts", web::get().to(health::admin_alerts))
+                .configure(images::routes)
                 .configure(admin::routes)
                 .configure(users::routes)
                 .default_service(web::to(no_route)),

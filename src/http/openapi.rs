@@ -5,7 +5,7 @@ use actix_web::web;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, auth, dashboard, events, health, products, sales, stores, transfer, users, ws};
+use super::{admin, auth, dashboard, events, health, images, products, sales, stores, transfer, users, ws};
 
 struct Security;
 
@@ -41,6 +41,7 @@ impl Modify for Security {
         users::list_users, users::create_user, users::delete_user, users::put_grant, users::delete_grant,
         users::list_tokens, users::create_token, users::revoke_token,
         ws::upgrade,
+        images::put, images::delete, images::serve, images::collect,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session_cookie" = [])),

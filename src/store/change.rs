@@ -29,6 +29,12 @@ pub enum Change {
     },
     PatchDashboard(DashboardPatch),
     RecordSale(NewSale),
+    /// Sets (or with `None` removes) a product's image, by content hash.
+    SetImage {
+        id: ProductId,
+        if_match: Option<i64>,
+        image: Option<String>,
+    },
     /// Pagination follow: subscribers with `follow` move to this view.
     PublishView {
         view: View,

@@ -36,6 +36,9 @@ pub struct Subscriber {
     pub view: View,
     /// Moves with `view.published`.
     pub follow: bool,
+    /// The `to` of the last batch sent: the next one starts right after, so
+    /// a subscriber whose topics skipped some flushes still sees no gap.
+    pub sent_to: Seq,
 }
 
 /// What identifies the product-table page a view shows.
@@ -171,14 +174,17 @@ impl Fanout {
         };
         self.counters.flush_events.observe(events.len() as f64);
         if !events.is_empty() {
-            let mut frames: HashMap<Topics, Option<ByteString>> = HashMap::new();
-            for (id, sub) in &self.subscribers {
-                let frame = frames.entry(sub.topics).or_insert_with(|| {
+            // Subscribers with the same topics and the same last batch share a frame.
+            let mut frames: HashMap<(Topics, Seq), Option<ByteString>> = HashMap::new();
+            for (id, sub) in &mut self.subscribers {
+                let from = sub.sent_to.min(from - 1) + 1;
+                let frame = frames.entry((sub.topics, from)).or_insert_with(|| {
                     let wanted: Vec<&Event> = events.iter().filter(|e| sub.topics.wants(&e.kind)).collect();
                     (!wanted.is_empty())
                         .then(|| ServerFrame::Batch { store: &slug, from, to, events: &wanted }.encode())
                 });
                 let Some(frame) = frame else { continue };
+                sub.sent_to = to;
                 self.batches += 1;
                 if self.drop_every.is_some_and(|n| n > 0 && self.batches.is_multiple_of(n)) {
                     continue;

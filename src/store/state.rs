@@ -51,7 +51,8 @@ pub struct SalesSummary {
 /// `snapshot` frame.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Snapshot {
-    pub store: StoreInfo,
+    /// The store's name, currency and time zone.
+    pub info: StoreInfo,
     pub seq: Seq,
     pub dashboard: Dashboard,
     /// The last 30 local days, oldest first.
@@ -165,7 +166,7 @@ impl StoreState {
     pub fn snapshot(&self, view: &View, now: DateTime<Utc>) -> Snapshot {
         let today = self.today(now);
         Snapshot {
-            store: self.meta.info.clone(),
+            info: self.meta.info.clone(),
             seq: self.seq,
             dashboard: self.dashboard(now),
             sales: self.daily(today - Duration::days(29), today),

@@ -69,8 +69,15 @@ impl StoreActor {
     }
 
     fn join(&mut self, msg: Subscribe) {
-        let sub =
-            Subscriber { outbox: msg.outbox, role: msg.role, topics: msg.topics, view: msg.view, follow: msg.follow };
+        let sent_to = self.state.as_ref().map_or(0, |s| s.seq);
+        let sub = Subscriber {
+            outbox: msg.outbox,
+            role: msg.role,
+            topics: msg.topics,
+            view: msg.view,
+            follow: msg.follow,
+            sent_to,
+        };
         self.fanout.subscribers.insert(sub.outbox.session, sub);
         self.counters.subscriptions.set(self.fanout.subscribers.len() as i64);
     }

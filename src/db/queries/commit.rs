@@ -157,6 +157,20 @@ fn apply(
             ev.push("dashboard.updated", None, json!(dashboard));
             Ok((Outcome::Dashboard(dashboard), vec![Effect::Settings(settings)]))
         }
+        Change::SetImage { id, if_match, image } => {
+            let mut product = products::get(conn, store, *id)?;
+            check_version(&product, *if_match)?;
+            if product.image == *image {
+                return Ok((Outcome::Updated(product), vec![]));
+            }
+            product.image = image.clone();
+            product.version += 1;
+            product.updated_at = now;
+            products::save(conn, store, &product)?;
+            let data = json!({ "image": image, "version": product.version, "updated_at": product.updated_at });
+            ev.push("product.image_changed", Some(product.id), data);
+            Ok((Outcome::Updated(product.clone()), vec![Effect::UpsertProduct(product)]))
+        }
         Change::PublishView { view } => {
             ev.push("view.published", None, json!({ "view": view }));
             Ok((Outcome::Published, vec![]))

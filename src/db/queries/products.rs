@@ -113,3 +113,14 @@ pub fn import_patch(new: &NewProduct) -> ProductPatch {
         views: None,
     }
 }
+
+/// Whether any product (of any store) uses the image `hash`.
+pub fn image_referenced(conn: &mut Conn, hash: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(products::table.filter(products::image.eq(hash)))).get_result(conn)
+}
+
+/// Whether a product of `store_id` uses the image `hash`.
+pub fn store_uses_image(conn: &mut Conn, store_id: i64, hash: &str) -> QueryResult<bool> {
+    let used = products::table.filter(products::store_id.eq(store_id).and(products::image.eq(hash)));
+    diesel::select(diesel::dsl::exists(used)).get_result(conn)
+}

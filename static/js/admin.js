@@ -1,0 +1,96 @@
+// admin.js: the admin page (/admin): wires the shared shell, the editable
+// product table and the admin's forms and panels to one sync client.
+
+import { boot } from './app.js';
+import { h, setText } from './dom.js';
+import { formatMoney } from './format.js';
+import { dashboardView } from './views/dashboard.js';
+import { salesChart } from './views/chart.js';
+import { productsView } from './views/products.js';
+import { historyView } from './views/history.js';
+import { healthView } from './views/health.js';
+import { dashboardForm, createProductForm, saleForm, publishControl, failure } from './views/admin-forms.js';
+
+/** "price $12.00, stock 3" for a conflict message. */
+function describeFields(fields, currency) {
+  return Object.entries(fields ?? {})
+    .map(([k, v]) => `${k} ${k === 'price' ? formatMoney(v, currency) : v}`)
+    .join(', ');
+}
+
+function mount({ client, announce, root }) {
+  const tableStatus = h('p', { class: 'form-status', role: 'status', id: 'table-status' });
+  const alerts = h('div', { class: 'alerts', id: 'alerts' });
+  const say = (msg) => setText(tableStatus, msg);
+
+  /** Runs a product write and reports it; conflicts are reported by the listener below. */
+  async function run(op, done) {
+    try {
+      const r = await client.write(op);
+      if (r.queued) say(`Offline: change to ${op.meta.sku} queued; it is sent when the connection returns.`);
+      else if (r.ok) say(done);
+    } catch (err) {
+      say(`${op.meta.sku}: ${failure(err)}`);
+    }
+  }
+
+  const paths = client.api.paths;
+  const store = () => client.state.get().store;
+  const actions = {
+    edit: (row, fields, base) => run({
+      method: 'PATCH', path: paths.product(store(), row.id), body: fields, ifMatch: base,
+      meta: { kind: 'edit', productId: row.id, sku: row.sku, name: row.name, fields },
+    }, `Saved ${row.sku}.`),
+    remove: (row, base) => run({
+      method: 'DELETE', path: paths.product(store(), row.id), ifMatch: base,
+      meta: { kind: 'delete', productId: row.id, sku: row.sku, name: row.name },
+    }, `Deleted ${row.sku}.`),
+    uploadImage: (row, file) => run({
+      method: 'PUT', path: paths.image(store(), row.id), body: file,
+      meta: { kind: 'image', productId: row.id, sku: row.sku, name: row.name },
+    }, `Image of ${row.sku} saved.`),
+    removeImage: (row) => run({
+      method: 'DELETE', path: paths.image(store(), row.id),
+      meta: { kind: 'image', productId: row.id, sku: row.sku, name: row.name },
+    }, `Image of ${row.sku} removed.`),
+  };
+
+  // A stale If-Match is shown, never resolved silently: the admin decides.
+  client.addEventListener('conflict', (ev) => {
+    const { op, current } = ev.detail;
+    const cur = client.state.get().info?.currency;
+    const what = op.meta?.fields ? `your change (${describeFields(op.meta.fields, cur)})` : 'your change';
+    const now = current && op.meta?.fields
+      ? ` It now has ${describeFields(Object.fromEntries(Object.keys(op.meta.fields).map((k) => [k, current[k]])), cur)}.` : '';
+    const item = h('div', { class: 'alert conflict', role: 'alert', dataset: { productId: String(op.meta?.productId ?? '') } },
+      h('p', { text: `Conflict: ${op.meta?.sku ?? 'the item'} was changed by someone else, so ${what} was not applied.${now}` }));
+    const close = () => item.remove();
+    const actionsRow = h('div', { class: 'alert-actions' },
+      current ? h('button', { type: 'button', text: 'Apply my change', on: { click: () => {
+        close();
+        run({ ...op, idempotencyKey: undefined, ifMatch: current.version }, `Saved ${op.meta?.sku}.`);
+      } } }) : null,
+      h('button', { type: 'button', text: 'Keep theirs', on: { click: close } }));
+    item.append(actionsRow);
+    alerts.prepend(item);
+    announce(`Conflict on ${op.meta?.sku ?? 'an item'}`);
+  });
+  client.addEventListener('write-failed', (ev) => say(`${ev.detail.op.meta?.sku ?? 'A queued change'}: ${failure(ev.detail.error)}`));
+  client.addEventListener('write-applied', (ev) => {
+    if (ev.detail.op.replayed) say(`Queued change to ${ev.detail.op.meta?.sku} sent.`);
+  });
+  client.addEventListener('invalid-frame', (ev) => console.warn('storesync: ignored a malformed frame:', ev.detail.reason));
+
+  const products = productsView(client, { actions });
+  products.querySelector('h2').after(tableStatus, publishControl(client));
+
+  root.append(
+    alerts,
+    h('div', { class: 'grid two' }, dashboardView(client), dashboardForm(client)),
+    salesChart(client),
+    products,
+    h('div', { class: 'grid three' }, createProductForm(client), saleForm(client), healthView(client, { serverHealth: true })),
+    historyView(client));
+}
+
+boot({ title: 'storesync admin', other: { href: '/storefront', text: 'Storefront' }, mount });

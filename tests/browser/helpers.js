@@ -1,0 +1,217 @@
+// helpers.js: what every browser test needs: the real storesync server as a
+// child process (fresh data directory, ephemeral port), Debian's Chromium
+// driven by playwright-core, logins, REST calls and DOM waits.
+
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export const BIN = resolve(here, process.env.STORESYNC_BIN ?? '../../target/debug/storesync');
+export const STATIC_DIR = resolve(here, '../../static');
+export const SCREENSHOT_DIR = join(here, 'screenshots');
+export const DOCS_DIR = resolve(here, '../../docs');
+export const PASSWORD = 'browser-test-password';
+/** Generous: a 2-core CI machine runs the server and Chromium side by side. */
+export const TIMEOUT = 20_000;
+
+/**
+ * Starts the real server and resolves once it logs where it listens.
+ * @param {{dataDir?: string, port?: number}} [opts]
+ */
+export async function startServer({ dataDir, port = 0 } = {}) {
+  const dir = dataDir ?? await mkdtemp(join(tmpdir(), 'storesync-browser-'));
+  const proc = spawn(BIN, ['--addr', `127.0.0.1:${port}`, '--data-dir', dir, '--static-dir', STATIC_DIR], {
+    env: { ...process.env, STORESYNC_DEMO_PASSWORD: PASSWORD, STORESYNC_LOG: 'info', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const url = await new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), TIMEOUT);
+    const onData = (chunk) => {
+      log += chunk;
+      const m = /listening on (https?:\/\/[^\s"]+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1].replace(/\/$/, ''));
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${log}`));
+    });
+  });
+  const exited = new Promise((r) => proc.on('exit', r));
+  return {
+    url,
+    port: Number(new URL(url).port),
+    dataDir: dir,
+    log: () => log,
+    /** Kills the process (SIGKILL: no graceful shutdown waiting on sockets). */
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+    /** Kills it and removes its data directory (tests restart with kill()). */
+    async stop() {
+      await this.kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Launches Debian's Chromium (never a downloaded browser). */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** A fresh browser context with a fixed locale, so money formats predictably. */
+export function newContext(browser, opts = {}) {
+  return browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1280, height: 800 }, ...opts });
+}
+
+/**
+ * Opens `path` and logs in through the page's form; resolves when live.
+ * @param {import('playwright-core').Page} page
+ */
+export async function loginPage(page, baseUrl, path, username) {
+  await page.goto(`${baseUrl}${path}`);
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await waitLive(page);
+  await page.waitForSelector('tbody tr[data-id]', { timeout: TIMEOUT });
+}
+
+/** Waits for the connection indicator to show `state`. */
+export function waitConnection(page, state) {
+  return page.waitForSelector(`#connection[data-state="${state}"]`, { timeout: TIMEOUT });
+}
+
+export const waitLive = (page) => waitConnection(page, 'live');
+
+/**
+ * Polls until the text of `selector` satisfies `test` (a string to equal, a
+ * RegExp, or a function); returns the text.
+ */
+export async function waitText(page, selector, test, timeout = TIMEOUT) {
+  const spec = test instanceof RegExp ? { re: test.source, flags: test.flags }
+    : typeof test === 'string' ? { eq: test } : null;
+  if (!spec) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const text = await page.locator(selector).first().textContent({ timeout }).catch(() => null);
+      if (text !== null && test(text)) return text;
+      if (Date.now() > deadline) throw new Error(`${selector}: last text ${JSON.stringify(text)}`);
+      await page.waitForTimeout(100);
+    }
+  }
+  const handle = await page.waitForFunction(({ selector, spec }) => {
+    const el = document.querySelector(selector);
+    if (!el) return false;
+    const text = el.textContent;
+    const ok = spec.eq !== undefined ? text === spec.eq : new RegExp(spec.re, spec.flags).test(text);
+    return ok ? text : false;
+  }, { selector, spec }, { timeout });
+  return handle.jsonValue();
+}
+
+/** Logs in over REST; returns a bearer token. */
+export async function apiToken(baseUrl, username) {
+  const res = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  if (!res.ok) throw new Error(`login ${username}: ${res.status}`);
+  return (await res.json()).token;
+}
+
+/** One REST call with a bearer token; resolves {status, body}. */
+export async function rest(baseUrl, token, method, path, body, headers = {}) {
+  const res = await fetch(`${baseUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Records the JSON text frames a page's WebSockets send and receive. */
+export function recordFrames(page) {
+  const frames = { sent: [], received: [] };
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => { try { frames.sent.push(JSON.parse(f.payload)); } catch { /* binary */ } });
+    ws.on('framereceived', (f) => { try { frames.received.push(JSON.parse(f.payload)); } catch { /* binary */ } });
+  });
+  return frames;
+}
+
+/** Polls `fn` until it returns a truthy value. */
+export async function until(fn, what, timeout = TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Parses "1,234" (en-US) into 1234. */
+export const num = (text) => Number(String(text).replace(/[^\d.-]/g, ''));
+
+/**
+ * A valid PNG (RGBA, solid colour) built here, so no binary file is needed.
+ * @returns {Buffer}
+ */
+export function makePng(width = 24, height = 24, rgba = [200, 40, 40, 255]) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8); // 8-bit RGBA
+  const raw = Buffer.alloc(height * (1 + width * 4));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) raw.set(rgba, y * (1 + width * 4) + 1 + x * 4);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/**
+ * Page paths. STORESYNC_PAGES_HTML=1 uses the file names (`/admin.html`),
+ * for a server built before the `/admin` and `/storefront` routes.
+ */
+export const PAGES = process.env.STORESYNC_PAGES_HTML === '1'
+  ? { admin: '/admin.html', storefront: '/storefront.html' }
+  : { admin: '/admin', storefront: '/storefront' };
