@@ -57,14 +57,18 @@ pub struct LoginResponse {
     pub stores: Vec<GrantedStore>,
 }
 
-fn me_of(state: &AppState, who: &Principal) -> Me {
-    let stores = state
+/// The stores `who` holds a grant on, with the role.
+pub fn granted_stores(state: &AppState, who: &Principal) -> Vec<GrantedStore> {
+    state
         .registry
         .stores()
         .into_iter()
         .filter_map(|meta| Some(GrantedStore { store: meta.info.clone(), role: who.role(meta.id)? }))
-        .collect();
-    Me { user: UserInfo { username: who.username.clone(), is_admin: who.is_admin }, stores }
+        .collect()
+}
+
+fn me_of(state: &AppState, who: &Principal) -> Me {
+    Me { user: UserInfo { username: who.username.clone(), is_admin: who.is_admin }, stores: granted_stores(state, who) }
 }
 
 /// Logs in with a username and password.

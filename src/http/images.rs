@@ -12,8 +12,8 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::products::{unexpected, ProductWritten};
-use super::{ask, committed, etag, if_match, open_store, read_body, write, AppState};
+use super::products::{product_answer, unexpected, ProductWritten};
+use super::{ask, if_match, open_store, read_body, write, AppState};
 use crate::auth::{Principal, Role};
 use crate::db;
 use crate::error::{ApiError, ErrorBody};
@@ -59,11 +59,7 @@ async fn upload_bytes(req: &HttpRequest, payload: web::Payload, limit: usize) ->
 
 fn image_answer(seq: i64, outcome: Outcome) -> Result<HttpResponse, ApiError> {
     let Outcome::Updated(product) = outcome else { return Err(unexpected(outcome)) };
-    let mut res = committed(StatusCode::OK, seq, ProductWritten { seq, product: product.clone() });
-    if let Ok(value) = header::HeaderValue::from_str(&etag(product.version)) {
-        res.headers_mut().insert(header::ETAG, value);
-    }
-    Ok(res)
+    Ok(product_answer(StatusCode::OK, seq, product))
 }
 
 /// Uploads or replaces a product's image (editor): PNG, JPEG or WebP, as a

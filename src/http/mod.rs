@@ -188,7 +188,7 @@ pub fn pages(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
     if !static_dir.is_dir() {
         return;
     }
-    for (route, file) in [("/admin", "admin.html"), ("/storefront", "storefront.html")] {
+    for (route, file) in [("/", "storefront.html"), ("/admin", "admin.html"), ("/storefront", "storefront.html")] {
         let path = static_dir.join(file);
         cfg.route(
             route,
@@ -200,7 +200,7 @@ pub fn pages(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
             ),
         );
     }
-    cfg.service(actix_files::Files::new("/", static_dir).index_file("index.html"));
+    cfg.service(actix_files::Files::new("/", static_dir));
 }
 
 /// Mounts every route on an app.

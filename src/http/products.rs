@@ -43,7 +43,8 @@ pub async fn list(
     Ok(web::Json(ask(&store.actor, GetPage(view.into_inner())).await?))
 }
 
-fn product_answer(status: StatusCode, seq: i64, product: Product) -> HttpResponse {
+/// A product write's answer, with the new version as ETag.
+pub fn product_answer(status: StatusCode, seq: i64, product: Product) -> HttpResponse {
     let mut res = committed(status, seq, ProductWritten { seq, product: product.clone() });
     if let Ok(value) = header::HeaderValue::from_str(&etag(product.version)) {
         res.headers_mut().insert(header::ETAG, value);

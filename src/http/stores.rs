@@ -5,7 +5,7 @@ use actix_web::web;
 use super::{ask, open_store, AppState};
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ErrorBody};
-use crate::http::auth::GrantedStore;
+use crate::http::auth::{granted_stores, GrantedStore};
 use crate::model::View;
 use crate::store::messages::GetSnapshot;
 use crate::store::state::Snapshot;
@@ -14,13 +14,7 @@ use crate::store::state::Snapshot;
 #[utoipa::path(get, path = "/api/v1/stores", tag = "stores",
     responses((status = 200, body = Vec<GrantedStore>), (status = 401, body = ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, who: Principal) -> web::Json<Vec<GrantedStore>> {
-    let stores = state
-        .registry
-        .stores()
-        .into_iter()
-        .filter_map(|meta| Some(GrantedStore { store: meta.info.clone(), role: who.role(meta.id)? }))
-        .collect();
-    web::Json(stores)
+    web::Json(granted_stores(&state, &who))
 }
 
 /// One store.

@@ -2,6 +2,7 @@
 // child process (fresh data directory, ephemeral port), Debian's Chromium
 // driven by playwright-core, logins, REST calls and DOM waits.
 
+import { before, after } from 'node:test';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -215,3 +216,21 @@ export function makePng(width = 24, height = 24, rgba = [200, 40, 40, 255]) {
 export const PAGES = process.env.STORESYNC_PAGES_HTML === '1'
   ? { admin: '/admin.html', storefront: '/storefront.html' }
   : { admin: '/admin', storefront: '/storefront' };
+
+/**
+ * One server and one browser for a test file, started before its tests and
+ * stopped after them (node:test hooks).
+ * @returns {{server: any, browser: any}}
+ */
+export function serverAndBrowser() {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
+}

@@ -1,33 +1,25 @@
 // Live updates from the admin to storefronts, without reloads: prices,
 // sales (figures and chart), images, and published pages.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, newContext, loginPage, waitText, num, makePng, recordFrames, until,
+  newContext, loginPage, waitText, num, makePng, recordFrames, until,
   apiToken, rest, PAGES, TIMEOUT,
+  serverAndBrowser,
 } from './helpers.js';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 /** An admin page and a storefront page (viewer), each in its own context. */
 async function openPair({ follow = false } = {}) {
-  const adminCtx = await newContext(browser);
-  const shopCtx = await newContext(browser);
+  const adminCtx = await newContext(env.browser);
+  const shopCtx = await newContext(env.browser);
   if (follow) await shopCtx.addInitScript(() => localStorage.setItem('storesync:follow', '1'));
   const admin = await adminCtx.newPage();
   const shop = await shopCtx.newPage();
-  await loginPage(admin, server.url, PAGES.admin, 'admin');
-  await loginPage(shop, server.url, PAGES.storefront, 'viewer');
+  await loginPage(admin, env.server.url, PAGES.admin, 'admin');
+  await loginPage(shop, env.server.url, PAGES.storefront, 'viewer');
   // A marker that a reload would erase.
   await shop.evaluate(() => { window.__noReload = true; });
   return { admin, shop, close: () => Promise.all([adminCtx.close(), shopCtx.close()]) };
@@ -96,19 +88,19 @@ test('an image uploaded in the admin appears on the storefront', async () => {
 });
 
 test('an image that fails to load shows the placeholder', async () => {
-  const token = await apiToken(server.url, 'admin');
-  const ctx = await newContext(browser);
+  const token = await apiToken(env.server.url, 'admin');
+  const ctx = await newContext(env.browser);
   const page = await ctx.newPage();
   try {
     // Every image request fails: the view must fall back, not show a broken icon.
     await page.route('**/media/**', (route) => route.abort());
-    const res = await fetch(`${server.url}/api/v1/stores/s1/products/100003/image`, {
+    const res = await fetch(`${env.server.url}/api/v1/stores/s1/products/100003/image`, {
       method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' }, body: makePng(),
     });
     assert.equal(res.status < 300, true, `image upload answered ${res.status}`);
-    await loginPage(page, server.url, PAGES.storefront, 'viewer');
+    await loginPage(page, env.server.url, PAGES.storefront, 'viewer');
     await page.waitForSelector(`${row(100003)} td[data-col="image"] .placeholder`, { timeout: TIMEOUT });
-    await rest(server.url, token, 'DELETE', '/stores/s1/products/100003/image');
+    await rest(env.server.url, token, 'DELETE', '/stores/s1/products/100003/image');
   } finally {
     await ctx.close();
   }
@@ -116,12 +108,12 @@ test('an image that fails to load shows the placeholder', async () => {
 
 test('a published page moves following storefronts only', async () => {
   const { admin, shop: follower, close } = await openPair({ follow: true });
-  const otherCtx = await newContext(browser);
+  const otherCtx = await newContext(env.browser);
   const other = await otherCtx.newPage();
   const frames = recordFrames(other);
   try {
     assert.equal(await follower.isChecked('#follow'), true);
-    await loginPage(other, server.url, PAGES.storefront, 'viewer');
+    await loginPage(other, env.server.url, PAGES.storefront, 'viewer');
     assert.equal(await other.isChecked('#follow'), false);
 
     // The admin goes to page 3 and publishes it.

@@ -2,29 +2,20 @@
 // once the network is back; an edit that a newer change made stale is shown
 // as a conflict instead of overwriting that change.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newContext, loginPage, waitText, until, apiToken, rest, PAGES, TIMEOUT } from './helpers.js';
+import { startServer, newContext, loginPage, waitText, until, apiToken, rest, PAGES, TIMEOUT, serverAndBrowser } from './helpers.js';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 const priceInput = (id) => `tbody tr[data-id="${id}"] input[data-field="price"]`;
 
 test('offline edits replay after reconnect; a stale one shows a conflict', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(env.browser);
   const admin = await ctx.newPage();
-  const token = await apiToken(server.url, 'admin');
+  const token = await apiToken(env.server.url, 'admin');
   try {
-    await loginPage(admin, server.url, PAGES.admin, 'admin');
+    await loginPage(admin, env.server.url, PAGES.admin, 'admin');
 
     await ctx.setOffline(true);
     // Edit A (nobody else touches it) and B (someone else changes it meanwhile).
@@ -37,7 +28,7 @@ test('offline edits replay after reconnect; a stale one shows a conflict', async
     await admin.waitForSelector('tbody tr[data-id="100021"].pending', { timeout: TIMEOUT });
 
     // The newer change, made elsewhere while this admin is offline.
-    const newer = await rest(server.url, token, 'PATCH', '/stores/s1/products/100021', { price: 5555 });
+    const newer = await rest(env.server.url, token, 'PATCH', '/stores/s1/products/100021', { price: 5555 });
     assert.equal(newer.status, 200);
 
     await ctx.setOffline(false);
@@ -46,35 +37,35 @@ test('offline edits replay after reconnect; a stale one shows a conflict', async
     await waitText(admin, '.alert.conflict[data-product-id="100021"] p', /S1-00022.*changed by someone else.*\$22\.22.*\$55\.55/);
 
     // A was applied; B kept the newer price.
-    await until(async () => (await rest(server.url, token, 'GET', '/stores/s1/products/100020')).body.price === 1111, 'the queued edit to be applied');
-    assert.equal((await rest(server.url, token, 'GET', '/stores/s1/products/100021')).body.price, 5555);
+    await until(async () => (await rest(env.server.url, token, 'GET', '/stores/s1/products/100020')).body.price === 1111, 'the queued edit to be applied');
+    assert.equal((await rest(env.server.url, token, 'GET', '/stores/s1/products/100021')).body.price, 5555);
     await admin.waitForFunction((sel) => document.querySelector(sel)?.value === '55.55', priceInput(100021), { timeout: TIMEOUT });
 
     // The admin may still choose to apply theirs, against the current version.
     await admin.click('.alert.conflict[data-product-id="100021"] >> text=Apply my change');
-    await until(async () => (await rest(server.url, token, 'GET', '/stores/s1/products/100021')).body.price === 2222, 'the override');
+    await until(async () => (await rest(env.server.url, token, 'GET', '/stores/s1/products/100021')).body.price === 2222, 'the override');
   } finally {
     await ctx.close();
   }
 });
 
-test('an edit made while the server is down is applied after it returns', async () => {
-  const ctx = await newContext(browser);
+test('an edit made while the env.server is down is applied after it returns', async () => {
+  const ctx = await newContext(env.browser);
   const admin = await ctx.newPage();
   try {
-    await loginPage(admin, server.url, PAGES.admin, 'admin');
-    const { dataDir, port } = server;
-    await server.kill();
+    await loginPage(admin, env.server.url, PAGES.admin, 'admin');
+    const { dataDir, port } = env.server;
+    await env.server.kill();
     await admin.waitForSelector('#connection[data-state="reconnecting"]', { timeout: TIMEOUT });
     await admin.fill(priceInput(100015), '33.33');
     await admin.press(priceInput(100015), 'Tab');
     await waitText(admin, 'dd[data-field="queued"]', '1');
 
-    server = await startServer({ dataDir, port });
+    env.server = await startServer({ dataDir, port });
     await admin.waitForSelector('#connection[data-state="live"]', { timeout: TIMEOUT });
     await waitText(admin, 'dd[data-field="queued"]', '0');
-    const token = await apiToken(server.url, 'admin');
-    await until(async () => (await rest(server.url, token, 'GET', '/stores/s1/products/100015')).body.price === 3333, 'the queued edit');
+    const token = await apiToken(env.server.url, 'admin');
+    await until(async () => (await rest(env.server.url, token, 'GET', '/stores/s1/products/100015')).body.price === 3333, 'the queued edit');
   } finally {
     await ctx.close();
   }

@@ -3,50 +3,42 @@
 // the last applied seq (subscribe with `since`), and show what changed
 // while they were disconnected.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, newContext, loginPage, waitConnection, waitLive, waitText,
+  startServer, newContext, loginPage, waitConnection, waitLive, waitText,
   apiToken, rest, recordFrames, PAGES, TIMEOUT,
+  serverAndBrowser,
 } from './helpers.js';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
-test('both pages reconnect after a server restart and catch up', async () => {
-  const adminCtx = await newContext(browser);
-  const shopCtx = await newContext(browser);
+test('both pages reconnect after a env.server restart and catch up', async () => {
+  const adminCtx = await newContext(env.browser);
+  const shopCtx = await newContext(env.browser);
   const admin = await adminCtx.newPage();
   const shop = await shopCtx.newPage();
   const shopFrames = recordFrames(shop);
   try {
-    await loginPage(admin, server.url, PAGES.admin, 'admin');
-    await loginPage(shop, server.url, PAGES.storefront, 'viewer');
+    await loginPage(admin, env.server.url, PAGES.admin, 'admin');
+    await loginPage(shop, env.server.url, PAGES.storefront, 'viewer');
     await shop.evaluate(() => { window.__noReload = true; });
 
     // One change first, so the pages have a seq to resume from.
-    let token = await apiToken(server.url, 'admin');
-    assert.equal((await rest(server.url, token, 'PATCH', '/stores/s1/products/100010', { stock: 11 })).status, 200);
+    let token = await apiToken(env.server.url, 'admin');
+    assert.equal((await rest(env.server.url, token, 'PATCH', '/stores/s1/products/100010', { stock: 11 })).status, 200);
     await waitText(shop, 'tbody tr[data-id="100010"] td[data-col="stock"]', '11');
 
-    const { dataDir, port } = server;
-    await server.kill();
+    const { dataDir, port } = env.server;
+    await env.server.kill();
     await waitConnection(admin, 'reconnecting');
     await waitConnection(shop, 'reconnecting');
 
-    server = await startServer({ dataDir, port });
+    env.server = await startServer({ dataDir, port });
     // Changes right after the restart, likely before the pages are back.
-    token = await apiToken(server.url, 'admin');
-    assert.equal((await rest(server.url, token, 'PATCH', '/stores/s1/products/100011', { price: 7777 })).status, 200);
-    assert.equal((await rest(server.url, token, 'PATCH', '/stores/s1/dashboard', { notice: 'Back after the restart' })).status, 200);
+    token = await apiToken(env.server.url, 'admin');
+    assert.equal((await rest(env.server.url, token, 'PATCH', '/stores/s1/products/100011', { price: 7777 })).status, 200);
+    assert.equal((await rest(env.server.url, token, 'PATCH', '/stores/s1/dashboard', { notice: 'Back after the restart' })).status, 200);
 
     await waitLive(admin);
     await waitLive(shop);
@@ -67,11 +59,11 @@ test('both pages reconnect after a server restart and catch up', async () => {
 });
 
 test('a reload resumes from the cached snapshot instead of refetching it', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(env.browser);
   const page = await ctx.newPage();
   const frames = recordFrames(page);
   try {
-    await loginPage(page, server.url, PAGES.storefront, 'viewer');
+    await loginPage(page, env.server.url, PAGES.storefront, 'viewer');
     // The cache is written shortly after the snapshot is applied (debounced).
     await page.waitForFunction(() => Object.keys(sessionStorage).some((k) => k.includes(':snap:')), null, { timeout: TIMEOUT });
     await page.reload();

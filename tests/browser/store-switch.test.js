@@ -2,20 +2,11 @@
 // and never a figure of the previous store left on screen, not even for the
 // moment before the new store's snapshot arrives.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newContext, loginPage, waitText, PAGES, TIMEOUT } from './helpers.js';
+import { newContext, loginPage, waitText, PAGES, TIMEOUT, serverAndBrowser } from './helpers.js';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 /** Every figure, chart label and row the page shows for the current store. */
 function storeTexts(page) {
@@ -75,10 +66,10 @@ const S2 = { slug: 's2', symbol: '€', prefix: 'S2-' };
 const S3 = { slug: 's3', symbol: '¥', prefix: 'S3-' };
 
 test('the admin switches stores without showing figures of the previous one', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(env.browser);
   const page = await ctx.newPage();
   try {
-    await loginPage(page, server.url, PAGES.admin, 'admin');
+    await loginPage(page, env.server.url, PAGES.admin, 'admin');
     await checkSwitching(page, [S1, S2, S3, S1]);
     // JPY has no minor digits: no decimals in the price inputs.
     await switchTo(page, 's3', '¥', 'S3-');
@@ -90,10 +81,10 @@ test('the admin switches stores without showing figures of the previous one', as
 });
 
 test('the storefront switches stores without showing figures of the previous one', async () => {
-  const ctx = await newContext(browser);
+  const ctx = await newContext(env.browser);
   const page = await ctx.newPage();
   try {
-    await loginPage(page, server.url, PAGES.storefront, 'viewer');
+    await loginPage(page, env.server.url, PAGES.storefront, 'viewer');
     // The viewer has s1 and s2 only.
     const options = await page.$$eval('select[name="store"] option', (os) => os.map((o) => o.value));
     assert.deepEqual(options, ['s1', 's2']);
