@@ -28,6 +28,9 @@ use crate::ops::metrics::StoreCounters;
 use crate::session::protocol::{Presence, ServerFrame, Topic, Topics};
 use crate::session::queue::{Delivery, Outbox, Pushed};
 
+/// Shortest time between two presence frames of a store.
+pub const PRESENCE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One session's subscription to this store.
 pub struct Subscriber {
     pub outbox: Outbox,
@@ -62,6 +65,7 @@ pub struct Fanout {
     pub flushed_seq: Seq,
     pages: HashMap<View, PageShape>,
     presence_sent: Presence,
+    presence_sent_at: Option<Instant>,
 }
 
 /// Merges events of the same entity, keeping seq order by the latest seq.
@@ -122,6 +126,7 @@ impl Fanout {
             flushed_seq: 0,
             pages: HashMap::new(),
             presence_sent: Presence::default(),
+            presence_sent_at: None,
         }
     }
 
@@ -172,8 +177,8 @@ impl Fanout {
             counters: self.counters.clone(),
             committed_at: self.oldest_commit.take().unwrap_or_else(Instant::now),
         };
-        self.counters.flush_events.observe(events.len() as f64);
         if !events.is_empty() {
+            self.counters.flush_events.observe(events.len() as f64);
             // Subscribers with the same topics and the same last batch share a frame.
             let mut frames: HashMap<(Topics, Seq), Option<ByteString>> = HashMap::new();
             for (id, sub) in &mut self.subscribers {
@@ -241,8 +246,13 @@ impl Fanout {
         }
 
         let presence = self.presence();
-        if presence != self.presence_sent {
+        // At most one presence frame per PRESENCE_INTERVAL: when thousands of
+        // clients connect, a frame per flush to every one of them would be
+        // quadratic.
+        let due = self.presence_sent_at.is_none_or(|at| at.elapsed() >= PRESENCE_INTERVAL);
+        if presence != self.presence_sent && due {
             self.presence_sent = presence;
+            self.presence_sent_at = Some(Instant::now());
             let frame = ServerFrame::Presence { store: &slug, counts: presence }.encode();
             for (id, sub) in self.subscribers.iter().filter(|(_, s)| s.topics.has(Topic::Presence)) {
                 send(sub, *id, &frame);
