@@ -87,6 +87,17 @@ enum Op {
     Page,
 }
 
+impl Op {
+    /// The topic of the event the write produces.
+    fn topic(self) -> &'static str {
+        match self {
+            Op::Product | Op::Page => "products",
+            Op::Sale => "sales",
+            Op::Dashboard => "dashboard",
+        }
+    }
+}
+
 fn parse_mix(mix: &str) -> Result<Vec<(Op, u32)>, String> {
     mix.split(',')
         .map(|part| {
@@ -228,7 +239,13 @@ async fn subscribe(
                 let start = v["seq"].as_i64().unwrap_or_default();
                 return Ok((
                     ws,
-                    SubscriberLog { store, start, connect: started.elapsed(), ..SubscriberLog::default() },
+                    SubscriberLog {
+                        store,
+                        start,
+                        topics: topics.to_vec(),
+                        connect: started.elapsed(),
+                        ..SubscriberLog::default()
+                    },
                 ));
             }
             Some("error") => return Err(format!("subscribe refused: {v}")),
@@ -361,9 +378,12 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
                     n += 1;
                     let sent = Instant::now();
                     match target.write(op, &stores[store], &target.products[store]).await {
-                        Some(seq) => {
-                            acked.lock().unwrap_or_else(PoisonError::into_inner).push(Acked { store, seq, sent })
-                        }
+                        Some(seq) => acked.lock().unwrap_or_else(PoisonError::into_inner).push(Acked {
+                            store,
+                            seq,
+                            sent,
+                            topic: op.topic(),
+                        }),
                         None => {
                             errors.fetch_add(1, Ordering::Relaxed);
                         }

@@ -15,6 +15,8 @@ pub struct Acked {
     pub store: usize,
     pub seq: Seq,
     pub sent: Instant,
+    /// The topic its event belongs to (`products`, `sales`, `dashboard`).
+    pub topic: &'static str,
 }
 
 /// A batch a subscriber received: its seq range and when.
@@ -29,6 +31,8 @@ pub struct Received {
 #[derive(Debug, Default)]
 pub struct SubscriberLog {
     pub store: usize,
+    /// Topics it subscribed to; empty: all.
+    pub topics: Vec<String>,
     /// The seq its subscription started at.
     pub start: Seq,
     pub batches: Vec<Received>,
@@ -97,7 +101,8 @@ impl Report {
         let mut latencies = Vec::new();
         let (mut expected, mut delivered) = (0u64, 0u64);
         for log in logs {
-            for write in acked.iter().filter(|w| w.store == log.store && w.seq > log.start) {
+            let wants = |topic: &str| log.topics.is_empty() || log.topics.iter().any(|t| t == topic || t == "history");
+            for write in acked.iter().filter(|w| w.store == log.store && w.seq > log.start && wants(w.topic)) {
                 expected += 1;
                 let i = log.batches.partition_point(|b| b.to < write.seq);
                 if let Some(batch) = log.batches.get(i).filter(|b| b.from <= write.seq) {
@@ -184,10 +189,15 @@ mod tests {
     #[test]
     fn a_write_outside_every_batch_is_lost() {
         let t = Instant::now();
-        let acked = [Acked { store: 0, seq: 5, sent: t }, Acked { store: 0, seq: 9, sent: t }];
+        let acked = [
+            Acked { store: 0, seq: 5, sent: t, topic: "products" },
+            Acked { store: 0, seq: 9, sent: t, topic: "products" },
+            Acked { store: 0, seq: 11, sent: t, topic: "sales" },
+        ];
         let log = SubscriberLog {
             store: 0,
             start: 4,
+            topics: vec!["products".into()],
             batches: vec![Received { from: 5, to: 7, at: t + Duration::from_millis(3) }],
             ..SubscriberLog::default()
         };
