@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 
 serve() { # $1: data dir
   STORESYNC_DEMO_PASSWORD=$PASSWORD taskset -c 0 "$BIN" --addr 127.0.0.1:18100 --data-dir "$1" \
-    --max-connections-per-principal 20000 --log-level warn --ws-frames-per-sec 1000 >/dev/null 2>&1 &
+    --max-connections-per-principal 20000 --log-level warn --ws-frames-per-sec 1000 ${SERVER_ARGS:-} >/dev/null 2>&1 &
   SERVER=$!
   until curl -sf http://127.0.0.1:18100/healthz >/dev/null; do sleep 0.2; done
 }
@@ -40,7 +40,7 @@ for s in $want; do
     fanout) scenario fanout --subscribers 1000 --writers 4 --rate 100 --duration 30s --mix product=100 ;;
     saturation) scenario saturation --subscribers 1000 --writers 16 --rate 0 --duration 15s --mix product=100 ;;
     idle) scenario idle --subscribers 10000 --writers 1 --rate 1 --duration 5s --mix product=100 --connect-concurrency 128 ;;
-    dashboard) scenario dashboard --subscribers 100 --topics dashboard,sales --writers 2 --rate 2 --duration 60s --mix product=60,sale=30,dashboard=10 ;;
+    dashboard) scenario dashboard --subscribers 100 --topics dashboard,sales --writers 1 --rate 0.5 --duration 60s --mix product=60,sale=30,dashboard=10 ;;
     mixed) scenario mixed --stores s1,s2,s3 --subscribers 200 --writers 8 --rate 200 --duration 30s --mix product=50,sale=25,dashboard=10,page=15 ;;
   esac
 done
