@@ -81,13 +81,15 @@ fn events() -> Vec<Event> {
         .collect()
 }
 
-fn subscribers(n: usize, sink: &Recipient<Evicted>) -> (Fanout, Vec<mpsc::Receiver<Outgoing>>) {
+fn subscribers(n: usize, sink: &Recipient<Evicted>) -> (Fanout, Vec<Outbox>, Vec<mpsc::Receiver<Outgoing>>) {
     let counters = std::sync::Arc::new(Metrics::new().store("s1"));
     let mut fanout = Fanout::new(counters, None);
     let mut receivers = Vec::with_capacity(n);
+    let mut outboxes = Vec::with_capacity(n);
     for id in 0..n as u64 {
         let (outbox, rx) = Outbox::new(id, 64, sink.clone());
         receivers.push(rx);
+        outboxes.push(outbox.clone());
         let sub = Subscriber {
             outbox,
             role: Role::Viewer,
@@ -96,9 +98,9 @@ fn subscribers(n: usize, sink: &Recipient<Evicted>) -> (Fanout, Vec<mpsc::Receiv
             follow: false,
             sent_to: 0,
         };
-        fanout.subscribers.insert(id, sub);
+        fanout.add(sub);
     }
-    (fanout, receivers)
+    (fanout, outboxes, receivers)
 }
 
 fn drain(receivers: &mut [mpsc::Receiver<Outgoing>]) {
@@ -114,7 +116,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("flush_10_events");
     for n in [1_000usize, 10_000] {
         group.throughput(Throughput::Elements(n as u64));
-        let (mut fanout, mut receivers) = subscribers(n, &sink);
+        let (mut fanout, outboxes, mut receivers) = subscribers(n, &sink);
         group.bench_function(format!("serialize_once/{n}"), |b| {
             b.iter_batched(
                 || drain(&mut receivers),
@@ -132,9 +134,9 @@ fn bench(c: &mut Criterion) {
                 |_| {
                     let events = events();
                     let refs: Vec<&Event> = events.iter().collect();
-                    for sub in fanout.subscribers.values() {
+                    for outbox in &outboxes {
                         let frame = ServerFrame::Batch { store: "s1", from: 1, to: 10, events: &refs }.encode();
-                        sub.outbox.push(frame, "s1");
+                        outbox.push(frame, "s1");
                     }
                 },
                 BatchSize::PerIteration,

@@ -372,7 +372,8 @@ impl Handler<Evicted> for SessionActor {
                 slug
             })
             .collect();
-        if !stores.contains(&msg.store) {
+        // The session's own frames overflow with no store named.
+        if !msg.store.is_empty() && !stores.contains(&msg.store) {
             stores.push(msg.store);
         }
         let frames = stores.iter().map(|s| ServerFrame::Resync { store: s, reason: SLOW_CONSUMER }.encode()).collect();

@@ -87,7 +87,7 @@ impl StoreActor {
 
     fn load(&mut self, ctx: &mut Context<Self>) {
         let store_id = self.meta.id;
-        let fut = db::blocking(&self.pool, move |conn| Ok(db::queries::stores::load(conn, store_id)?));
+        let fut = db::blocking(&self.pool, move |conn| db::queries::stores::load(conn, store_id));
         ctx.wait(fut.into_actor(self).map(|loaded, act, ctx| match loaded {
             Ok(loaded) => {
                 let state = StoreState::new(act.meta.clone(), loaded, act.settings.history_size);
@@ -182,9 +182,8 @@ impl StoreActor {
         };
         self.last_flush = Instant::now();
         for gone in self.fanout.flush(state) {
-            self.fanout.subscribers.remove(&gone);
+            self.fanout.remove(gone);
         }
-        self.counters.subscriptions.set(self.fanout.subscribers.len() as i64);
     }
 }
 
@@ -209,12 +208,11 @@ impl Supervised for StoreActor {
         let slug = self.meta.info.slug.clone();
         let resync = ServerFrame::Resync { store: &slug, reason: "store_restart" }.encode();
         let fresh = Fanout::new(self.counters.clone(), self.settings.debug_drop_batch_every);
-        for (_, sub) in std::mem::replace(&mut self.fanout, fresh).subscribers {
+        for sub in std::mem::replace(&mut self.fanout, fresh).drain() {
             sub.outbox.push(resync.clone(), &slug);
             sub.outbox.evict(&slug, "store_restart");
             self.settings.metrics.resyncs.with_label_values(&["store_restart"]).inc();
         }
-        self.counters.subscriptions.set(0);
         for (_, reply) in self.pending.drain(..) {
             let _ = reply.send(Err(ApiError::Unavailable));
         }

@@ -13,7 +13,7 @@
 //! session's FIFO outbox, pushed from this actor's single thread. Guarded by
 //! `tests/ws_sync.rs`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use bytestring::ByteString;
 use serde_json::Value;
@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use super::state::StoreState;
 use crate::auth::Role;
-use crate::model::{Event, ProductId, Seq, View};
+use crate::model::{Event, ProductId, ProductPage, Seq, View};
 use crate::ops::metrics::StoreCounters;
 use crate::session::protocol::{Presence, ServerFrame, Topic, Topics};
 use crate::session::queue::{Delivery, Outbox, Pushed};
@@ -51,9 +51,19 @@ struct PageShape {
     ids: Vec<ProductId>,
 }
 
+/// A view's page during one flush.
+struct ViewPage {
+    page: ProductPage,
+    /// Its rows, order or total differ from the last flush.
+    changed: bool,
+    frame: Option<ByteString>,
+}
+
 /// Subscribers and the events not yet flushed to them.
 pub struct Fanout {
-    pub subscribers: HashMap<u64, Subscriber>,
+    subscribers: HashMap<u64, Subscriber>,
+    /// Subscribers by role, kept as they join and leave.
+    presence: Presence,
     pending: Vec<Event>,
     /// When the oldest pending event committed (delivery latency).
     oldest_commit: Option<Instant>,
@@ -118,6 +128,7 @@ impl Fanout {
     pub fn new(counters: Arc<StoreCounters>, drop_every: Option<u64>) -> Self {
         Self {
             subscribers: HashMap::new(),
+            presence: Presence::default(),
             pending: Vec::new(),
             oldest_commit: None,
             counters,
@@ -138,19 +149,44 @@ impl Fanout {
 
     /// Whether a flush has something to send.
     pub fn has_pending(&self) -> bool {
-        !self.pending.is_empty() || self.presence() != self.presence_sent
+        !self.pending.is_empty() || self.presence != self.presence_sent
     }
 
-    /// Current presence counts.
-    pub fn presence(&self) -> Presence {
-        self.subscribers.values().fold(Presence::default(), |mut p, s| {
-            match s.role {
-                Role::Admin => p.admins += 1,
-                Role::Editor => p.editors += 1,
-                Role::Viewer => p.viewers += 1,
-            }
-            p
-        })
+    fn count(&mut self, role: Role, joined: bool) {
+        let slot = match role {
+            Role::Admin => &mut self.presence.admins,
+            Role::Editor => &mut self.presence.editors,
+            Role::Viewer => &mut self.presence.viewers,
+        };
+        *slot = if joined { *slot + 1 } else { slot.saturating_sub(1) };
+    }
+
+    /// Adds (or replaces) a session's subscription.
+    pub fn add(&mut self, sub: Subscriber) {
+        self.remove(sub.outbox.session);
+        self.count(sub.role, true);
+        self.subscribers.insert(sub.outbox.session, sub);
+        self.counters.subscriptions.set(self.subscribers.len() as i64);
+    }
+
+    /// Drops a session's subscription.
+    pub fn remove(&mut self, session: u64) -> Option<Subscriber> {
+        let sub = self.subscribers.remove(&session)?;
+        self.count(sub.role, false);
+        self.counters.subscriptions.set(self.subscribers.len() as i64);
+        Some(sub)
+    }
+
+    /// A session's subscription.
+    pub fn get_mut(&mut self, session: u64) -> Option<&mut Subscriber> {
+        self.subscribers.get_mut(&session)
+    }
+
+    /// Every subscription, leaving the fan-out empty (store restart).
+    pub fn drain(&mut self) -> Vec<Subscriber> {
+        self.presence = Presence::default();
+        self.counters.subscriptions.set(0);
+        self.subscribers.drain().map(|(_, sub)| sub).collect()
     }
 
     /// Remembers the page a view shows now (sent to a new subscriber).
@@ -211,41 +247,38 @@ impl Fanout {
 
         // Followers move to the published view; then every view whose rows or
         // order changed gets one shared page frame.
-        let mut moved: Vec<u64> = Vec::new();
-        if let Some(view) = published {
+        let mut moved: HashSet<u64> = HashSet::new();
+        if let Some(view) = &published {
             for (id, sub) in self.subscribers.iter_mut().filter(|(_, s)| s.follow) {
                 sub.view = view.clone();
-                moved.push(*id);
+                moved.insert(*id);
             }
         }
         if reorders || !moved.is_empty() {
-            let mut frames: HashMap<View, Option<ByteString>> = HashMap::new();
+            // One computed page per view, encoded once when someone needs it.
+            let mut pages: HashMap<&View, ViewPage> = HashMap::new();
             for (id, sub) in &self.subscribers {
                 if !sub.topics.has(Topic::Products) {
                     continue;
                 }
-                let force = moved.contains(id);
-                let key = sub.view.clone();
-                if force {
-                    // A moved follower needs its page even if the view's shape did not change.
+                let entry = pages.entry(&sub.view).or_insert_with(|| {
                     let page = state.page(&sub.view);
-                    send(sub, *id, &ServerFrame::Page { reference: None, store: &slug, page: &page }.encode());
-                    continue;
-                }
-                let frame = frames.entry(key).or_insert_with_key(|view| {
-                    let page = state.page(view);
                     let shape = PageShape { total: page.total, ids: page.rows.iter().map(|p| p.id).collect() };
-                    let changed = self.pages.get(view) != Some(&shape);
-                    self.pages.insert(view.clone(), shape);
-                    changed.then(|| ServerFrame::Page { reference: None, store: &slug, page: &page }.encode())
+                    let changed = self.pages.get(&sub.view) != Some(&shape);
+                    self.pages.insert(sub.view.clone(), shape);
+                    ViewPage { page, changed, frame: None }
                 });
-                if let Some(frame) = frame {
+                // A moved follower needs its page even if the view's shape did not change.
+                if entry.changed || moved.contains(id) {
+                    let ViewPage { page, frame, .. } = entry;
+                    let frame =
+                        frame.get_or_insert_with(|| ServerFrame::Page { reference: None, store: &slug, page }.encode());
                     send(sub, *id, frame);
                 }
             }
         }
 
-        let presence = self.presence();
+        let presence = self.presence;
         // At most one presence frame per PRESENCE_INTERVAL: when thousands of
         // clients connect, a frame per flush to every one of them would be
         // quadratic.
@@ -259,7 +292,8 @@ impl Fanout {
             }
         }
         // Views nobody watches any more need no memo.
-        self.pages.retain(|view, _| self.subscribers.values().any(|s| &s.view == view));
+        let watched: HashSet<&View> = self.subscribers.values().map(|s| &s.view).collect();
+        self.pages.retain(|view, _| watched.contains(view));
         gone
     }
 }

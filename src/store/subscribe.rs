@@ -12,6 +12,7 @@ use chrono::Utc;
 use super::actor::StoreActor;
 use super::fanout::Subscriber;
 use super::messages::{SetView, Subscribe, Unsubscribe};
+use super::state::StoreState;
 use crate::db;
 use crate::error::ApiError;
 use crate::model::{Event, Seq};
@@ -20,6 +21,13 @@ use crate::session::protocol::{error_frame, Mode, ServerFrame, Topic};
 /// Events per replayed `batch` frame.
 const REPLAY_CHUNK: usize = 500;
 
+/// Queues the `subscribed` frame that opens a subscription at `state.seq`.
+fn announce(state: &StoreState, msg: &Subscribe, mode: Mode) {
+    let slug = &state.meta.info.slug;
+    let frame = ServerFrame::Subscribed { reference: msg.reference.as_ref(), store: slug, seq: state.seq, mode };
+    msg.outbox.push(frame.encode(), slug);
+}
+
 impl StoreActor {
     fn start_snapshot(&mut self, msg: Subscribe) {
         let Some(state) = self.state.as_ref() else {
@@ -27,13 +35,7 @@ impl StoreActor {
         };
         let slug = &state.meta.info.slug;
         let snapshot = state.snapshot(&msg.view, Utc::now());
-        let subscribed = ServerFrame::Subscribed {
-            reference: msg.reference.as_ref(),
-            store: slug,
-            seq: state.seq,
-            mode: Mode::Snapshot,
-        };
-        msg.outbox.push(subscribed.encode(), slug);
+        announce(state, &msg, Mode::Snapshot);
         msg.outbox.push(ServerFrame::Snapshot { store: slug, snapshot: &snapshot }.encode(), slug);
         let ids = snapshot.page.rows.iter().map(|p| p.id).collect();
         self.fanout.remember_page(&msg.view, snapshot.page.total, ids);
@@ -45,13 +47,7 @@ impl StoreActor {
             return;
         };
         let slug = &state.meta.info.slug;
-        let subscribed = ServerFrame::Subscribed {
-            reference: msg.reference.as_ref(),
-            store: slug,
-            seq: state.seq,
-            mode: Mode::Replay,
-        };
-        msg.outbox.push(subscribed.encode(), slug);
+        announce(state, &msg, Mode::Replay);
         let wanted: Vec<&Event> = events.iter().filter(|e| msg.topics.wants(&e.kind)).collect();
         let mut from = since + 1;
         for (i, chunk) in wanted.chunks(REPLAY_CHUNK).enumerate() {
@@ -78,8 +74,7 @@ impl StoreActor {
             follow: msg.follow,
             sent_to,
         };
-        self.fanout.subscribers.insert(sub.outbox.session, sub);
-        self.counters.subscriptions.set(self.fanout.subscribers.len() as i64);
+        self.fanout.add(sub);
     }
 }
 
@@ -126,8 +121,7 @@ impl Handler<Unsubscribe> for StoreActor {
     type Result = ();
 
     fn handle(&mut self, msg: Unsubscribe, ctx: &mut Context<Self>) {
-        if self.fanout.subscribers.remove(&msg.session).is_some() {
-            self.counters.subscriptions.set(self.fanout.subscribers.len() as i64);
+        if self.fanout.remove(msg.session).is_some() {
             self.schedule_flush(ctx);
         }
     }
@@ -137,7 +131,7 @@ impl Handler<SetView> for StoreActor {
     type Result = ();
 
     fn handle(&mut self, msg: SetView, _: &mut Context<Self>) {
-        let (Some(state), Some(sub)) = (self.state.as_ref(), self.fanout.subscribers.get_mut(&msg.session)) else {
+        let (Some(state), Some(sub)) = (self.state.as_ref(), self.fanout.get_mut(msg.session)) else {
             return;
         };
         let slug = &state.meta.info.slug;

@@ -93,7 +93,8 @@ pub fn session_user(conn: &mut Conn, token_hash: &str) -> QueryResult<Option<Use
 }
 
 /// An API token as stored (never the token itself).
-#[derive(Debug, Clone, Queryable, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
+#[diesel(table_name = api_tokens)]
 pub struct TokenRow {
     pub id: i64,
     pub name: String,
@@ -104,28 +105,6 @@ pub struct TokenRow {
     pub created_at: NaiveDateTime,
     pub expires_at: Option<NaiveDateTime>,
     pub revoked: bool,
-}
-
-fn token_columns() -> (
-    api_tokens::id,
-    api_tokens::name,
-    api_tokens::user_id,
-    api_tokens::role,
-    api_tokens::store_ids,
-    api_tokens::created_at,
-    api_tokens::expires_at,
-    api_tokens::revoked,
-) {
-    (
-        api_tokens::id,
-        api_tokens::name,
-        api_tokens::user_id,
-        api_tokens::role,
-        api_tokens::store_ids,
-        api_tokens::created_at,
-        api_tokens::expires_at,
-        api_tokens::revoked,
-    )
 }
 
 /// Stores a new API token's hash; returns its id.
@@ -155,7 +134,7 @@ pub fn create_token(
 
 /// Every API token.
 pub fn tokens(conn: &mut Conn) -> QueryResult<Vec<TokenRow>> {
-    api_tokens::table.order(api_tokens::id).select(token_columns()).load(conn)
+    api_tokens::table.order(api_tokens::id).select(TokenRow::as_select()).load(conn)
 }
 
 /// Revokes a token; whether it existed.
@@ -170,7 +149,7 @@ pub fn live_token(conn: &mut Conn, hash: &str) -> QueryResult<Option<TokenRow>> 
         .filter(api_tokens::token_hash.eq(hash))
         .filter(api_tokens::revoked.eq(false))
         .filter(api_tokens::expires_at.is_null().or(api_tokens::expires_at.gt(now)))
-        .select(token_columns())
+        .select(TokenRow::as_select())
         .first(conn)
         .optional()
 }

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use crate::db::models::{DailySalesRow, DashboardRow, ProductRow, StoreRow};
-use crate::db::schema::{daily_sales, dashboard, products, stores};
+use crate::db::models::{DailySalesRow, ProductRow, StoreRow};
+use crate::db::schema::{daily_sales, products, stores};
 use crate::db::Conn;
+use crate::error::ApiError;
 use crate::model::{DailyPoint, DashboardSettings, Product, Seq};
 
 /// Every store, by id.
@@ -25,7 +26,7 @@ pub struct LoadedStore {
 }
 
 /// Reads a store's whole live state.
-pub fn load(conn: &mut Conn, store_id: i64) -> QueryResult<LoadedStore> {
+pub fn load(conn: &mut Conn, store_id: i64) -> Result<LoadedStore, ApiError> {
     conn.transaction(|conn| {
         let seq = stores::table.find(store_id).select(stores::seq).first(conn)?;
         let products = products::table
@@ -35,13 +36,7 @@ pub fn load(conn: &mut Conn, store_id: i64) -> QueryResult<LoadedStore> {
             .into_iter()
             .map(ProductRow::into_product)
             .collect();
-        let settings = dashboard::table
-            .find(store_id)
-            .select(DashboardRow::as_select())
-            .first(conn)
-            .optional()?
-            .map(DashboardRow::into_settings)
-            .unwrap_or_else(DashboardSettings::empty);
+        let settings = super::sales::settings(conn, store_id)?;
         let days = daily_sales::table
             .filter(daily_sales::store_id.eq(store_id))
             .select(DailySalesRow::as_select())
