@@ -5,20 +5,24 @@
 //! `cargo bench --bench fanout`
 
 use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
 
 use actix::prelude::*;
+use actix_web::body::MessageBody;
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use futures_util::task::noop_waker_ref;
 use serde_json::json;
 use storesync::auth::Role;
 use storesync::db::queries::stores::LoadedStore;
 use storesync::model::{DashboardSettings, Event, Product, ProductStatus, StoreInfo, View};
 use storesync::ops::metrics::Metrics;
 use storesync::session::protocol::{ServerFrame, Topics};
-use storesync::session::queue::{Evicted, Outbox, Outgoing};
+use storesync::session::queue::{Evicted, Outbox, OutboxBody};
 use storesync::store::fanout::{Fanout, Subscriber};
 use storesync::store::state::{StoreMeta, StoreState};
-use tokio::sync::mpsc;
 
 struct Sink;
 impl Actor for Sink {
@@ -81,14 +85,16 @@ fn events() -> Vec<Event> {
         .collect()
 }
 
-fn subscribers(n: usize, sink: &Recipient<Evicted>) -> (Fanout, Vec<Outbox>, Vec<mpsc::Receiver<Outgoing>>) {
-    let counters = std::sync::Arc::new(Metrics::new().store("s1"));
+fn subscribers(n: usize, sink: &Recipient<Evicted>) -> (Fanout, Vec<Outbox>, Vec<OutboxBody>) {
+    let metrics = Metrics::new();
+    let counters = Arc::new(metrics.store("s1"));
     let mut fanout = Fanout::new(counters, None);
-    let mut receivers = Vec::with_capacity(n);
+    let mut bodies = Vec::with_capacity(n);
     let mut outboxes = Vec::with_capacity(n);
     for id in 0..n as u64 {
-        let (outbox, rx) = Outbox::new(id, 64, sink.clone());
-        receivers.push(rx);
+        let body = OutboxBody::new(64, metrics.clone());
+        let outbox = Outbox::new(id, body.queue(), sink.clone());
+        bodies.push(body);
         outboxes.push(outbox.clone());
         let sub = Subscriber {
             outbox,
@@ -100,12 +106,14 @@ fn subscribers(n: usize, sink: &Recipient<Evicted>) -> (Fanout, Vec<Outbox>, Vec
         };
         fanout.add(sub);
     }
-    (fanout, outboxes, receivers)
+    (fanout, outboxes, bodies)
 }
 
-fn drain(receivers: &mut [mpsc::Receiver<Outgoing>]) {
-    for rx in receivers {
-        while rx.try_recv().is_ok() {}
+/// Writes out what each outbox holds, as the HTTP dispatcher would.
+fn drain(bodies: &mut [OutboxBody]) {
+    let mut cx = std::task::Context::from_waker(noop_waker_ref());
+    for body in bodies {
+        while let Poll::Ready(Some(_)) = Pin::new(&mut *body).poll_next(&mut cx) {}
     }
 }
 
@@ -116,10 +124,10 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("flush_10_events");
     for n in [1_000usize, 10_000] {
         group.throughput(Throughput::Elements(n as u64));
-        let (mut fanout, outboxes, mut receivers) = subscribers(n, &sink);
+        let (mut fanout, outboxes, mut bodies) = subscribers(n, &sink);
         group.bench_function(format!("serialize_once/{n}"), |b| {
             b.iter_batched(
-                || drain(&mut receivers),
+                || drain(&mut bodies),
                 |_| {
                     fanout.flushed_seq = 0;
                     fanout.push(&events());
@@ -130,7 +138,7 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function(format!("per_session/{n}"), |b| {
             b.iter_batched(
-                || drain(&mut receivers),
+                || drain(&mut bodies),
                 |_| {
                     let events = events();
                     let refs: Vec<&Event> = events.iter().collect();

@@ -1,5 +1,5 @@
-//! `GET /ws`: authenticates the upgrade and starts a `SessionActor` with its
-//! writer task. Browsers authenticate with the session cookie, and then the
+//! `GET /ws`: authenticates the upgrade and starts a `SessionActor`, whose
+//! outbox is the response body. Browsers authenticate with the session cookie, and then the
 //! `Origin` must be an allowed one (cross-site WebSocket hijacking); other
 //! clients send `?token=` or `Authorization: Bearer`.
 
@@ -9,12 +9,11 @@ use actix::{Actor, AsyncContext};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use tokio::sync::mpsc;
 
 use super::AppState;
 use crate::auth::extract::{origin_allowed, principal_for, SESSION_COOKIE};
 use crate::error::{ApiError, ErrorBody};
-use crate::session::queue::{run_writer, Outbox};
+use crate::session::queue::{Outbox, OutboxBody};
 use crate::session::SessionActor;
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
@@ -53,19 +52,20 @@ pub async fn upgrade(
     };
     let principal = principal_for(&state, token).await?;
     let connection = state.rate_limits.connect(&principal.name)?;
-    let (response, ws, stream) =
+    let (response, session, stream) =
         actix_ws::handle(&req, body).map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
+    // Frames leave through `OutboxBody`, not actix-ws's session channel (see session/queue.rs).
+    drop(session);
     let stream = stream.max_frame_size(state.config.max_frame_bytes);
     let limits = state.session_limits.clone();
-    let (control_tx, control_rx) = mpsc::unbounded_channel();
+    let body = OutboxBody::new(limits.outbox_capacity, state.metrics.clone());
+    let queue = body.queue();
     let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
     let app = state.clone();
-    let metrics = state.metrics.clone();
     SessionActor::create(move |ctx| {
-        let (outbox, frames) = Outbox::new(id, limits.outbox_capacity, ctx.address().recipient());
-        actix_web::rt::spawn(run_writer(ws, frames, control_rx, metrics));
+        let outbox = Outbox::new(id, queue, ctx.address().recipient());
         ctx.add_stream(stream);
-        SessionActor::new(id, principal, app, limits, control_tx, connection).with_outbox(outbox)
+        SessionActor::new(id, principal, app, limits, outbox, connection)
     });
-    Ok(response)
+    Ok(response.set_body(body).map_into_boxed_body())
 }

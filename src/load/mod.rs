@@ -16,6 +16,7 @@ use rand::Rng;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::model::Seq;
 use report::{Acked, Received, Report, SubscriberLog};
 
 /// Options of `storesync load`.
@@ -254,25 +255,44 @@ async fn subscribe(
     }
 }
 
-/// Reads frames until `stop` and the expected seq is reached (or the settle time passes).
+/// The part of a `batch` frame the checker needs; the rest is skipped
+/// unparsed, so the load generator spends its core on sockets, not JSON.
+#[derive(serde::Deserialize)]
+struct BatchRange {
+    from: Seq,
+    to: Seq,
+}
+
+/// Reads frames until the goal is set and its seq reached (or the settle time passes).
 async fn read(
     mut ws: Socket,
     mut log: SubscriberLog,
-    done: tokio::sync::watch::Receiver<Option<(Instant, Vec<i64>)>>,
+    mut done: tokio::sync::watch::Receiver<Option<(Instant, Vec<i64>)>>,
 ) -> SubscriberLog {
     let mut last = log.start;
     loop {
         let goal = done.borrow().clone();
-        if let Some((deadline, targets)) = &goal {
-            if last >= targets[log.store] || Instant::now() >= *deadline {
-                break;
+        let msg = match goal {
+            Some((deadline, targets)) => {
+                if last >= targets[log.store] {
+                    break;
+                }
+                match tokio::time::timeout_at(deadline.into(), ws.next()).await {
+                    Ok(msg) => msg,
+                    Err(_) => break,
+                }
             }
-        }
-        let Ok(msg) = tokio::time::timeout(Duration::from_millis(200), ws.next()).await else {
-            continue;
+            None => tokio::select! {
+                msg = ws.next() => msg,
+                _ = done.changed() => continue,
+            },
         };
         let Some(Ok(msg)) = msg else { break };
         let Message::Text(text) = msg else { continue };
+        if log.snapshot_bytes == 0 && text.starts_with("{\"type\":\"snapshot\"") {
+            log.snapshot_bytes = text.len() as u64;
+            continue;
+        }
         log.bytes += text.len() as u64;
         if !text.starts_with("{\"type\":\"batch\"") {
             if text.starts_with("{\"type\":\"resync\"") {
@@ -281,10 +301,9 @@ async fn read(
             continue;
         }
         let at = Instant::now();
-        let Ok(v) = serde_json::from_str::<Value>(&text) else {
+        let Ok(BatchRange { from, to }) = serde_json::from_str(&text) else {
             continue;
         };
-        let (from, to) = (v["from"].as_i64().unwrap_or_default(), v["to"].as_i64().unwrap_or_default());
         if from <= last {
             log.duplicated += (last.min(to) - from + 1) as u64;
         } else if from > last + 1 {

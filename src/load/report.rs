@@ -36,7 +36,10 @@ pub struct SubscriberLog {
     /// The seq its subscription started at.
     pub start: Seq,
     pub batches: Vec<Received>,
+    /// Bytes of the frames after the initial snapshot.
     pub bytes: u64,
+    /// Bytes of the snapshot the subscription started with.
+    pub snapshot_bytes: u64,
     pub duplicated: u64,
     pub out_of_order: u64,
     pub resyncs: u64,
@@ -84,7 +87,10 @@ pub struct Report {
     /// Write request sent to batch received.
     pub latency_ms: Percentiles,
     pub connect_ms: Percentiles,
+    /// Update traffic per subscriber, extrapolated to an hour; the initial
+    /// snapshot is counted once, in `snapshot_bytes_per_subscriber`.
     pub bytes_per_subscriber_per_hour: f64,
+    pub snapshot_bytes_per_subscriber: f64,
     /// Server RSS growth per connection, with `--server-pid`.
     pub memory_per_connection_kib: Option<f64>,
 }
@@ -113,7 +119,7 @@ impl Report {
         }
         let mut connects: Vec<f64> = logs.iter().map(|l| l.connect.as_secs_f64() * 1000.0).collect();
         let secs = duration.as_secs_f64().max(0.001);
-        let bytes: u64 = logs.iter().map(|l| l.bytes).sum();
+        let per_subscriber = |bytes: u64| if logs.is_empty() { 0.0 } else { bytes as f64 / logs.len() as f64 };
         Self {
             duration_s: secs,
             subscribers: logs.len(),
@@ -129,11 +135,8 @@ impl Report {
             deliveries_per_sec: delivered as f64 / secs,
             latency_ms: Percentiles::of(&mut latencies),
             connect_ms: Percentiles::of(&mut connects),
-            bytes_per_subscriber_per_hour: if logs.is_empty() {
-                0.0
-            } else {
-                bytes as f64 / logs.len() as f64 / secs * 3600.0
-            },
+            bytes_per_subscriber_per_hour: per_subscriber(logs.iter().map(|l| l.bytes).sum()) / secs * 3600.0,
+            snapshot_bytes_per_subscriber: per_subscriber(logs.iter().map(|l| l.snapshot_bytes).sum()),
             memory_per_connection_kib,
         }
     }
@@ -164,7 +167,8 @@ impl Report {
             ("deliveries per second", format!("{:.0}", self.deliveries_per_sec)),
             ("write → receipt latency (ms)", lat(&self.latency_ms)),
             ("connect time (ms)", lat(&self.connect_ms)),
-            ("bytes per subscriber per hour", format!("{:.0}", self.bytes_per_subscriber_per_hour)),
+            ("bytes per subscriber per hour", format!("{:.0} (updates)", self.bytes_per_subscriber_per_hour)),
+            ("initial snapshot per subscriber", format!("{:.0} bytes", self.snapshot_bytes_per_subscriber)),
             (
                 "server memory per connection",
                 self.memory_per_connection_kib.map_or("(pass --server-pid)".into(), |k| format!("{k:.2} KiB")),

@@ -1,8 +1,8 @@
 //! Prometheus metrics (the `prometheus` crate renders the text format). One
 //! `Metrics` per server, passed down; store and session code hold the
 //! handles they update. Delivery is counted where it happens: attempted and
-//! dropped at fan-out (`store/fanout.rs`), succeeded when the writer task
-//! put the frame on the socket (`session/queue.rs`).
+//! dropped at fan-out (`store/fanout.rs`), succeeded when the session's
+//! response body hands the frame to the socket (`session/queue.rs`).
 
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use prometheus::{
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
-/// Delivery counters of one store, shared by its fan-out and the writers.
+/// Delivery counters of one store, shared by its fan-out and the sessions' bodies.
 #[derive(Clone)]
 pub struct StoreCounters {
     pub attempted: IntCounter,

@@ -1,7 +1,7 @@
 //! `SessionActor`: one per WebSocket. It reads client frames (actix-ws
 //! stream), checks each against the principal's grants and the session's
 //! limits, and talks to store actors; frames go out through the bounded
-//! `Outbox` its writer task drains (`queue.rs`). It pings every heartbeat and
+//! `Outbox` that the response body drains (`queue.rs`). It pings every heartbeat and
 //! closes a client that stays silent for two.
 
 use std::collections::HashMap;
@@ -15,10 +15,9 @@ use actix_ws::{CloseCode, CloseReason, Message, ProtocolError};
 use bytestring::ByteString;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::Value;
-use tokio::sync::mpsc;
 
 use super::protocol::{self, error_frame, ClientFrame, ServerFrame, SubscribeBody, Topics, ViewBody};
-use super::queue::{Control, Evicted, Outbox, SLOW_CONSUMER};
+use super::queue::{Evicted, Outbox, SLOW_CONSUMER};
 use crate::auth::extract::principal_by_hash;
 use crate::auth::{Principal, Role};
 use crate::error::ApiError;
@@ -56,8 +55,7 @@ pub struct SessionActor {
     principal: Principal,
     app: web::Data<AppState>,
     limits: Arc<SessionLimits>,
-    outbox: Option<Outbox>,
-    control: mpsc::UnboundedSender<Control>,
+    outbox: Outbox,
     subscriptions: HashMap<String, Addr<StoreActor>>,
     last_heard: Instant,
     strikes: u32,
@@ -68,13 +66,13 @@ pub struct SessionActor {
 }
 
 impl SessionActor {
-    /// A session for `principal`; `control` feeds its writer task.
+    /// A session for `principal` whose frames go to `outbox`.
     pub fn new(
         id: u64,
         principal: Principal,
         app: web::Data<AppState>,
         limits: Arc<SessionLimits>,
-        control: mpsc::UnboundedSender<Control>,
+        outbox: Outbox,
         connection: ConnectionGuard,
     ) -> Self {
         // Bursts of up to two seconds' worth of frames pass.
@@ -85,8 +83,7 @@ impl SessionActor {
             principal,
             app,
             limits,
-            outbox: None,
-            control,
+            outbox,
             subscriptions: HashMap::new(),
             last_heard: Instant::now(),
             strikes: 0,
@@ -96,16 +93,8 @@ impl SessionActor {
         }
     }
 
-    /// Sets the outbox once the actor's address exists.
-    pub fn with_outbox(mut self, outbox: Outbox) -> Self {
-        self.outbox = Some(outbox);
-        self
-    }
-
     fn send(&self, frame: ByteString) {
-        if let Some(outbox) = &self.outbox {
-            outbox.push(frame, "");
-        }
+        self.outbox.push(frame, "");
     }
 
     fn close_with(&mut self, code: u16, reason: &str, ctx: &mut Context<Self>) {
@@ -182,9 +171,6 @@ impl SessionActor {
                 self.limits.max_subscriptions
             )));
         }
-        let Some(outbox) = self.outbox.clone() else {
-            return Err(ApiError::Unavailable);
-        };
         let store = self.app.registry.actor(meta);
         let mut departures: Vec<Addr<StoreActor>> =
             leaving.unwrap_or_default().iter().filter_map(|slug| self.subscriptions.remove(slug)).collect();
@@ -193,7 +179,7 @@ impl SessionActor {
         }
         self.subscriptions.insert(body.store.clone(), store.clone());
         let subscribe = Subscribe {
-            outbox,
+            outbox: self.outbox.clone(),
             role,
             since: body.since,
             topics: Topics::of(body.topics.as_deref()),
@@ -284,7 +270,7 @@ impl SessionActor {
         if self.last_heard.elapsed() > self.limits.heartbeat * 2 {
             self.close_with(CLOSE_HEARTBEAT, "heartbeat timeout", ctx);
         } else {
-            let _ = self.control.send(Control::Ping);
+            self.outbox.ping();
         }
     }
 }
@@ -320,7 +306,7 @@ impl Actor for SessionActor {
         for store in self.subscriptions.values() {
             store.do_send(Unsubscribe { session: self.id });
         }
-        let _ = self.control.send(Control::Close(self.close.take()));
+        self.outbox.close(self.close.take());
         log::info!(session = self.id, user = self.principal.username.as_str(); "websocket closed");
     }
 }
@@ -334,7 +320,7 @@ impl StreamHandler<Result<Message, ProtocolError>> for SessionActor {
                 self.refuse(ApiError::BadRequest("binary frames are not supported; send JSON text".into()), None, ctx)
             }
             Ok(Message::Ping(payload)) => {
-                let _ = self.control.send(Control::Pong(payload));
+                self.outbox.pong(payload);
             }
             Ok(Message::Pong(_)) | Ok(Message::Nop) => {}
             Ok(Message::Close(_)) => ctx.stop(),
@@ -378,6 +364,6 @@ impl Handler<Evicted> for SessionActor {
         }
         let frames = stores.iter().map(|s| ServerFrame::Resync { store: s, reason: SLOW_CONSUMER }.encode()).collect();
         self.app.metrics.resyncs.with_label_values(&[SLOW_CONSUMER]).inc_by(stores.len() as u64);
-        let _ = self.control.send(Control::DropQueue(frames));
+        self.outbox.replace_queue(frames);
     }
 }

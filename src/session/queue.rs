@@ -1,24 +1,38 @@
 //! A session's outbound path: the bounded `Outbox` that stores and the
-//! session actor push encoded frames into, and the writer task that owns the
-//! socket and drains it.
+//! session actor push encoded frames into, and `OutboxBody`, the WebSocket
+//! response body that drains it onto the socket.
 //!
 //! Overflow policy, named: **drop and resync**. When a push finds the outbox
 //! full, the pusher evicts the session (`Evicted { reason: SLOW_CONSUMER }`);
-//! the session actor then tells the writer to drop everything queued and
-//! send `resync` for each of its stores. One slow client therefore never
-//! holds more than `capacity` frames, and never delays anybody else.
+//! the session actor then drops everything queued and queues `resync` for
+//! each of its stores. One slow client therefore never holds more than
+//! `capacity` frames, and never delays anybody else.
 //!
 //! Stores push into the outbox directly rather than through a
 //! `Recipient<Frame>` and the session's mailbox: that is one queue fewer per
 //! delivery on the hot path, and the bound is checked where fan-out happens.
+//!
+//! Deviation from actix-ws, on purpose: `actix_ws::handle` still does the
+//! handshake and its `MessageStream` still reads the client's frames, but the
+//! response body is `OutboxBody` instead of actix-ws's `Session`. That
+//! session is a 32-slot channel that a writer task had to feed from our
+//! outbox: a second queue, a second wake-up per frame and about 3.5 KiB per
+//! connection (heaptrack, see docs/benchmarks.md). Here the outbox *is* the
+//! body: the HTTP dispatcher polls it, and every frame queued since the last
+//! poll goes out in one chunk, framed by actix-http's own WebSocket `Parser`.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use actix::prelude::*;
-use actix_ws::CloseReason;
+use actix_http::ws::{CloseReason, OpCode, Parser};
+use actix_web::body::{BodySize, MessageBody};
+use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
-use tokio::sync::mpsc;
 
 use crate::ops::metrics::{Metrics, StoreCounters};
 
@@ -57,19 +71,60 @@ pub struct Outgoing {
     pub delivery: Option<Delivery>,
 }
 
+/// WebSocket control frames, sent ahead of queued frames.
+enum Control {
+    Ping,
+    Pong(Bytes),
+}
+
+#[derive(Default)]
+struct Queue {
+    frames: VecDeque<Outgoing>,
+    control: Vec<Control>,
+    /// Close once the frames queued before it are out.
+    close: Option<Option<CloseReason>>,
+    /// The socket is done: pushes are refused.
+    finished: bool,
+    /// The dispatcher waiting for something to write.
+    waker: Option<Waker>,
+}
+
+/// The state an `Outbox` and its `OutboxBody` share.
+pub struct OutboxQueue {
+    queue: Mutex<Queue>,
+    capacity: usize,
+}
+
+impl OutboxQueue {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes the queue and wakes the socket's writer.
+    fn update<T>(&self, change: impl FnOnce(&mut Queue) -> T) -> T {
+        let mut queue = self.lock();
+        let result = change(&mut queue);
+        let waker = queue.waker.take();
+        drop(queue);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        result
+    }
+}
+
 /// The sending side of a session's bounded frame queue.
 #[derive(Clone)]
 pub struct Outbox {
     pub session: u64,
-    tx: mpsc::Sender<Outgoing>,
+    queue: Arc<OutboxQueue>,
     evict: Recipient<Evicted>,
 }
 
 impl Outbox {
-    /// An outbox and the receiver its writer drains.
-    pub fn new(session: u64, capacity: usize, evict: Recipient<Evicted>) -> (Self, mpsc::Receiver<Outgoing>) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
-        (Self { session, tx, evict }, rx)
+    /// The outbox of `session`, feeding the body that owns `queue`.
+    pub fn new(session: u64, queue: Arc<OutboxQueue>, evict: Recipient<Evicted>) -> Self {
+        Self { session, queue, evict }
     }
 
     /// Queues a frame without waiting; on overflow tells the session that
@@ -80,91 +135,183 @@ impl Outbox {
 
     /// Queues a frame that carries committed changes, for delivery metrics.
     pub fn deliver(&self, frame: ByteString, delivery: Option<Delivery>, store: &str) -> Pushed {
-        match self.tx.try_send(Outgoing { frame, delivery }) {
-            Ok(()) => Pushed::Queued,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.evict.do_send(Evicted { store: store.to_owned(), reason: SLOW_CONSUMER });
+        let capacity = self.queue.capacity;
+        let pushed = self.queue.update(|q| {
+            if q.finished {
+                Pushed::Closed
+            } else if q.frames.len() >= capacity {
                 Pushed::Overflowed
+            } else {
+                q.frames.push_back(Outgoing { frame, delivery });
+                Pushed::Queued
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => Pushed::Closed,
+        });
+        if pushed == Pushed::Overflowed {
+            self.evict(store, SLOW_CONSUMER);
         }
+        pushed
     }
 
-    /// Tells the session a store dropped it (restart, revocation).
+    /// Tells the session a store dropped it (restart, revocation, overflow).
     pub fn evict(&self, store: &str, reason: &'static str) {
         self.evict.do_send(Evicted { store: store.to_owned(), reason });
     }
-}
 
-/// Commands from the session actor to its writer, ahead of queued frames.
-#[derive(Debug)]
-pub enum Control {
-    Ping,
-    Pong(bytes::Bytes),
-    /// Drop every queued frame, then send these.
-    DropQueue(Vec<ByteString>),
-    Close(Option<CloseReason>),
-}
-
-/// Writes one frame and counts it.
-async fn send(ws: &mut actix_ws::Session, out: Outgoing, metrics: &Metrics) -> Result<(), actix_ws::Closed> {
-    let len = out.frame.len() as u64;
-    ws.text(out.frame).await?;
-    metrics.frames_sent.inc();
-    metrics.bytes_sent.inc_by(len);
-    if let Some(d) = out.delivery {
-        d.counters.succeeded.inc();
-        metrics.delivery_seconds.observe(d.committed_at.elapsed().as_secs_f64());
+    /// Pings the client ahead of queued frames.
+    pub fn ping(&self) {
+        self.queue.update(|q| q.control.push(Control::Ping));
     }
-    Ok(())
+
+    /// Answers a client's ping ahead of queued frames.
+    pub fn pong(&self, payload: Bytes) {
+        self.queue.update(|q| q.control.push(Control::Pong(payload)));
+    }
+
+    /// Drops every queued frame and queues `replacements` instead.
+    pub fn replace_queue(&self, replacements: Vec<ByteString>) {
+        self.queue.update(|q| {
+            for dropped in q.frames.drain(..) {
+                if let Some(d) = dropped.delivery {
+                    d.counters.dropped.inc();
+                }
+            }
+            q.frames.extend(replacements.into_iter().map(|frame| Outgoing { frame, delivery: None }));
+        });
+    }
+
+    /// Closes the socket once what is queued (an error explaining the close)
+    /// has been written.
+    pub fn close(&self, reason: Option<CloseReason>) {
+        self.queue.update(|q| q.close = Some(reason));
+    }
 }
 
-/// Writes frames to the socket until told to close or the client is gone.
-pub async fn run_writer(
-    mut ws: actix_ws::Session,
-    mut frames: mpsc::Receiver<Outgoing>,
-    mut control: mpsc::UnboundedReceiver<Control>,
+/// The WebSocket response body: writes what its outbox queued, as
+/// WebSocket frames, in one chunk per poll.
+pub struct OutboxBody {
+    queue: Arc<OutboxQueue>,
     metrics: Arc<Metrics>,
-) {
-    loop {
-        let sent = tokio::select! {
-            biased;
-            command = control.recv() => match command {
-                Some(Control::Ping) => ws.ping(b"").await,
-                Some(Control::Pong(payload)) => ws.pong(&payload).await,
-                Some(Control::DropQueue(replacements)) => {
-                    while let Ok(dropped) = frames.try_recv() {
-                        if let Some(d) = dropped.delivery {
-                            d.counters.dropped.inc();
-                        }
-                    }
-                    let mut result = Ok(());
-                    for frame in replacements {
-                        result = result.and(send(&mut ws, Outgoing { frame, delivery: None }, &metrics).await);
-                    }
-                    result
+    closed: bool,
+}
+
+impl OutboxBody {
+    /// A body whose outbox holds at most `capacity` frames.
+    pub fn new(capacity: usize, metrics: Arc<Metrics>) -> Self {
+        let queue = Arc::new(OutboxQueue { queue: Mutex::default(), capacity: capacity.max(1) });
+        Self { queue, metrics, closed: false }
+    }
+
+    /// The queue an `Outbox` pushes into.
+    pub fn queue(&self) -> Arc<OutboxQueue> {
+        self.queue.clone()
+    }
+
+    /// Frames everything queued into one chunk; `None` when nothing is.
+    fn drain(&mut self, q: &mut Queue) -> Option<Bytes> {
+        if q.control.is_empty() && q.frames.is_empty() && q.close.is_none() {
+            return None;
+        }
+        // Frame headers are at most 10 bytes.
+        let size = q.frames.iter().map(|f| f.frame.len() + 10).sum::<usize>() + 140 * (q.control.len() + 1);
+        let mut buf = BytesMut::with_capacity(size);
+        for control in q.control.drain(..) {
+            match control {
+                Control::Ping => Parser::write_message(&mut buf, b"", OpCode::Ping, true, false),
+                Control::Pong(payload) => Parser::write_message(&mut buf, payload, OpCode::Pong, true, false),
+            }
+        }
+        for out in q.frames.drain(..) {
+            Parser::write_message(&mut buf, out.frame.as_bytes(), OpCode::Text, true, false);
+            self.metrics.frames_sent.inc();
+            self.metrics.bytes_sent.inc_by(out.frame.len() as u64);
+            if let Some(d) = out.delivery {
+                d.counters.succeeded.inc();
+                self.metrics.delivery_seconds.observe(d.committed_at.elapsed().as_secs_f64());
+            }
+        }
+        // A slow consumer's backlog is not kept as idle capacity.
+        if q.frames.capacity() > 64 {
+            q.frames.shrink_to_fit();
+        }
+        if let Some(reason) = q.close.take() {
+            Parser::write_close(&mut buf, reason, false);
+            q.finished = true;
+            self.closed = true;
+        }
+        Some(buf.freeze())
+    }
+}
+
+impl MessageBody for OutboxBody {
+    type Error = Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Stream
+    }
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Infallible>>> {
+        let this = self.get_mut();
+        if this.closed {
+            return Poll::Ready(None);
+        }
+        let queue = this.queue.clone();
+        let mut q = queue.lock();
+        match this.drain(&mut q) {
+            Some(chunk) => Poll::Ready(Some(Ok(chunk))),
+            None => {
+                if !q.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    q.waker = Some(cx.waker().clone());
                 }
-                Some(Control::Close(reason)) => {
-                    // What is already queued (an error explaining the close)
-                    // goes out first; the queue is bounded.
-                    while let Ok(out) = frames.try_recv() {
-                        if send(&mut ws, out, &metrics).await.is_err() {
-                            return;
-                        }
-                    }
-                    let _ = ws.close(reason).await;
-                    return;
-                }
-                None => break,
-            },
-            out = frames.recv() => match out {
-                Some(out) => send(&mut ws, out, &metrics).await,
-                None => break,
-            },
-        };
-        if sent.is_err() {
-            return;
+                Poll::Pending
+            }
         }
     }
-    let _ = ws.close(None).await;
+}
+
+impl Drop for OutboxBody {
+    fn drop(&mut self) {
+        let mut q = self.queue.lock();
+        q.finished = true;
+        q.frames.clear();
+        q.waker = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::task::noop_waker_ref;
+
+    struct Sink;
+    impl Actor for Sink {
+        type Context = actix::Context<Self>;
+    }
+    impl Handler<Evicted> for Sink {
+        type Result = ();
+        fn handle(&mut self, _: Evicted, _: &mut actix::Context<Self>) {}
+    }
+
+    fn poll(body: &mut OutboxBody) -> Poll<Option<Result<Bytes, Infallible>>> {
+        Pin::new(body).poll_next(&mut std::task::Context::from_waker(noop_waker_ref()))
+    }
+
+    #[actix::test]
+    async fn frames_go_out_in_order_in_one_chunk_and_overflow_is_refused() {
+        let mut body = OutboxBody::new(2, Metrics::new());
+        let outbox = Outbox::new(1, body.queue(), Sink.start().recipient());
+        assert!(poll(&mut body).is_pending());
+        assert_eq!(outbox.push("a".into(), "s1"), Pushed::Queued);
+        assert_eq!(outbox.push("bc".into(), "s1"), Pushed::Queued);
+        assert_eq!(outbox.push("d".into(), "s1"), Pushed::Overflowed);
+        outbox.ping();
+        let Poll::Ready(Some(Ok(chunk))) = poll(&mut body) else { panic!("nothing written") };
+        // The ping goes ahead of the queued frames.
+        assert_eq!(&chunk[..], b"\x89\x00\x81\x01a\x81\x02bc");
+        outbox.replace_queue(vec!["r".into()]);
+        outbox.close(None);
+        let Poll::Ready(Some(Ok(chunk))) = poll(&mut body) else { panic!("nothing written") };
+        assert_eq!(&chunk[..], b"\x81\x01r\x88\x00");
+        assert!(matches!(poll(&mut body), Poll::Ready(None)));
+        assert_eq!(outbox.push("late".into(), "s1"), Pushed::Closed);
+    }
 }
