@@ -186,7 +186,8 @@ pub async fn run(listener: TcpListener, config: Config) -> Result<Running, Strin
             // Method and path only: query strings may carry `?token=`.
             .wrap(
                 middleware::Logger::new("%a %{method}xi %U %s %b %Dms id=%{x-request-id}o")
-                    .custom_request_replace("method", |req| req.method().to_string()),
+                    .custom_request_replace("method", |req| req.method().to_string())
+                    .exclude("/ws"),
             )
             .configure(http::routes)
             .configure(|cfg| http::pages(cfg, &static_dir))

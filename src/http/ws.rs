@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix::{Actor, AsyncContext};
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
 use super::AppState;
@@ -33,16 +33,33 @@ pub async fn upgrade(
     query: web::Query<WsQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    // The access log skips `/ws`: its line would only come when the socket
+    // closes, and its state would be held until then. The upgrade is
+    // logged here instead, when it is answered (never with its query).
+    let opened = open(state, &req, query.into_inner(), body).await;
+    match &opened {
+        Ok(_) => log::info!(peer:? = req.peer_addr(); "GET /ws 101"),
+        Err(e) => log::info!(peer:? = req.peer_addr(), code = e.code(); "GET /ws {}", e.status_code().as_u16()),
+    }
+    opened
+}
+
+async fn open(
+    state: web::Data<AppState>,
+    req: &HttpRequest,
+    query: WsQuery,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
-    let token = match (query.into_inner().token.or(bearer), req.cookie(SESSION_COOKIE)) {
+    let token = match (query.token.or(bearer), req.cookie(SESSION_COOKIE)) {
         (Some(token), _) => token,
         (None, Some(cookie)) => {
-            if !origin_allowed(&req, &state.config.allowed_origins) {
+            if !origin_allowed(req, &state.config.allowed_origins) {
                 log::warn!("websocket refused: cookie with a foreign origin");
                 return Err(ApiError::Forbidden("this Origin may not open a session with a cookie".into()));
             }
@@ -53,7 +70,7 @@ pub async fn upgrade(
     let principal = principal_for(&state, token).await?;
     let connection = state.rate_limits.connect(&principal.name)?;
     let (response, session, stream) =
-        actix_ws::handle(&req, body).map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
+        actix_ws::handle(req, body).map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
     // Frames leave through `OutboxBody`, not actix-ws's session channel (see session/queue.rs).
     drop(session);
     let stream = stream.max_frame_size(state.config.max_frame_bytes);
