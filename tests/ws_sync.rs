@@ -361,4 +361,13 @@ async fn a_slow_consumer_gets_resync_while_others_keep_receiving() {
         }
     }
     assert!(resynced, "the slow client was told to resync");
+    // Memory stays bounded: once the readers have gone, what is still queued
+    // is the stalled client's outbox, at most its capacity, although it was
+    // sent hundreds of frames.
+    let queued = || app.state.metrics.outbox_frames.get();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while queued() > 16 && std::time::Instant::now() < deadline {
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(queued() <= 16, "{} frames queued for a stalled client with an outbox of 16", queued());
 }

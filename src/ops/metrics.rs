@@ -28,6 +28,7 @@ pub struct StoreCounters {
 pub struct Metrics {
     registry: Registry,
     pub ws_connections: IntGauge,
+    pub outbox_frames: IntGauge,
     pub frames_sent: IntCounter,
     pub bytes_sent: IntCounter,
     pub flush_events: Histogram,
@@ -76,6 +77,9 @@ impl Metrics {
         let sizes = must(exponential_buckets(1.0, 2.0, 14));
         let ws_connections = must(IntGauge::new("ws_connections", "Open WebSocket sessions"));
         must(registry.register(Box::new(ws_connections.clone())));
+        let outbox_frames =
+            must(IntGauge::new("outbox_frames", "Frames queued in session outboxes, not yet handed to a socket"));
+        must(registry.register(Box::new(outbox_frames.clone())));
         let subscriptions =
             must(IntGaugeVec::new(Opts::new("subscriptions", "Subscribed sessions per store"), &["store"]));
         must(registry.register(Box::new(subscriptions.clone())));
@@ -89,6 +93,7 @@ impl Metrics {
         must(registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self())));
         Arc::new(Self {
             ws_connections,
+            outbox_frames,
             frames_sent: counter("frames_sent_total", "WebSocket frames written to sockets"),
             bytes_sent: counter("bytes_sent_total", "WebSocket payload bytes written to sockets"),
             flush_events: histogram("flush_events", "Events per fan-out flush, after coalescing", sizes.clone()),

@@ -33,6 +33,7 @@ use actix_http::ws::{CloseReason, OpCode, Parser};
 use actix_web::body::{BodySize, MessageBody};
 use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
+use prometheus::IntGauge;
 
 use crate::ops::metrics::{Metrics, StoreCounters};
 
@@ -93,6 +94,8 @@ struct Queue {
 pub struct OutboxQueue {
     queue: Mutex<Queue>,
     capacity: usize,
+    /// Frames queued in every outbox (`storesync_outbox_frames`).
+    queued: IntGauge,
 }
 
 impl OutboxQueue {
@@ -143,6 +146,7 @@ impl Outbox {
                 Pushed::Overflowed
             } else {
                 q.frames.push_back(Outgoing { frame, delivery });
+                self.queue.queued.inc();
                 Pushed::Queued
             }
         });
@@ -170,6 +174,7 @@ impl Outbox {
     /// Drops every queued frame and queues `replacements` instead.
     pub fn replace_queue(&self, replacements: Vec<ByteString>) {
         self.queue.update(|q| {
+            self.queue.queued.add(replacements.len() as i64 - q.frames.len() as i64);
             for dropped in q.frames.drain(..) {
                 if let Some(d) = dropped.delivery {
                     d.counters.dropped.inc();
@@ -197,7 +202,8 @@ pub struct OutboxBody {
 impl OutboxBody {
     /// A body whose outbox holds at most `capacity` frames.
     pub fn new(capacity: usize, metrics: Arc<Metrics>) -> Self {
-        let queue = Arc::new(OutboxQueue { queue: Mutex::default(), capacity: capacity.max(1) });
+        let queued = metrics.outbox_frames.clone();
+        let queue = Arc::new(OutboxQueue { queue: Mutex::default(), capacity: capacity.max(1), queued });
         Self { queue, metrics, closed: false }
     }
 
@@ -214,6 +220,7 @@ impl OutboxBody {
         // Frame headers are at most 10 bytes.
         let size = q.frames.iter().map(|f| f.frame.len() + 10).sum::<usize>() + 140 * (q.control.len() + 1);
         let mut buf = BytesMut::with_capacity(size);
+        self.queue.queued.sub(q.frames.len() as i64);
         for control in q.control.drain(..) {
             match control {
                 Control::Ping => Parser::write_message(&mut buf, b"", OpCode::Ping, true, false),
@@ -272,6 +279,7 @@ impl Drop for OutboxBody {
     fn drop(&mut self) {
         let mut q = self.queue.lock();
         q.finished = true;
+        self.queue.queued.sub(q.frames.len() as i64);
         q.frames.clear();
         q.waker = None;
     }
@@ -297,21 +305,27 @@ mod tests {
 
     #[actix::test]
     async fn frames_go_out_in_order_in_one_chunk_and_overflow_is_refused() {
-        let mut body = OutboxBody::new(2, Metrics::new());
+        let metrics = Metrics::new();
+        let mut body = OutboxBody::new(2, metrics.clone());
         let outbox = Outbox::new(1, body.queue(), Sink.start().recipient());
         assert!(poll(&mut body).is_pending());
         assert_eq!(outbox.push("a".into(), "s1"), Pushed::Queued);
         assert_eq!(outbox.push("bc".into(), "s1"), Pushed::Queued);
         assert_eq!(outbox.push("d".into(), "s1"), Pushed::Overflowed);
+        assert_eq!(metrics.outbox_frames.get(), 2);
         outbox.ping();
         let Poll::Ready(Some(Ok(chunk))) = poll(&mut body) else { panic!("nothing written") };
         // The ping goes ahead of the queued frames.
         assert_eq!(&chunk[..], b"\x89\x00\x81\x01a\x81\x02bc");
+        assert_eq!(metrics.outbox_frames.get(), 0);
+        outbox.push("dropped".into(), "s1");
         outbox.replace_queue(vec!["r".into()]);
+        assert_eq!(metrics.outbox_frames.get(), 1);
         outbox.close(None);
         let Poll::Ready(Some(Ok(chunk))) = poll(&mut body) else { panic!("nothing written") };
         assert_eq!(&chunk[..], b"\x81\x01r\x88\x00");
         assert!(matches!(poll(&mut body), Poll::Ready(None)));
         assert_eq!(outbox.push("late".into(), "s1"), Pushed::Closed);
+        assert_eq!(metrics.outbox_frames.get(), 0);
     }
 }
