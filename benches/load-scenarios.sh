@@ -40,7 +40,7 @@ for s in $want; do
     fanout) scenario fanout --subscribers 1000 --writers 4 --rate 100 --duration 30s --mix product=100 ;;
     saturation) scenario saturation --subscribers 1000 --writers 16 --rate 0 --duration 15s --mix product=100 ;;
     idle) scenario idle --subscribers 10000 --writers 1 --rate 1 --duration 5s --mix product=100 --connect-concurrency 128 ;;
-    dashboard) scenario dashboard --subscribers 100 --topics dashboard,sales --writers 1 --rate 0.5 --duration 60s --mix product=60,sale=30,dashboard=10 ;;
+    dashboard) scenario dashboard --subscribers 100 --topics dashboard,sales --writers 1 --rate 0.5 --duration 300s --mix product=60,sale=30,dashboard=10 ;;
     mixed) scenario mixed --stores s1,s2,s3 --subscribers 200 --writers 8 --rate 200 --duration 30s --mix product=50,sale=25,dashboard=10,page=15 ;;
   esac
 done

@@ -192,7 +192,10 @@ pub async fn run(listener: TcpListener, config: Config) -> Result<Running, Strin
             .configure(http::routes)
             .configure(|cfg| http::pages(cfg, &static_dir))
     })
-    .workers(cores);
+    .workers(cores)
+    // Frames are small and latency-bound: Nagle would hold a frame back
+    // until the client acknowledged the previous one (up to a delayed ACK).
+    .tcp_nodelay(true);
     let (server, scheme) = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => {
             let tls = tls_config(cert, key)?;
