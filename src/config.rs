@@ -89,6 +89,11 @@ pub struct Config {
     /// behind gets a snapshot.
     #[arg(long, global = true, env = "STORESYNC_MAX_REPLAY", default_value_t = 10_000)]
     pub max_replay: i64,
+    /// Seconds without requests after which a store with no subscribers
+    /// drops its live state from memory (reloaded on the next request);
+    /// 0 keeps every store loaded.
+    #[arg(long, global = true, env = "STORESYNC_STORE_IDLE_SECS", default_value_t = 600)]
+    pub store_idle_secs: u64,
     /// Server heartbeat (WebSocket ping) interval in milliseconds; a client
     /// silent for two intervals is closed.
     #[arg(long, global = true, env = "STORESYNC_HEARTBEAT_MS", default_value_t = 15_000)]

@@ -133,6 +133,16 @@ pub async fn run(listener: TcpListener, config: Config) -> Result<Running, Strin
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let registry = StoreRegistry::new(pool.clone(), settings, stores, cores)?;
     log::info!(data_dir:% = config.data_dir.display(), stores = registry.stores().len(); "store registry ready");
+    if config.store_idle_secs > 0 {
+        let (registry, idle_after) = (registry.clone(), std::time::Duration::from_secs(config.store_idle_secs));
+        actix_web::rt::spawn(async move {
+            let mut tick = tokio::time::interval(idle_after / 4);
+            loop {
+                tick.tick().await;
+                registry.hibernate_idle(idle_after);
+            }
+        });
+    }
     let session_limits = std::sync::Arc::new(SessionLimits {
         heartbeat: std::time::Duration::from_millis(config.heartbeat_ms.max(100)),
         outbox_capacity: config.outbox_capacity.max(8),

@@ -41,6 +41,8 @@ async fn metrics_parse_and_move_when_a_write_is_delivered() {
     for family in [
         "storesync_ws_connections",
         "storesync_subscriptions",
+        "storesync_stores_loaded",
+        "storesync_outbox_frames",
         "storesync_frames_sent_total",
         "storesync_bytes_sent_total",
         "storesync_flush_events_bucket",

@@ -32,7 +32,7 @@ async fn check(state: &AppState) -> Result<(), String> {
         return Err("migrations pending".into());
     }
     if let Some(meta) = state.registry.stores().first() {
-        let actor = state.registry.actor(meta);
+        let actor = state.registry.probe(meta);
         ask(&actor, WatchSeq).await.map_err(|e: ApiError| format!("store {}: {e}", meta.info.slug))?;
     }
     Ok(())

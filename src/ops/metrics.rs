@@ -29,6 +29,7 @@ pub struct Metrics {
     registry: Registry,
     pub ws_connections: IntGauge,
     pub outbox_frames: IntGauge,
+    pub stores_loaded: IntGauge,
     pub frames_sent: IntCounter,
     pub bytes_sent: IntCounter,
     pub flush_events: Histogram,
@@ -80,6 +81,8 @@ impl Metrics {
         let outbox_frames =
             must(IntGauge::new("outbox_frames", "Frames queued in session outboxes, not yet handed to a socket"));
         must(registry.register(Box::new(outbox_frames.clone())));
+        let stores_loaded = must(IntGauge::new("stores_loaded", "Stores whose live state is in memory"));
+        must(registry.register(Box::new(stores_loaded.clone())));
         let subscriptions =
             must(IntGaugeVec::new(Opts::new("subscriptions", "Subscribed sessions per store"), &["store"]));
         must(registry.register(Box::new(subscriptions.clone())));
@@ -94,6 +97,7 @@ impl Metrics {
         Arc::new(Self {
             ws_connections,
             outbox_frames,
+            stores_loaded,
             frames_sent: counter("frames_sent_total", "WebSocket frames written to sockets"),
             bytes_sent: counter("bytes_sent_total", "WebSocket payload bytes written to sockets"),
             flush_events: histogram("flush_events", "Events per fan-out flush, after coalescing", sizes.clone()),

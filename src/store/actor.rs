@@ -8,6 +8,10 @@
 //! a reload, the actor stops, its supervisor restarts it, `restarting` drops
 //! the live state and `started` reloads it before any other message is
 //! handled (`ctx.wait`). Guarded by `tests/seq.rs` and `tests/ws_sync.rs`.
+//!
+//! Idle: on `Hibernate` (see `registry.rs`) a store with no subscribers and
+//! nothing in flight drops its live state; `Wake` loads it again the same
+//! way.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,6 +60,8 @@ pub struct StoreActor {
     pending: Vec<(PendingChange, Reply)>,
     committing: bool,
     reload_requested: bool,
+    /// The live state was dropped for idleness (not lost to a failure).
+    pub(super) hibernating: bool,
     seq_tx: watch::Sender<Seq>,
     restarts: u64,
 }
@@ -76,8 +82,18 @@ impl StoreActor {
             pending: Vec::new(),
             committing: false,
             reload_requested: false,
+            hibernating: false,
             seq_tx: watch::Sender::new(0),
             restarts: 0,
+        }
+    }
+
+    /// Reloads the live state if it was dropped for idleness. Requests
+    /// routed by the registry are preceded by `Wake`; writes and
+    /// subscriptions that reach a hibernating store another way wake it too.
+    pub(super) fn wake(&mut self, ctx: &mut Context<Self>) {
+        if std::mem::take(&mut self.hibernating) {
+            self.load(ctx);
         }
     }
 
@@ -95,6 +111,9 @@ impl StoreActor {
                 act.seq_tx.send_replace(state.seq);
                 act.fanout.flushed_seq = state.seq;
                 act.state = Some(state);
+                act.settings.metrics.stores_loaded.inc();
+                // Writes that arrived while it hibernated.
+                act.commit_pending(ctx);
             }
             Err(e) => {
                 log::error!(store = act.meta.info.slug.as_str(), error:% = e; "store load failed; retrying");
@@ -201,9 +220,12 @@ impl Supervised for StoreActor {
         self.restarts += 1;
         self.counters.restarts.inc();
         log::warn!(store = self.meta.info.slug.as_str(), restarts = self.restarts; "store actor restarting");
-        self.state = None;
+        if self.state.take().is_some() {
+            self.settings.metrics.stores_loaded.dec();
+        }
         self.committing = false;
         self.reload_requested = false;
+        self.hibernating = false;
         self.flush_timer = None;
         let slug = self.meta.info.slug.clone();
         let resync = ServerFrame::Resync { store: &slug, reason: "store_restart" }.encode();
@@ -223,6 +245,7 @@ impl Handler<Write> for StoreActor {
     type Result = ResponseFuture<Result<Applied, ApiError>>;
 
     fn handle(&mut self, msg: Write, ctx: &mut Context<Self>) -> Self::Result {
+        self.wake(ctx);
         let (tx, rx) = oneshot::channel();
         self.pending.push((msg.0, tx));
         self.commit_pending(ctx);
@@ -290,8 +313,35 @@ impl Handler<WatchSeq> for StoreActor {
     type Result = Result<watch::Receiver<Seq>, ApiError>;
 
     fn handle(&mut self, _: WatchSeq, _: &mut Context<Self>) -> Self::Result {
-        self.state()?;
+        // A hibernating store still knows its seq: nothing commits without it.
+        if !self.hibernating {
+            self.state()?;
+        }
         Ok(self.seq_tx.subscribe())
+    }
+}
+
+impl Handler<Hibernate> for StoreActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Hibernate, _: &mut Context<Self>) {
+        let busy = !self.fanout.is_empty() || !self.pending.is_empty() || self.committing || self.reload_requested;
+        if busy || self.flush_timer.is_some() || self.state.is_none() {
+            return;
+        }
+        self.state = None;
+        self.hibernating = true;
+        self.fanout = Fanout::new(self.counters.clone(), self.settings.debug_drop_batch_every);
+        self.settings.metrics.stores_loaded.dec();
+        log::info!(store = self.meta.info.slug.as_str(); "store idle: live state dropped until the next request");
+    }
+}
+
+impl Handler<Wake> for StoreActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Wake, ctx: &mut Context<Self>) {
+        self.wake(ctx);
     }
 }
 

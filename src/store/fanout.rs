@@ -177,6 +177,11 @@ impl Fanout {
         Some(sub)
     }
 
+    /// Whether nobody is subscribed.
+    pub fn is_empty(&self) -> bool {
+        self.subscribers.is_empty()
+    }
+
     /// A session's subscription.
     pub fn get_mut(&mut self, session: u64) -> Option<&mut Subscriber> {
         self.subscribers.get_mut(&session)

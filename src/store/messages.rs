@@ -63,6 +63,18 @@ pub struct WatchSeq;
 #[rtype(result = "()")]
 pub struct Reload;
 
+/// Drop the live state if nothing needs it (no subscribers, nothing in
+/// flight); sent by the registry to stores nobody asked for a while.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Hibernate;
+
+/// Reload the live state if hibernating; sent ahead of the first request
+/// routed to a hibernating store.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Wake;
+
 /// Join the store's fan-out: the store sends `subscribed`, then a snapshot
 /// or the missed events, then every later change.
 #[derive(Message)]

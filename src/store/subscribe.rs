@@ -82,6 +82,12 @@ impl Handler<Subscribe> for StoreActor {
     type Result = ();
 
     fn handle(&mut self, msg: Subscribe, ctx: &mut Context<Self>) {
+        if self.hibernating {
+            // Handled again once the state is back (`wake` holds the mailbox).
+            self.wake(ctx);
+            ctx.notify(msg);
+            return;
+        }
         if self.state.is_none() {
             msg.outbox.push(error_frame(&ApiError::Unavailable, msg.reference.as_ref()), &self.meta.info.slug);
             return;
