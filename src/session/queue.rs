@@ -72,16 +72,14 @@ pub struct Outgoing {
     pub delivery: Option<Delivery>,
 }
 
-/// WebSocket control frames, sent ahead of queued frames.
-enum Control {
-    Ping,
-    Pong(Bytes),
-}
-
 #[derive(Default)]
 struct Queue {
     frames: VecDeque<Outgoing>,
-    control: Vec<Control>,
+    /// Control frames, sent ahead of queued frames; one of each at most, so
+    /// a client that pings without reading cannot grow them (a pong answers
+    /// the latest ping, RFC 6455 §5.5.3).
+    ping: bool,
+    pong: Option<Bytes>,
     /// Close once the frames queued before it are out.
     close: Option<Option<CloseReason>>,
     /// The socket is done: pushes are refused.
@@ -163,12 +161,12 @@ impl Outbox {
 
     /// Pings the client ahead of queued frames.
     pub fn ping(&self) {
-        self.queue.update(|q| q.control.push(Control::Ping));
+        self.queue.update(|q| q.ping = true);
     }
 
     /// Answers a client's ping ahead of queued frames.
     pub fn pong(&self, payload: Bytes) {
-        self.queue.update(|q| q.control.push(Control::Pong(payload)));
+        self.queue.update(|q| q.pong = Some(payload));
     }
 
     /// Drops every queued frame and queues `replacements` instead.
@@ -214,18 +212,19 @@ impl OutboxBody {
 
     /// Frames everything queued into one chunk; `None` when nothing is.
     fn drain(&mut self, q: &mut Queue) -> Option<Bytes> {
-        if q.control.is_empty() && q.frames.is_empty() && q.close.is_none() {
+        if !q.ping && q.pong.is_none() && q.frames.is_empty() && q.close.is_none() {
             return None;
         }
-        // Frame headers are at most 10 bytes.
-        let size = q.frames.iter().map(|f| f.frame.len() + 10).sum::<usize>() + 140 * (q.control.len() + 1);
+        // Frame headers are at most 10 bytes; ping, pong and close carry at
+        // most 125 bytes each.
+        let size = q.frames.iter().map(|f| f.frame.len() + 10).sum::<usize>() + 3 * 140;
         let mut buf = BytesMut::with_capacity(size);
         self.queue.queued.sub(q.frames.len() as i64);
-        for control in q.control.drain(..) {
-            match control {
-                Control::Ping => Parser::write_message(&mut buf, b"", OpCode::Ping, true, false),
-                Control::Pong(payload) => Parser::write_message(&mut buf, payload, OpCode::Pong, true, false),
-            }
+        if std::mem::take(&mut q.ping) {
+            Parser::write_message(&mut buf, b"", OpCode::Ping, true, false);
+        }
+        if let Some(payload) = q.pong.take() {
+            Parser::write_message(&mut buf, payload, OpCode::Pong, true, false);
         }
         for out in q.frames.drain(..) {
             Parser::write_message(&mut buf, out.frame.as_bytes(), OpCode::Text, true, false);
@@ -313,10 +312,14 @@ mod tests {
         assert_eq!(outbox.push("bc".into(), "s1"), Pushed::Queued);
         assert_eq!(outbox.push("d".into(), "s1"), Pushed::Overflowed);
         assert_eq!(metrics.outbox_frames.get(), 2);
+        // A client pinging without reading gets one pong, for its latest ping.
         outbox.ping();
+        outbox.ping();
+        outbox.pong(Bytes::from_static(b"x"));
+        outbox.pong(Bytes::from_static(b"y"));
         let Poll::Ready(Some(Ok(chunk))) = poll(&mut body) else { panic!("nothing written") };
-        // The ping goes ahead of the queued frames.
-        assert_eq!(&chunk[..], b"\x89\x00\x81\x01a\x81\x02bc");
+        // Control frames go ahead of the queued frames.
+        assert_eq!(&chunk[..], b"\x89\x00\x8a\x01y\x81\x01a\x81\x02bc");
         assert_eq!(metrics.outbox_frames.get(), 0);
         outbox.push("dropped".into(), "s1");
         outbox.replace_queue(vec!["r".into()]);
