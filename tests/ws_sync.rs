@@ -376,20 +376,26 @@ async fn a_slow_consumer_gets_resync_while_others_keep_receiving() {
 async fn an_idle_store_drops_its_state_and_reloads_it_on_the_next_request() {
     let app = common::spawn_app_with(|c| c.store_idle_secs = 2).await;
     let loaded = || app.state.metrics.stores_loaded.get();
+    let wait_until_loaded = |n: i64| async move {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while loaded() > n && std::time::Instant::now() < deadline {
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        loaded()
+    };
     let admin = app.login("admin").await;
-    // s2 has a subscriber for the whole test, so it must stay loaded.
+    // s2 has a subscriber, so it must stay loaded while s1 goes idle.
     let mut ws = app.ws(&admin).await;
     ws.subscribe(json!({"type": "subscribe", "store": "s2", "topics": ["products"]})).await;
+    let other = admin.first_product("s2").await;
+    admin.patch(&format!("/api/v1/stores/s2/products/{}", other["id"]), json!({"stock": 3})).await.assert_status(200);
+    assert_eq!(ws.next_of("batch").await["events"][0]["data"]["stock"], 3);
     let product = admin.first_product("s1").await;
     let path = format!("/api/v1/stores/s1/products/{}", product["id"]);
     let before = admin.patch(&path, json!({"stock": 11})).await.json["seq"].as_i64().unwrap();
     assert_eq!(loaded(), 2);
 
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while loaded() > 1 && std::time::Instant::now() < deadline {
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(loaded(), 1, "s1 went idle and dropped its state; s2 kept its subscriber");
+    assert_eq!(wait_until_loaded(1).await, 1, "s1 went idle and dropped its state; s2 kept its subscriber");
 
     // The next request reloads s1 first: its data and seq carry on.
     assert_eq!(admin.get(&path).await.json["stock"], 11);
@@ -399,9 +405,14 @@ async fn an_idle_store_drops_its_state_and_reloads_it_on_the_next_request() {
     assert_eq!(admin.get(&path).await.json["stock"], 12);
     assert_eq!(loaded(), 2);
 
-    // s2's subscriber still receives its store's changes.
-    let other = admin.first_product("s2").await;
-    admin.patch(&format!("/api/v1/stores/s2/products/{}", other["id"]), json!({"stock": 3})).await.assert_status(200);
-    let batch = ws.next_of("batch").await;
-    assert_eq!(batch["events"][0]["data"]["stock"], 3);
+    // s2 refused to hibernate while subscribed; once its last subscriber
+    // leaves (no request involved) it goes idle too.
+    drop(ws);
+    assert_eq!(wait_until_loaded(0).await, 0, "no store is needed any more");
+
+    // Subscribing wakes a store: the snapshot is current.
+    let mut ws = app.ws(&admin).await;
+    let subscribed = ws.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
+    assert_eq!(subscribed["seq"].as_i64().unwrap(), before + 1);
+    assert_eq!(ws.next_of("snapshot").await["seq"].as_i64().unwrap(), before + 1);
 }

@@ -30,13 +30,12 @@ pub struct WsQuery {
 pub async fn upgrade(
     state: web::Data<AppState>,
     req: HttpRequest,
-    query: web::Query<WsQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     // The access log skips `/ws`: its line would only come when the socket
     // closes, and its state would be held until then. The upgrade is
     // logged here instead, when it is answered (never with its query).
-    let opened = open(state, &req, query.into_inner(), body).await;
+    let opened = open(state, &req, body).await;
     match &opened {
         Ok(_) => log::info!(peer:? = req.peer_addr(); "GET /ws 101"),
         Err(e) => log::info!(peer:? = req.peer_addr(), code = e.code(); "GET /ws {}", e.status_code().as_u16()),
@@ -44,12 +43,10 @@ pub async fn upgrade(
     opened
 }
 
-async fn open(
-    state: web::Data<AppState>,
-    req: &HttpRequest,
-    query: WsQuery,
-    body: web::Payload,
-) -> Result<HttpResponse, ApiError> {
+async fn open(state: web::Data<AppState>, req: &HttpRequest, body: web::Payload) -> Result<HttpResponse, ApiError> {
+    let query = web::Query::<WsQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::BadRequest(format!("invalid query string: {e}")))?
+        .into_inner();
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -350,7 +350,10 @@ impl Handler<Evicted> for SessionActor {
             return;
         }
         log::warn!(session = self.id, store = msg.store.as_str(); "slow consumer: queue dropped, resync sent");
-        let mut stores: Vec<String> = self
+        // Every store the client follows starts over; a store it no longer
+        // follows (left, or already resynced by an earlier eviction) needs
+        // no frame, and earlier resyncs stay queued (`replace_queue`).
+        let stores: Vec<String> = self
             .subscriptions
             .drain()
             .map(|(slug, addr)| {
@@ -358,10 +361,6 @@ impl Handler<Evicted> for SessionActor {
                 slug
             })
             .collect();
-        // The session's own frames overflow with no store named.
-        if !msg.store.is_empty() && !stores.contains(&msg.store) {
-            stores.push(msg.store);
-        }
         let frames = stores.iter().map(|s| ServerFrame::Resync { store: s, reason: SLOW_CONSUMER }.encode()).collect();
         self.app.metrics.resyncs.with_label_values(&[SLOW_CONSUMER]).inc_by(stores.len() as u64);
         self.outbox.replace_queue(frames);

@@ -75,6 +75,8 @@ pub struct Outgoing {
 #[derive(Default)]
 struct Queue {
     frames: VecDeque<Outgoing>,
+    /// How many frames at the front are `replace_queue` replacements.
+    replacements: usize,
     /// Control frames, sent ahead of queued frames; one of each at most, so
     /// a client that pings without reading cannot grow them (a pong answers
     /// the latest ping, RFC 6455 §5.5.3).
@@ -161,23 +163,30 @@ impl Outbox {
 
     /// Pings the client ahead of queued frames.
     pub fn ping(&self) {
-        self.queue.update(|q| q.ping = true);
+        self.queue.update(|q| q.ping = !q.finished);
     }
 
     /// Answers a client's ping ahead of queued frames.
     pub fn pong(&self, payload: Bytes) {
-        self.queue.update(|q| q.pong = Some(payload));
+        self.queue.update(|q| q.pong = (!q.finished).then_some(payload));
     }
 
-    /// Drops every queued frame and queues `replacements` instead.
+    /// Drops every queued frame except earlier replacements not yet
+    /// written, and queues `replacements` after those: a second eviction
+    /// never discards the `resync` of the first.
     pub fn replace_queue(&self, replacements: Vec<ByteString>) {
         self.queue.update(|q| {
-            self.queue.queued.add(replacements.len() as i64 - q.frames.len() as i64);
-            for dropped in q.frames.drain(..) {
+            if q.finished {
+                return;
+            }
+            let kept = q.replacements;
+            self.queue.queued.add(replacements.len() as i64 - (q.frames.len() - kept) as i64);
+            for dropped in q.frames.drain(kept..) {
                 if let Some(d) = dropped.delivery {
                     d.counters.dropped.inc();
                 }
             }
+            q.replacements += replacements.len();
             q.frames.extend(replacements.into_iter().map(|frame| Outgoing { frame, delivery: None }));
         });
     }
@@ -185,7 +194,7 @@ impl Outbox {
     /// Closes the socket once what is queued (an error explaining the close)
     /// has been written.
     pub fn close(&self, reason: Option<CloseReason>) {
-        self.queue.update(|q| q.close = Some(reason));
+        self.queue.update(|q| q.close = (!q.finished).then_some(reason));
     }
 }
 
@@ -220,6 +229,7 @@ impl OutboxBody {
         let size = q.frames.iter().map(|f| f.frame.len() + 10).sum::<usize>() + 3 * 140;
         let mut buf = BytesMut::with_capacity(size);
         self.queue.queued.sub(q.frames.len() as i64);
+        q.replacements = 0;
         if std::mem::take(&mut q.ping) {
             Parser::write_message(&mut buf, b"", OpCode::Ping, true, false);
         }
@@ -323,10 +333,13 @@ mod tests {
         assert_eq!(metrics.outbox_frames.get(), 0);
         outbox.push("dropped".into(), "s1");
         outbox.replace_queue(vec!["r".into()]);
-        assert_eq!(metrics.outbox_frames.get(), 1);
+        // A second eviction drops what came after the first, not its resync.
+        outbox.push("dropped too".into(), "s1");
+        outbox.replace_queue(vec!["s".into()]);
+        assert_eq!(metrics.outbox_frames.get(), 2);
         outbox.close(None);
         let Poll::Ready(Some(Ok(chunk))) = poll(&mut body) else { panic!("nothing written") };
-        assert_eq!(&chunk[..], b"\x81\x01r\x88\x00");
+        assert_eq!(&chunk[..], b"\x81\x01r\x81\x01s\x88\x00");
         assert!(matches!(poll(&mut body), Poll::Ready(None)));
         assert_eq!(outbox.push("late".into(), "s1"), Pushed::Closed);
         assert_eq!(metrics.outbox_frames.get(), 0);

@@ -29,7 +29,7 @@ use crate::db::{self, DbPool};
 use crate::error::ApiError;
 use crate::model::Seq;
 use crate::ops::metrics::{Metrics, StoreCounters};
-use crate::session::protocol::ServerFrame;
+use crate::session::protocol::{error_frame, ServerFrame};
 
 /// Tunables a store actor needs from the config, and the metrics it updates.
 #[derive(Clone)]
@@ -62,6 +62,8 @@ pub struct StoreActor {
     reload_requested: bool,
     /// The live state was dropped for idleness (not lost to a failure).
     pub(super) hibernating: bool,
+    /// Subscriptions that woke the store, joined once it has loaded.
+    pub(super) deferred: Vec<Subscribe>,
     seq_tx: watch::Sender<Seq>,
     restarts: u64,
 }
@@ -83,6 +85,7 @@ impl StoreActor {
             committing: false,
             reload_requested: false,
             hibernating: false,
+            deferred: Vec::new(),
             seq_tx: watch::Sender::new(0),
             restarts: 0,
         }
@@ -112,7 +115,10 @@ impl StoreActor {
                 act.fanout.flushed_seq = state.seq;
                 act.state = Some(state);
                 act.settings.metrics.stores_loaded.inc();
-                // Writes that arrived while it hibernated.
+                // Work that arrived while it hibernated.
+                for subscribe in std::mem::take(&mut act.deferred) {
+                    act.subscribe(subscribe, ctx);
+                }
                 act.commit_pending(ctx);
             }
             Err(e) => {
@@ -237,6 +243,9 @@ impl Supervised for StoreActor {
         }
         for (_, reply) in self.pending.drain(..) {
             let _ = reply.send(Err(ApiError::Unavailable));
+        }
+        for subscribe in self.deferred.drain(..) {
+            subscribe.outbox.push(error_frame(&ApiError::Unavailable, subscribe.reference.as_ref()), &slug);
         }
     }
 }

@@ -36,7 +36,8 @@ use crate::model::StoreId;
 struct Running {
     addr: Addr<StoreActor>,
     routed_at: Instant,
-    /// Told to hibernate and not woken since.
+    /// Told to hibernate and not woken since (it may have refused: `Wake`
+    /// is harmless then).
     hibernating: bool,
 }
 
@@ -131,10 +132,12 @@ impl StoreRegistry {
     }
 
     /// Tells every store no request was routed to for `idle_after` to
-    /// hibernate; it does so only without subscribers and work in flight.
+    /// hibernate; it does so only without subscribers and work in flight,
+    /// so a store that refused (its last subscriber leaves later, without a
+    /// request) is asked again on the next call.
     pub fn hibernate_idle(&self, idle_after: Duration) {
         for running in self.actors().values_mut() {
-            if !running.hibernating && running.routed_at.elapsed() >= idle_after {
+            if running.routed_at.elapsed() >= idle_after {
                 running.hibernating = true;
                 running.addr.do_send(Hibernate);
             }

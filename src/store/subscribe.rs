@@ -83,11 +83,17 @@ impl Handler<Subscribe> for StoreActor {
 
     fn handle(&mut self, msg: Subscribe, ctx: &mut Context<Self>) {
         if self.hibernating {
-            // Handled again once the state is back (`wake` holds the mailbox).
+            // Handled as soon as the state is back, ahead of the mailbox.
+            self.deferred.push(msg);
             self.wake(ctx);
-            ctx.notify(msg);
             return;
         }
+        self.subscribe(msg, ctx);
+    }
+}
+
+impl StoreActor {
+    pub(super) fn subscribe(&mut self, msg: Subscribe, ctx: &mut Context<Self>) {
         if self.state.is_none() {
             msg.outbox.push(error_frame(&ApiError::Unavailable, msg.reference.as_ref()), &self.meta.info.slug);
             return;
