@@ -226,9 +226,11 @@ impl OutboxBody {
         }
         // Frame headers are at most 10 bytes; ping, pong and close carry at
         // most 125 bytes each.
-        let size = q.frames.iter().map(|f| f.frame.len() + 10).sum::<usize>() + 3 * 140;
-        let mut buf = BytesMut::with_capacity(size);
+        let payload: usize = q.frames.iter().map(|f| f.frame.len()).sum();
+        let mut buf = BytesMut::with_capacity(payload + 10 * q.frames.len() + 3 * 140);
         self.queue.queued.sub(q.frames.len() as i64);
+        self.metrics.frames_sent.inc_by(q.frames.len() as u64);
+        self.metrics.bytes_sent.inc_by(payload as u64);
         q.replacements = 0;
         if std::mem::take(&mut q.ping) {
             Parser::write_message(&mut buf, b"", OpCode::Ping, true, false);
@@ -238,8 +240,6 @@ impl OutboxBody {
         }
         for out in q.frames.drain(..) {
             Parser::write_message(&mut buf, out.frame.as_bytes(), OpCode::Text, true, false);
-            self.metrics.frames_sent.inc();
-            self.metrics.bytes_sent.inc_by(out.frame.len() as u64);
             if let Some(d) = out.delivery {
                 d.counters.succeeded.inc();
                 self.metrics.delivery_seconds.observe(d.committed_at.elapsed().as_secs_f64());
