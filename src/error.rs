@@ -31,8 +31,6 @@ pub enum ApiError {
     Conflict(String),
     #[error("version {expected} is stale; the product is at version {}", current.version)]
     Stale { expected: i64, current: Box<Product> },
-    #[error("the If-Match header is required by this server for this write")]
-    PreconditionRequired,
     #[error("request body exceeds {limit} bytes")]
     TooLarge { limit: usize },
     #[error("unsupported content type; send {expected}")]
@@ -104,7 +102,6 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::Stale { .. } => "version_stale",
-            Self::PreconditionRequired => "precondition_required",
             Self::TooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
@@ -147,7 +144,6 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Stale { .. } => StatusCode::PRECONDITION_FAILED,
-            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -266,6 +266,8 @@ async fn sales_update_products_days_and_summary() {
     assert_eq!(ranged.json.as_array().unwrap().len(), 7);
     editor.get("/api/v1/stores/s1/sales/daily?from=2026-02-01&to=2026-01-01").await.assert_error(422, "invalid_field");
     editor.get("/api/v1/stores/s1/sales/daily?from=yesterday").await.assert_error(400, "bad_request");
+    // The default 30-day window of a date at the edge of the calendar.
+    editor.get("/api/v1/stores/s1/sales/daily?to=-262143-01-01").await.assert_error(422, "invalid_field");
 
     editor.post("/api/v1/stores/s1/sales", json!({"lines": []})).await.assert_error(422, "invalid_field");
     editor

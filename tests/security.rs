@@ -167,6 +167,8 @@ async fn logout_revocation_and_expiry_end_access_including_open_websockets() {
         .await;
     let expired = common::Client { token: Some(r.json["token"].as_str().unwrap().to_owned()), ..app.anonymous() };
     expired.get("/api/v1/stores/s1").await.assert_error(401, "unauthenticated");
+    let forever = json!({"name": "x", "role": "viewer", "stores": ["s1"], "expires_in_days": 100_000_000});
+    admin.post("/api/v1/admin/tokens", forever).await.assert_error(422, "invalid_field");
 
     // A removed grant ends the subscription to that store.
     let editor = app.login("editor").await;

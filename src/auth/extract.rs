@@ -40,14 +40,15 @@ impl Credential {
     }
 }
 
+/// The token of an `Authorization: Bearer` header.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    Some(value.strip_prefix("Bearer ")?.trim())
+}
+
 /// The credential a request carries: Bearer header first, then the cookie.
 pub fn credential(req: &HttpRequest) -> Option<Credential> {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| Credential::Bearer(t.trim().to_owned()));
+    let bearer = bearer(req).map(|t| Credential::Bearer(t.to_owned()));
     bearer.or_else(|| req.cookie(SESSION_COOKIE).map(|c| Credential::Cookie(c.value().to_owned())))
 }
 

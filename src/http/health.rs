@@ -56,8 +56,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text exposition"), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
     if let Some(expected) = &state.config.metrics_token {
-        let given = req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let ok = given.and_then(|g| g.strip_prefix("Bearer ")).is_some_and(|g| {
+        let ok = crate::auth::extract::bearer(&req).is_some_and(|g| {
             // Compare hashes, so the comparison time says nothing of the token.
             crate::auth::token_hash(g) == crate::auth::token_hash(expected)
         });

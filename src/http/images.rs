@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::products::{product_answer, unexpected, ProductWritten};
-use super::{ask, if_match, open_store, read_body, write, AppState};
+use super::{ask, if_match, open_store, read_body, require_admin, write, AppState};
 use crate::auth::{Principal, Role};
 use crate::db;
 use crate::error::{ApiError, ErrorBody};
@@ -33,12 +33,14 @@ async fn upload_bytes(req: &HttpRequest, payload: web::Payload, limit: usize) ->
     if !multipart {
         return Ok(read_body(req, payload, limit).await?.to_vec());
     }
-    let declared =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit + 64 * 1024) {
-        return Err(ApiError::TooLarge { limit });
-    }
-    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+    // The whole form is bounded (the file plus room for headers and other
+    // parts), however it is sent: chunked bodies have no Content-Length.
+    let form = read_body(req, payload, limit + 64 * 1024)
+        .await
+        .map_err(|e| if matches!(e, ApiError::TooLarge { .. }) { ApiError::TooLarge { limit } } else { e })?
+        .freeze();
+    let body = futures_util::stream::once(async move { Ok::<_, actix_web::error::PayloadError>(form) });
+    let mut form = actix_multipart::Multipart::new(req.headers(), body);
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))?;
         if field.content_disposition().and_then(|d| d.get_filename()).is_none() {
@@ -170,9 +172,7 @@ pub struct Collected {
 #[utoipa::path(post, path = "/api/v1/admin/media/gc", tag = "admin",
     responses((status = 200, body = Collected), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn collect(state: web::Data<AppState>, who: Principal) -> Result<web::Json<Collected>, ApiError> {
-    if !who.is_admin {
-        return Err(ApiError::Forbidden("this needs an administrator".into()));
-    }
+    require_admin(&who)?;
     let removed = gc::collect(&state.pool, &state.media, Duration::from_secs(state.config.media_gc_grace_secs)).await?;
     Ok(web::Json(Collected { removed }))
 }

@@ -68,6 +68,15 @@ pub fn open_store<'a>(
     Ok(OpenStore { meta, actor: state.registry.actor(meta), role })
 }
 
+/// Refuses anyone but a global administrator.
+pub fn require_admin(who: &Principal) -> Result<(), ApiError> {
+    if who.is_admin {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("this needs an administrator".into()))
+    }
+}
+
 /// Sends a message to an actor; a stopped or overloaded actor is a 503.
 pub async fn ask<A, M, T>(addr: &Addr<A>, msg: M) -> Result<T, ApiError>
 where

@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -70,7 +70,10 @@ pub async fn daily(
 ) -> Result<web::Json<Vec<DailyPoint>>, ApiError> {
     let store = open_store(&state, &who, &path, Role::Viewer)?;
     let to = query.to.unwrap_or_else(|| Utc::now().with_timezone(&store.meta.tz).date_naive());
-    let from = query.from.unwrap_or(to - Duration::days(29));
+    let from = match query.from {
+        Some(from) => from,
+        None => to.checked_sub_days(Days::new(29)).ok_or_else(|| ApiError::invalid("to", "a date in range".into()))?,
+    };
     if from > to || (to - from).num_days() >= MAX_DAILY_SPAN {
         return Err(ApiError::invalid("from", format!("from must be on or before to, at most {MAX_DAILY_SPAN} days")));
     }

@@ -5,22 +5,17 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::{Duration, Utc};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AppState;
+use super::{require_admin, AppState};
 use crate::auth::{hash_password, new_token, token_hash, Principal, Role, Secret};
 use crate::db::{self, queries::auth};
 use crate::error::{ApiError, ErrorBody};
 
-fn require_admin(who: &Principal) -> Result<(), ApiError> {
-    if who.is_admin {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("this needs an administrator".into()))
-    }
-}
-
+/// Longest lifetime of an API token, in days (ten years).
+const MAX_TOKEN_DAYS: u32 = 3650;
 /// A store grant.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Grant {
@@ -63,7 +58,8 @@ pub struct NewToken {
     pub role: Role,
     /// Store slugs the token may use.
     pub stores: Vec<String>,
-    /// Days until it stops working; never when absent.
+    /// Days until it stops working (at most 3650; 0: already expired); never
+    /// when absent.
     #[serde(default)]
     pub expires_in_days: Option<u32>,
 }
@@ -124,11 +120,12 @@ pub async fn create_user(
     }
     let hash = hash_password(password.expose())?;
     let name = username.clone();
-    let id = db::blocking(&state.pool, move |conn| {
-        if auth::user_by_name(conn, &name)?.is_some() {
-            return Err(ApiError::Conflict(format!("user {name} exists")));
+    // The UNIQUE username decides, so two concurrent creates cannot both pass.
+    let id = db::blocking(&state.pool, move |conn| match auth::create_user(conn, &name, &hash, is_admin) {
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(ApiError::Conflict(format!("user {name} exists")))
         }
-        Ok(auth::create_user(conn, &name, &hash, is_admin)?)
+        other => Ok(other?),
     })
     .await?;
     log::info!(by = who.name.as_str(), user = username.as_str(); "user created");
@@ -226,6 +223,9 @@ pub async fn create_token(
     }
     let ids =
         stores.iter().map(|s| store_id(&state, s).map(|id| id.to_string())).collect::<Result<Vec<_>, _>>()?.join(",");
+    if expires_in_days.is_some_and(|d| d > MAX_TOKEN_DAYS) {
+        return Err(ApiError::invalid("expires_in_days", format!("a token lasts at most {MAX_TOKEN_DAYS} days")));
+    }
     let expires = expires_in_days.map(|d| (Utc::now() + Duration::days(i64::from(d))).naive_utc());
     let token = new_token();
     let hash = token_hash(&token);

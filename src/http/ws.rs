@@ -6,12 +6,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix::{Actor, AsyncContext};
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
 use super::AppState;
-use crate::auth::extract::{origin_allowed, principal_for, SESSION_COOKIE};
+use crate::auth::extract::{bearer, origin_allowed, principal_for, SESSION_COOKIE};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::queue::{Outbox, OutboxBody};
 use crate::session::SessionActor;
@@ -47,13 +46,7 @@ async fn open(state: web::Data<AppState>, req: &HttpRequest, body: web::Payload)
     let query = web::Query::<WsQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::BadRequest(format!("invalid query string: {e}")))?
         .into_inner();
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let token = match (query.token.or(bearer), req.cookie(SESSION_COOKIE)) {
+    let token = match (query.token.or_else(|| bearer(req).map(str::to_owned)), req.cookie(SESSION_COOKIE)) {
         (Some(token), _) => token,
         (None, Some(cookie)) => {
             if !origin_allowed(req, &state.config.allowed_origins) {
