@@ -416,3 +416,22 @@ async fn an_idle_store_drops_its_state_and_reloads_it_on_the_next_request() {
     assert_eq!(subscribed["seq"].as_i64().unwrap(), before + 1);
     assert_eq!(ws.next_of("snapshot").await["seq"].as_i64().unwrap(), before + 1);
 }
+
+#[actix_web::test]
+async fn presence_counts_follow_joins_and_leaves_without_any_write() {
+    let app = common::spawn_app().await;
+    let (admin, viewer) = (app.login("admin").await, app.login("viewer").await);
+    let mut watcher = app.ws(&admin).await;
+    watcher.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
+    let next_counts = async |ws: &mut Ws| {
+        let p = ws.next_of("presence").await;
+        (p["admins"].as_i64().unwrap(), p["viewers"].as_i64().unwrap())
+    };
+    assert_eq!(next_counts(&mut watcher).await, (1, 0));
+    let mut visitor = app.ws(&viewer).await;
+    visitor.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
+    // Within a second of the last presence frame: this one waits for its turn.
+    assert_eq!(next_counts(&mut watcher).await, (1, 1));
+    drop(visitor);
+    assert_eq!(next_counts(&mut watcher).await, (1, 0), "a leave is announced although nothing is written");
+}

@@ -56,6 +56,7 @@ pub struct StoreActor {
     pub(super) fanout: Fanout,
     pub(super) counters: Arc<StoreCounters>,
     flush_timer: Option<SpawnHandle>,
+    presence_timer: Option<SpawnHandle>,
     last_flush: Instant,
     pending: Vec<(PendingChange, Reply)>,
     committing: bool,
@@ -80,6 +81,7 @@ impl StoreActor {
             settings,
             state: None,
             flush_timer: None,
+            presence_timer: None,
             last_flush: Instant::now() - Duration::from_secs(60),
             pending: Vec::new(),
             committing: false,
@@ -182,21 +184,31 @@ impl StoreActor {
     }
 
     /// Flushes now if the last flush is a window ago (leading edge), else
-    /// once the window has passed.
+    /// once the window has passed. A presence change not yet due gets a
+    /// timer of its own, so it is announced even if nothing is written.
     pub(super) fn schedule_flush(&mut self, ctx: &mut Context<Self>) {
-        if self.flush_timer.is_some() || !self.fanout.has_pending() {
+        if self.state.is_none() {
             return;
         }
-        let elapsed = self.last_flush.elapsed();
-        if elapsed >= self.settings.flush_window {
-            self.flush();
-        } else {
-            let wait = self.settings.flush_window - elapsed;
-            self.flush_timer = Some(ctx.run_later(wait, |act, ctx| {
-                act.flush_timer = None;
-                act.flush();
-                act.schedule_flush(ctx);
-            }));
+        if self.flush_timer.is_none() && self.fanout.has_pending() {
+            let wait = self.settings.flush_window.saturating_sub(self.last_flush.elapsed());
+            if wait.is_zero() {
+                self.flush();
+            } else {
+                self.flush_timer = Some(ctx.run_later(wait, |act, ctx| {
+                    act.flush_timer = None;
+                    act.flush();
+                    act.schedule_flush(ctx);
+                }));
+            }
+        }
+        if self.presence_timer.is_none() {
+            if let Some(wait) = self.fanout.presence_wait().filter(|wait| !wait.is_zero()) {
+                self.presence_timer = Some(ctx.run_later(wait, |act, ctx| {
+                    act.presence_timer = None;
+                    act.schedule_flush(ctx);
+                }));
+            }
         }
     }
 
@@ -233,6 +245,7 @@ impl Supervised for StoreActor {
         self.reload_requested = false;
         self.hibernating = false;
         self.flush_timer = None;
+        self.presence_timer = None;
         let slug = self.meta.info.slug.clone();
         let resync = ServerFrame::Resync { store: &slug, reason: "store_restart" }.encode();
         let fresh = Fanout::new(self.counters.clone(), self.settings.debug_drop_batch_every);

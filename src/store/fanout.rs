@@ -19,7 +19,7 @@ use bytestring::ByteString;
 use serde_json::Value;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::state::StoreState;
 use crate::auth::Role;
@@ -29,7 +29,7 @@ use crate::session::protocol::{Presence, ServerFrame, Topic, Topics};
 use crate::session::queue::{Delivery, Outbox, Pushed};
 
 /// Shortest time between two presence frames of a store.
-pub const PRESENCE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+pub const PRESENCE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// One session's subscription to this store.
 pub struct Subscriber {
@@ -147,9 +147,16 @@ impl Fanout {
         self.pending.extend_from_slice(events);
     }
 
-    /// Whether a flush has something to send.
+    /// Whether a flush has something to send now.
     pub fn has_pending(&self) -> bool {
-        !self.pending.is_empty() || self.presence != self.presence_sent
+        !self.pending.is_empty() || self.presence_wait().is_some_and(|wait| wait.is_zero())
+    }
+
+    /// How long until changed presence counts may go out (at most one
+    /// presence frame per `PRESENCE_INTERVAL`); `None` when unchanged.
+    pub fn presence_wait(&self) -> Option<Duration> {
+        (self.presence != self.presence_sent)
+            .then(|| self.presence_sent_at.map_or(Duration::ZERO, |at| PRESENCE_INTERVAL.saturating_sub(at.elapsed())))
     }
 
     fn count(&mut self, role: Role, joined: bool) {
@@ -287,8 +294,7 @@ impl Fanout {
         // At most one presence frame per PRESENCE_INTERVAL: when thousands of
         // clients connect, a frame per flush to every one of them would be
         // quadratic.
-        let due = self.presence_sent_at.is_none_or(|at| at.elapsed() >= PRESENCE_INTERVAL);
-        if presence != self.presence_sent && due {
+        if self.presence_wait().is_some_and(|wait| wait.is_zero()) {
             self.presence_sent = presence;
             self.presence_sent_at = Some(Instant::now());
             let frame = ServerFrame::Presence { store: &slug, counts: presence }.encode();

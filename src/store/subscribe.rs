@@ -143,6 +143,8 @@ impl Handler<SetView> for StoreActor {
     type Result = ();
 
     fn handle(&mut self, msg: SetView, _: &mut Context<Self>) {
+        // The page memo below must describe what subscribers were sent.
+        self.flush();
         let (Some(state), Some(sub)) = (self.state.as_ref(), self.fanout.get_mut(msg.session)) else {
             return;
         };
