@@ -355,6 +355,8 @@ async fn events_page_and_long_poll() {
 
     let waiter = editor.clone();
     let poll = actix_web::rt::spawn(async move { waiter.get("/api/v1/stores/s1/events?since=0&wait=30").await });
+    // The poll is waiting before anything is written: only a held poll sees it.
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
     let product = editor.create_product("s1", "EV-1", 100).await;
     let polled = poll.await.unwrap();
     polled.assert_status(200);

@@ -93,4 +93,6 @@ async fn a_restarted_store_actor_reloads_everything_from_the_database() {
     let next = admin.create_product("s1", "RESTART-2", 1).await;
     let events = admin.get(&format!("/api/v1/stores/s1/events?since={}", before.json["seq"])).await;
     assert_eq!(events.json["events"][0]["entity_id"], next["id"]);
+    // And it did restart.
+    assert_eq!(app.state.metrics.store("s1").restarts.get(), 1);
 }

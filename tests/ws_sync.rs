@@ -202,6 +202,8 @@ async fn a_burst_to_one_product_arrives_coalesced_with_the_final_state() {
     while applied < last {
         let batch = ws.next_of("batch").await;
         frames += 1;
+        // One product was written: a coalesced batch carries one event.
+        assert_eq!(batch["events"].as_array().unwrap().len(), 1, "{batch}");
         for e in apply_batch(&mut applied, &batch) {
             for (k, v) in e["data"].as_object().unwrap() {
                 state[k] = v.clone();
@@ -290,6 +292,8 @@ async fn after_switch_store_no_frame_of_the_old_store_arrives() {
     let sub = ws.subscribe(json!({"type": "switch_store", "store": "s2"})).await;
     assert_eq!(sub["store"], "s2");
     load.await.unwrap();
+    // s1 changes after the switch too.
+    write_n(&admin, 1).await;
     admin.patch("/api/v1/stores/s2/dashboard", json!({"notice": "hello s2"})).await.assert_status(200);
     loop {
         let frame = ws.next().await;
