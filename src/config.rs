@@ -114,8 +114,8 @@ pub struct Config {
     /// Refused client frames before a session is closed (code 1008).
     #[arg(long, global = true, env = "STORESYNC_WS_MAX_STRIKES", default_value_t = 20)]
     pub ws_max_strikes: u32,
-    /// Extra origins allowed to open cookie-authenticated WebSockets
-    /// (comma-separated; the server's own origin is always allowed).
+    /// Extra origins allowed for cookie-authenticated WebSockets and REST
+    /// writes (comma-separated; the server's own origin is always allowed).
     #[arg(long, global = true, env = "STORESYNC_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
     /// Login attempts per minute, per client IP and per username.

@@ -69,9 +69,9 @@ fn image_answer(seq: i64, outcome: Outcome) -> Result<HttpResponse, ApiError> {
 /// (≤400 px) and a thumbnail (≤64 px).
 #[utoipa::path(put, path = "/api/v1/stores/{store}/products/{id}/image", tag = "products",
     request_body(content((Vec<u8> = "image/*"), (String = "multipart/form-data"))),
-    params(("store" = String, Path, description = "store slug"), ("id" = i64, Path, description = "product id"), ("If-Match" = Option<String>, Header, description = "the ETag last read")),
+    params(("store" = String, Path, description = "store slug"), ("id" = i64, Path, description = "product id"), ("If-Match" = Option<String>, Header, description = "the ETag last read"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe write key")),
     responses((status = 200, body = ProductWritten), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody),
-        (status = 413, body = ErrorBody, description = "body or dimensions too large"), (status = 415, body = ErrorBody, description = "not PNG, JPEG or WebP"), (status = 422, body = ErrorBody, description = "cannot be decoded")))]
+        (status = 413, body = ErrorBody, description = "body too large"), (status = 415, body = ErrorBody, description = "not PNG, JPEG or WebP"), (status = 422, body = ErrorBody, description = "cannot be decoded, or dimensions over the limit (limit_exceeded)")))]
 pub async fn put(
     state: web::Data<AppState>,
     who: Principal,
@@ -99,7 +99,7 @@ pub async fn put(
 
 /// Removes a product's image (editor); the files are collected later.
 #[utoipa::path(delete, path = "/api/v1/stores/{store}/products/{id}/image", tag = "products",
-    params(("store" = String, Path, description = "store slug"), ("id" = i64, Path, description = "product id"), ("If-Match" = Option<String>, Header, description = "the ETag last read")),
+    params(("store" = String, Path, description = "store slug"), ("id" = i64, Path, description = "product id"), ("If-Match" = Option<String>, Header, description = "the ETag last read"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe write key")),
     responses((status = 200, body = ProductWritten), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)))]
 pub async fn delete(
     state: web::Data<AppState>,

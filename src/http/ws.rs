@@ -25,7 +25,7 @@ pub struct WsQuery {
 
 /// Upgrades to the v1 sync protocol (see docs/protocol.md).
 #[utoipa::path(get, path = "/ws", tag = "sync", params(("token" = Option<String>, Query, description = "bearer token, for clients that cannot send headers")),
-    responses((status = 101, description = "switching to the WebSocket protocol"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "cookie with a foreign Origin")))]
+    responses((status = 101, description = "switching to the WebSocket protocol"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "cookie with a foreign Origin"), (status = 429, body = ErrorBody, description = "too many connections for this principal")))]
 pub async fn upgrade(
     state: web::Data<AppState>,
     req: HttpRequest,
