@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
-use crate::auth::extract::{credential, SESSION_COOKIE};
+use crate::auth::extract::SESSION_COOKIE;
 use crate::auth::{hash_password, new_token, token_hash, verify_password, Principal, Role, Secret};
 use crate::db::{self, queries::auth};
 use crate::error::{ApiError, ErrorBody};
@@ -123,9 +123,8 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password(&new_token(
 /// Ends the session of the request's token or cookie.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn logout(state: web::Data<AppState>, req: HttpRequest, _who: Principal) -> Result<HttpResponse, ApiError> {
-    let token = credential(&req).ok_or(ApiError::Unauthenticated)?;
-    let hash = token_hash(token.token());
+pub async fn logout(state: web::Data<AppState>, who: Principal) -> Result<HttpResponse, ApiError> {
+    let hash = who.token_hash;
     db::blocking(&state.pool, move |conn| Ok(auth::delete_session(conn, &hash)?)).await?;
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).same_site(SameSite::Lax).finish();
     gone.make_removal();

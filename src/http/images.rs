@@ -6,20 +6,20 @@
 
 use std::time::Duration;
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::products::{product_answer, unexpected, ProductWritten};
+use super::products::{updated_answer, ProductWritten};
 use super::{ask, if_match, open_store, read_body, require_admin, write, AppState};
 use crate::auth::{Principal, Role};
 use crate::db;
 use crate::error::{ApiError, ErrorBody};
 use crate::media::{self, gc};
 use crate::model::ProductId;
-use crate::store::change::{Change, Outcome};
+use crate::store::change::Change;
 use crate::store::messages::GetProduct;
 
 /// Reads the upload: the first file part of a multipart form, or the raw
@@ -59,11 +59,6 @@ async fn upload_bytes(req: &HttpRequest, payload: web::Payload, limit: usize) ->
     Err(ApiError::invalid("image", "the form has no file part".into()))
 }
 
-fn image_answer(seq: i64, outcome: Outcome) -> Result<HttpResponse, ApiError> {
-    let Outcome::Updated(product) = outcome else { return Err(unexpected(outcome)) };
-    Ok(product_answer(StatusCode::OK, seq, product))
-}
-
 /// Uploads or replaces a product's image (editor): PNG, JPEG or WebP, as a
 /// raw body or a multipart form. Stores the re-encoded original, a card
 /// (≤400 px) and a thumbnail (≤64 px).
@@ -94,7 +89,7 @@ pub async fn put(
     let change = Change::SetImage { id, if_match: if_match(&req)?, image: Some(hash) };
     let applied = write(&store, &req, &who, change).await?;
     drop(pin);
-    image_answer(applied.seq, applied.outcome)
+    updated_answer(applied.seq, applied.outcome)
 }
 
 /// Removes a product's image (editor); the files are collected later.
@@ -110,7 +105,7 @@ pub async fn delete(
     let (slug, id) = path.into_inner();
     let store = open_store(&state, &who, &slug, Role::Editor)?;
     let applied = write(&store, &req, &who, Change::SetImage { id, if_match: if_match(&req)?, image: None }).await?;
-    image_answer(applied.seq, applied.outcome)
+    updated_answer(applied.seq, applied.outcome)
 }
 
 /// Serves a stored image with a strong ETag and immutable caching. Images of

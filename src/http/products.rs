@@ -45,8 +45,9 @@ pub async fn list(
 
 /// A product write's answer, with the new version as ETag.
 pub fn product_answer(status: StatusCode, seq: i64, product: Product) -> HttpResponse {
-    let mut res = committed(status, seq, ProductWritten { seq, product: product.clone() });
-    if let Ok(value) = header::HeaderValue::from_str(&etag(product.version)) {
+    let tag = etag(product.version);
+    let mut res = committed(status, seq, ProductWritten { seq, product });
+    if let Ok(value) = header::HeaderValue::from_str(&tag) {
         res.headers_mut().insert(header::ETAG, value);
     }
     res
@@ -112,10 +113,13 @@ pub async fn patch(
     body.validate()?;
     let change = Change::PatchProduct { id, if_match: if_match(&req)?, patch: body.into_inner() };
     let applied = write(&store, &req, &who, change).await?;
-    match applied.outcome {
-        Outcome::Updated(product) => Ok(product_answer(StatusCode::OK, applied.seq, product)),
-        other => Err(unexpected(other)),
-    }
+    updated_answer(applied.seq, applied.outcome)
+}
+
+/// The answer to a write that updates a product.
+pub fn updated_answer(seq: i64, outcome: Outcome) -> Result<HttpResponse, ApiError> {
+    let Outcome::Updated(product) = outcome else { return Err(unexpected(outcome)) };
+    Ok(product_answer(StatusCode::OK, seq, product))
 }
 
 /// Deletes a product (editor), honouring `If-Match`.

@@ -12,24 +12,22 @@ use crate::error::ApiError;
 
 /// Deletes unreferenced images older than `grace`; returns how many.
 pub async fn collect(pool: &DbPool, media: &MediaStore, grace: Duration) -> Result<usize, ApiError> {
-    let (pool, media) = (pool.clone(), media.clone());
-    let removed = actix_web::rt::task::spawn_blocking(move || {
-        let mut conn = pool.get()?;
+    let media = media.clone();
+    let removed = crate::db::blocking(pool, move |conn| {
         let mut removed = 0;
         for hash in media.hashes() {
             let modified = std::fs::metadata(media.dir(&hash)).and_then(|m| m.modified()).unwrap_or(SystemTime::now());
             if modified.elapsed().unwrap_or_default() < grace {
                 continue;
             }
-            let referenced = || Ok(crate::db::queries::products::image_referenced(&mut conn, &hash)?);
+            let referenced = || Ok(crate::db::queries::products::image_referenced(conn, &hash)?);
             if media.remove_unless(&hash, referenced)? {
                 removed += 1;
             }
         }
-        Ok::<_, ApiError>(removed)
+        Ok(removed)
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("media gc: {e}")))??;
+    .await?;
     if removed > 0 {
         log::info!(removed; "media collected");
     }
