@@ -130,7 +130,7 @@ fn bench(c: &mut Criterion) {
                 || drain(&mut bodies),
                 |_| {
                     fanout.flushed_seq = 0;
-                    fanout.push(&events());
+                    fanout.push(events());
                     fanout.flush(&state)
                 },
                 BatchSize::PerIteration,

@@ -170,10 +170,12 @@ impl StoreActor {
         let Some(state) = self.state.as_mut() else {
             return;
         };
-        for (result, reply) in results.into_iter().zip(replies) {
-            if let Ok(applied) = &result {
+        for (mut result, reply) in results.into_iter().zip(replies) {
+            // The caller needs only the outcome and seq: effects and events
+            // move into the live state and the fan-out.
+            if let Ok(applied) = &mut result {
                 state.apply(applied);
-                self.fanout.push(&applied.events);
+                self.fanout.push(std::mem::take(&mut applied.events));
                 self.settings.metrics.writes_committed.inc();
             }
             // The HTTP caller may have gone away; the write is committed anyway.

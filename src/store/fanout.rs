@@ -74,6 +74,8 @@ pub struct Fanout {
     /// Highest seq delivered (or covered by a snapshot) to subscribers.
     pub flushed_seq: Seq,
     pages: HashMap<View, PageShape>,
+    /// A subscriber left or changed its view since `pages` was pruned.
+    views_changed: bool,
     presence_sent: Presence,
     presence_sent_at: Option<Instant>,
 }
@@ -136,15 +138,16 @@ impl Fanout {
             batches: 0,
             flushed_seq: 0,
             pages: HashMap::new(),
+            views_changed: false,
             presence_sent: Presence::default(),
             presence_sent_at: None,
         }
     }
 
     /// Events committed since the last flush.
-    pub fn push(&mut self, events: &[Event]) {
+    pub fn push(&mut self, events: Vec<Event>) {
         self.oldest_commit.get_or_insert_with(Instant::now);
-        self.pending.extend_from_slice(events);
+        self.pending.extend(events);
     }
 
     /// Whether a flush has something to send now.
@@ -179,6 +182,7 @@ impl Fanout {
     /// Drops a session's subscription.
     pub fn remove(&mut self, session: u64) -> Option<Subscriber> {
         let sub = self.subscribers.remove(&session)?;
+        self.views_changed = true;
         self.count(sub.role, false);
         self.counters.subscriptions.set(self.subscribers.len() as i64);
         Some(sub)
@@ -189,8 +193,9 @@ impl Fanout {
         self.subscribers.is_empty()
     }
 
-    /// A session's subscription.
+    /// A session's subscription, whose view the caller may change.
     pub fn get_mut(&mut self, session: u64) -> Option<&mut Subscriber> {
+        self.views_changed = true;
         self.subscribers.get_mut(&session)
     }
 
@@ -264,6 +269,7 @@ impl Fanout {
             for (id, sub) in self.subscribers.iter_mut().filter(|(_, s)| s.follow) {
                 sub.view = view.clone();
                 moved.insert(*id);
+                self.views_changed = true;
             }
         }
         if reorders || !moved.is_empty() {
@@ -302,9 +308,12 @@ impl Fanout {
                 send(sub, *id, &frame);
             }
         }
-        // Views nobody watches any more need no memo.
-        let watched: HashSet<&View> = self.subscribers.values().map(|s| &s.view).collect();
-        self.pages.retain(|view, _| watched.contains(view));
+        // Views nobody watches any more need no memo (checked only after
+        // subscribers left or moved, not on every flush).
+        if std::mem::take(&mut self.views_changed) {
+            let watched: HashSet<&View> = self.subscribers.values().map(|s| &s.view).collect();
+            self.pages.retain(|view, _| watched.contains(view));
+        }
         gone
     }
 }

@@ -86,17 +86,18 @@ impl StoreState {
         }
     }
 
-    /// Applies a committed write: its effects, its events, its seq.
-    pub fn apply(&mut self, applied: &Applied) {
-        for effect in &applied.effects {
+    /// Applies a committed write: its effects (taken out of `applied`), its
+    /// events, its seq.
+    pub fn apply(&mut self, applied: &mut Applied) {
+        for effect in std::mem::take(&mut applied.effects) {
             match effect {
-                Effect::UpsertProduct(p) => self.products.upsert(p.clone()),
+                Effect::UpsertProduct(p) => self.products.upsert(p),
                 Effect::RemoveProduct(id) => {
-                    self.products.remove(*id);
+                    self.products.remove(id);
                 }
-                Effect::Settings(s) => self.settings = s.clone(),
+                Effect::Settings(s) => self.settings = s,
                 Effect::Day(point) => {
-                    self.days.insert(point.day, *point);
+                    self.days.insert(point.day, point);
                 }
             }
         }
@@ -231,13 +232,13 @@ mod tests {
     fn history_ring_keeps_the_newest_and_knows_when_it_is_too_short() {
         let mut s = state(3);
         for seq in 1..=5 {
-            let applied = Applied {
+            let mut applied = Applied {
                 seq,
                 outcome: crate::store::change::Outcome::Deleted { id: 1 },
                 events: vec![event(seq)],
                 effects: vec![Effect::UpsertProduct(product(seq))],
             };
-            s.apply(&applied);
+            s.apply(&mut applied);
         }
         assert_eq!(s.seq, 5);
         assert_eq!(s.products.len(), 5);
