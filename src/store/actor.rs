@@ -66,7 +66,6 @@ pub struct StoreActor {
     /// Subscriptions that woke the store, joined once it has loaded.
     pub(super) deferred: Vec<Subscribe>,
     seq_tx: watch::Sender<Seq>,
-    restarts: u64,
 }
 
 impl StoreActor {
@@ -89,7 +88,6 @@ impl StoreActor {
             hibernating: false,
             deferred: Vec::new(),
             seq_tx: watch::Sender::new(0),
-            restarts: 0,
         }
     }
 
@@ -100,6 +98,11 @@ impl StoreActor {
         if std::mem::take(&mut self.hibernating) {
             self.load(ctx);
         }
+    }
+
+    /// A fan-out without subscribers (after a restart or hibernation).
+    fn empty_fanout(&self) -> Fanout {
+        Fanout::new(self.counters.clone(), self.settings.debug_drop_batch_every)
     }
 
     fn state(&self) -> Result<&StoreState, ApiError> {
@@ -237,9 +240,8 @@ impl Actor for StoreActor {
 
 impl Supervised for StoreActor {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
-        self.restarts += 1;
         self.counters.restarts.inc();
-        log::warn!(store = self.meta.info.slug.as_str(), restarts = self.restarts; "store actor restarting");
+        log::warn!(store = self.meta.info.slug.as_str(), restarts = self.counters.restarts.get(); "store actor restarting");
         if self.state.take().is_some() {
             self.settings.metrics.stores_loaded.dec();
         }
@@ -250,7 +252,7 @@ impl Supervised for StoreActor {
         self.presence_timer = None;
         let slug = self.meta.info.slug.clone();
         let resync = ServerFrame::Resync { store: &slug, reason: "store_restart" }.encode();
-        let fresh = Fanout::new(self.counters.clone(), self.settings.debug_drop_batch_every);
+        let fresh = self.empty_fanout();
         for sub in std::mem::replace(&mut self.fanout, fresh).drain() {
             sub.outbox.push(resync.clone(), &slug);
             sub.outbox.evict(&slug, "store_restart");
@@ -355,7 +357,7 @@ impl Handler<Hibernate> for StoreActor {
         }
         self.state = None;
         self.hibernating = true;
-        self.fanout = Fanout::new(self.counters.clone(), self.settings.debug_drop_batch_every);
+        self.fanout = self.empty_fanout();
         self.settings.metrics.stores_loaded.dec();
         log::info!(store = self.meta.info.slug.as_str(); "store idle: live state dropped until the next request");
     }

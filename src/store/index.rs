@@ -104,6 +104,11 @@ impl ProductIndex {
     pub fn page(&self, view: &View) -> (usize, Vec<Product>) {
         let needle = view.q.as_deref().map(str::to_lowercase).filter(|q| !q.is_empty());
         let skip = (view.page - 1).saturating_mul(view.page_size);
+        if view.status.is_none() && needle.is_none() {
+            // Unfiltered: no need to walk past the page.
+            let rows = self.ordered(view.sort, view.dir).skip(skip).take(view.page_size).cloned().collect();
+            return (self.by_id.len(), rows);
+        }
         let mut total = 0;
         let mut rows = Vec::with_capacity(view.page_size);
         for p in self.ordered(view.sort, view.dir) {
