@@ -257,6 +257,10 @@ impl Fanout {
         self.flushed_seq = to.max(self.flushed_seq);
 
         let mut send = |sub: &Subscriber, id: u64, frame: &ByteString| {
+            // A session that overflowed on its batch has been told once.
+            if gone.contains(&id) {
+                return;
+            }
             if sub.outbox.push(frame.clone(), &slug) != Pushed::Queued {
                 gone.push(id);
             }
