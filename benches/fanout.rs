@@ -4,7 +4,6 @@
 //!
 //! `cargo bench --bench fanout`
 
-use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -16,67 +15,23 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use futures_util::task::noop_waker_ref;
 use serde_json::json;
 use storesync::auth::Role;
-use storesync::db::queries::stores::LoadedStore;
-use storesync::model::{DashboardSettings, Event, Product, ProductStatus, StoreInfo, View};
+use storesync::model::{Event, EventKind, View};
 use storesync::ops::metrics::Metrics;
-use storesync::session::protocol::{ServerFrame, Topics};
-use storesync::session::queue::{Evicted, Outbox, OutboxBody};
 use storesync::store::fanout::{Fanout, Subscriber};
-use storesync::store::state::{StoreMeta, StoreState};
-
-struct Sink;
-impl Actor for Sink {
-    type Context = Context<Self>;
-}
-impl Handler<Evicted> for Sink {
-    type Result = ();
-    fn handle(&mut self, _: Evicted, _: &mut Context<Self>) {}
-}
-
-fn product(id: i64) -> Product {
-    Product {
-        id,
-        sku: format!("SKU-{id}"),
-        name: format!("Product {id}"),
-        price: 1000 + id,
-        stock: 10,
-        status: ProductStatus::Active,
-        image: None,
-        views: 0,
-        units_sold: 0,
-        revenue: 0,
-        version: 1,
-        created_at: Utc::now(),
-        updated_at: Utc::now(),
-    }
-}
+use storesync::store::state::StoreState;
+use storesync::testkit::{self, EvictionSink};
+use storesync::wire::outbox::{Evicted, Outbox, OutboxBody};
+use storesync::wire::protocol::{ServerFrame, Topics};
 
 fn state() -> StoreState {
-    let meta = StoreMeta {
-        id: 1,
-        info: StoreInfo {
-            slug: "s1".into(),
-            name: "S".into(),
-            currency: "USD".into(),
-            time_zone: "UTC".into(),
-            public: true,
-        },
-        tz: chrono_tz::UTC,
-    };
-    let loaded = LoadedStore {
-        seq: 10,
-        products: (1..=1000).map(product).collect(),
-        settings: DashboardSettings::empty(),
-        days: BTreeMap::new(),
-    };
-    StoreState::new(meta, loaded, 4096)
+    testkit::store_state(chrono_tz::UTC, (1..=1000).map(testkit::product).collect(), 4096)
 }
 
 fn events() -> Vec<Event> {
     (1..=10)
         .map(|seq| Event {
             seq,
-            kind: "product.updated".into(),
+            kind: EventKind::ProductUpdated,
             entity_id: Some(seq * 7),
             at: Utc::now(),
             by: "user:bench".into(),
@@ -119,7 +74,7 @@ fn drain(bodies: &mut [OutboxBody]) {
 
 fn bench(c: &mut Criterion) {
     let system = System::new();
-    let sink = system.block_on(async { Sink.start().recipient() });
+    let sink = system.block_on(async { EvictionSink.start().recipient() });
     let state = state();
     let mut group = c.benchmark_group("flush_10_events");
     for n in [1_000usize, 10_000] {

@@ -7,8 +7,8 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use storesync::config::Config;
 use storesync::db::queries::commit::{commit_batch, Target};
+use storesync::model::change::{Change, PendingChange};
 use storesync::model::ProductPatch;
-use storesync::store::change::{Change, PendingChange};
 
 fn patches(n: usize, round: i64) -> Vec<PendingChange> {
     (0..n)

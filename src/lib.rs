@@ -3,24 +3,33 @@
 //!
 //! # Layout
 //! - `config`: command line and environment configuration.
+//! - `app`: `AppState`, what handlers reach, and the background loops.
 //! - `error`: `ApiError`, the one error type, with stable codes.
-//! - `model`: the domain types (products, dashboard, sales, events, views).
+//! - `model`: the domain types (products, dashboard, sales, events, views),
+//!   what a write is and what it produced (`model::change`).
+//! - `wire`: the v1 frames and the bounded outbox, shared by both actors.
 //! - `db`: the SQLite pool, migrations, named queries, group commit, demo seed.
-//! - `store`: the supervised `StoreActor` per store and the `StoreRegistry`.
+//! - `store`: the supervised `StoreActor` per store, the `StoreRegistry`,
+//!   and the publish seam (`store::publish`).
+//! - `session`: the `SessionActor` per WebSocket.
 //! - `auth`: passwords, tokens, the `Principal` and its store grants.
 //! - `http`: the REST routes under `/api/v1`, one file per resource, and `/ws`.
 //! - `ops`: Prometheus metrics, sync-health history and alerts, request ids.
 //! - `media`: image validation, renditions, content-addressed files, collection.
 //! - `load`: `storesync load`, the load generator that verifies delivery.
-//! - `session`: the `SessionActor` per WebSocket, the v1 protocol, the
-//!   bounded outbox.
+//! - `testkit`: fixtures for unit tests and benches.
+//!
+//! Which module may use which is written in `docs/architecture.md` and
+//! checked by `tests/architecture.rs`.
 //!
 //! A PATCH travels `http/products.rs` → `store/actor.rs` (group commit via
-//! `db/queries/commit.rs`) → `store/state.rs` (live state) → `store/fanout.rs`
-//! (coalesce, serialize once) → `session/queue.rs` (the socket).
+//! `db/queries/commit.rs`) → `store/publish.rs` (the committed batch) →
+//! `store/state.rs` (live state) → `store/fanout.rs` (coalesce, serialize
+//! once) → `wire/outbox.rs` (the socket).
 
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -32,16 +41,16 @@ pub mod model;
 pub mod ops;
 pub mod session;
 pub mod store;
+pub mod testkit;
+pub mod wire;
 
 use std::net::{SocketAddr, TcpListener};
 
 use actix_web::{middleware, web, App, HttpServer};
 
+use crate::app::AppState;
 use crate::config::Config;
 use crate::db::seed::Seeded;
-use crate::http::AppState;
-use crate::session::SessionLimits;
-use crate::store::{StoreRegistry, StoreSettings};
 
 /// A started server.
 pub struct Running {
@@ -112,85 +121,29 @@ pub async fn run(listener: TcpListener, config: Config) -> Result<Running, Strin
     let prepared = config.clone();
     let pool =
         actix_web::rt::task::spawn_blocking(move || prepare_database(&prepared)).await.map_err(|e| e.to_string())??;
-    let stores = {
-        let pool = pool.clone();
-        actix_web::rt::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| e.to_string())?;
-            db::queries::stores::all(&mut conn).map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| e.to_string())??
-    };
-    let metrics = ops::metrics::Metrics::new();
-    let settings = StoreSettings {
-        metrics: metrics.clone(),
-        debug_drop_batch_every: config.debug_drop_batch_every,
-        history_size: config.history_size.max(1),
-        max_batch: config.max_batch.max(1),
-        flush_window: config.flush_window(),
-        max_replay: config.max_replay.max(0),
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let registry = StoreRegistry::new(pool.clone(), settings, stores, cores)?;
-    log::info!(data_dir:% = config.data_dir.display(), stores = registry.stores().len(); "store registry ready");
-    if config.store_idle_secs > 0 {
-        let (registry, idle_after) = (registry.clone(), std::time::Duration::from_secs(config.store_idle_secs));
-        actix_web::rt::spawn(async move {
-            let mut tick = tokio::time::interval(idle_after / 4);
-            loop {
-                tick.tick().await;
-                registry.hibernate_idle(idle_after);
-            }
-        });
-    }
-    let session_limits = std::sync::Arc::new(SessionLimits {
-        heartbeat: std::time::Duration::from_millis(config.heartbeat_ms.max(100)),
-        outbox_capacity: config.outbox_capacity.max(8),
-        max_subscriptions: config.max_subscriptions.max(1),
-        frames_per_sec: std::num::NonZeroU32::new(config.ws_frames_per_sec).unwrap_or(std::num::NonZeroU32::MIN),
-        max_strikes: config.ws_max_strikes.max(1),
-        revalidate: std::time::Duration::from_secs(config.revalidate_secs.max(1)),
-    });
-    let rate_limits = http::limits::RateLimits::new(&config);
-    let thresholds = ops::health::Thresholds {
-        sync_success: config.alert_sync_success,
-        latency_p99_ms: config.alert_latency_p99_ms,
-        memory_per_client_bytes: config.alert_memory_per_client_mb * 1024.0 * 1024.0,
-        resyncs_per_min: config.alert_resyncs_per_min,
-        errors_per_min: config.alert_errors_per_min,
-    };
-    let sample_every = std::time::Duration::from_secs(config.health_sample_secs.max(1));
-    let health = ops::health::HealthMonitor::new(metrics.clone(), thresholds, sample_every);
-    actix_web::rt::spawn(health.clone().run());
-    let state = web::Data::new(AppState {
-        pool,
-        registry,
-        config: config.clone(),
-        session_limits,
-        rate_limits,
-        metrics,
-        health,
-        media: media::MediaStore::new(&config.data_dir),
-    });
-    let collector = state.clone();
-    actix_web::rt::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(collector.config.media_gc_secs.max(1)));
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            let grace = std::time::Duration::from_secs(collector.config.media_gc_grace_secs);
-            if let Err(e) = media::gc::collect(&collector.pool, &collector.media, grace).await {
-                log::warn!(error:% = e; "media collection failed");
-            }
-        }
-    });
+    let state = web::Data::new(AppState::build(config.clone(), pool).await?);
+    AppState::spawn_background(&state);
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let app_state = state.clone();
+    let (server, scheme) = serve(state.clone(), &config, listener)?;
+    log::info!("listening on {scheme}://{addr}");
+    Ok(Running { addr, server, state })
+}
+
+/// Serves on `listener` (TLS when configured): middleware, the API routes
+/// and the pages, one worker per core. Answers the server and its scheme.
+fn serve(
+    state: web::Data<AppState>,
+    config: &Config,
+    listener: TcpListener,
+) -> Result<(actix_web::dev::Server, &'static str), String> {
     let static_dir = config.static_dir.clone();
     let cors_origins = config.cors_origins.clone();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let server = HttpServer::new(move || {
         App::new()
-            .app_data(app_state.clone())
+            .app_data(state.clone())
+            .app_data(web::Data::from(state.authenticator.clone()))
+            .app_data(web::Data::from(state.metrics.clone()))
             .wrap(middleware::Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
             .wrap(middleware::from_fn(ops::requests::track))
             // Method and path only: query strings may carry `?token=`.
@@ -213,7 +166,5 @@ pub async fn run(listener: TcpListener, config: Config) -> Result<Running, Strin
         }
         _ => (server.listen(listener).map_err(|e| e.to_string())?, "http"),
     };
-    let server = server.run();
-    log::info!("listening on {scheme}://{addr}");
-    Ok(Running { addr, server, state })
+    Ok((server.run(), scheme))
 }

@@ -17,9 +17,15 @@ use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use super::{token_hash, Principal, Role};
-use crate::db::{self, queries::auth};
+use crate::db::{self, queries::auth, DbPool};
 use crate::error::ApiError;
-use crate::http::AppState;
+
+/// What resolving a request's principal needs: the database and the origins
+/// allowed besides this server's own (CSRF). Registered as app data.
+pub struct Authenticator {
+    pub pool: DbPool,
+    pub allowed_origins: Vec<String>,
+}
 
 /// Name of the browser session cookie.
 pub const SESSION_COOKIE: &str = "storesync_session";
@@ -77,17 +83,17 @@ fn grants_of(conn: &mut db::Conn, user_id: i64) -> Result<HashMap<i64, Role>, Ap
 }
 
 /// Resolves a token (a login session or an API token) to its principal.
-pub async fn principal_for(state: &AppState, token: String) -> Result<Principal, ApiError> {
+pub async fn principal_for(pool: &DbPool, token: String) -> Result<Principal, ApiError> {
     if token.is_empty() || token.len() > 200 {
         return Err(ApiError::Unauthenticated);
     }
-    principal_by_hash(state, token_hash(&token)).await
+    principal_by_hash(pool, token_hash(&token)).await
 }
 
 /// Resolves a stored credential hash to its principal (re-checks of open
 /// WebSockets).
-pub async fn principal_by_hash(state: &AppState, hash: String) -> Result<Principal, ApiError> {
-    db::blocking(&state.pool, move |conn| {
+pub async fn principal_by_hash(pool: &DbPool, hash: String) -> Result<Principal, ApiError> {
+    db::blocking(pool, move |conn| {
         if let Some(user) = auth::session_user(conn, &hash)? {
             let grants = grants_of(conn, user.id)?;
             return Ok(Principal {
@@ -127,20 +133,20 @@ impl FromRequest for Principal {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let authenticator = req.app_data::<web::Data<Authenticator>>().cloned();
         let credential = credential(req);
         let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         let cross_site = matches!(credential, Some(Credential::Cookie(_)))
             && unsafe_method
-            && !state.as_ref().is_some_and(|s| origin_allowed(req, &s.config.allowed_origins));
+            && !authenticator.as_ref().is_some_and(|a| origin_allowed(req, &a.allowed_origins));
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
+            let authenticator = authenticator.ok_or_else(|| ApiError::Internal("authenticator missing".into()))?;
             if cross_site {
                 log::warn!("cookie-authenticated write from a foreign origin refused");
                 return Err(ApiError::Forbidden("cross-site request refused (CSRF)".into()));
             }
             let credential = credential.ok_or(ApiError::Unauthenticated)?;
-            principal_for(&state, credential.token().to_owned()).await
+            principal_for(&authenticator.pool, credential.token().to_owned()).await
         })
     }
 }

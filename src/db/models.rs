@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{daily_sales, dashboard, events, products, stores};
-use crate::model::{DashboardSettings, Event, Product, ProductStatus, StoreInfo};
+use crate::error::ApiError;
+use crate::model::{DashboardSettings, Event, EventKind, Product, ProductStatus, StoreInfo};
 
 /// A `stores` row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -173,16 +174,19 @@ pub struct EventRow {
 
 impl EventRow {
     /// The domain event; data that fails to parse (never written by us)
-    /// comes through as JSON null rather than failing the read.
-    pub fn into_event(self) -> Event {
-        Event {
+    /// comes through as JSON null rather than failing the read. A kind this
+    /// build does not know is refused: a newer build wrote it.
+    pub fn into_event(self) -> Result<Event, ApiError> {
+        let kind = EventKind::parse(&self.kind)
+            .ok_or_else(|| ApiError::Internal(format!("event {} has unknown kind {}", self.seq, self.kind)))?;
+        Ok(Event {
             seq: self.seq,
-            kind: self.kind,
+            kind,
             entity_id: self.entity_id,
             at: utc(self.at),
             by: self.actor,
             data: serde_json::from_str(&self.data).unwrap_or(serde_json::Value::Null),
-        }
+        })
     }
 
     /// The row for an event of `store_id`.
@@ -190,7 +194,7 @@ impl EventRow {
         Self {
             store_id,
             seq: e.seq,
-            kind: e.kind.clone(),
+            kind: e.kind.as_str().to_owned(),
             entity_id: e.entity_id,
             data: e.data.to_string(),
             actor: e.by.clone(),

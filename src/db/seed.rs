@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use rand::rngs::StdRng;
@@ -153,6 +153,33 @@ fn reset_demo_passwords(conn: &mut Conn, password: &str) -> Result<(), ApiError>
 fn seed_store(conn: &mut Conn, rng: &mut StdRng, store_id: i64, store: &DemoStore) -> Result<(), ApiError> {
     let now = Utc::now();
     let tz: Tz = store.tz.parse().map_err(|_| ApiError::Internal(format!("bad demo tz {}", store.tz)))?;
+    insert_store(conn, store_id, store, now)?;
+    let mut catalog = demo_catalog(rng, store_id, store, now);
+    let (days, sold) = demo_sales(rng, tz, store_id, store, &mut catalog, now);
+    for chunk in catalog.chunks(500) {
+        diesel::insert_into(products::table).values(chunk).execute(conn)?;
+    }
+    let sale_rows: Vec<_> = sold
+        .iter()
+        .map(|sale| {
+            (
+                sales::store_id.eq(store_id),
+                sales::amount.eq(sale.amount),
+                sales::lines.eq(&sale.lines),
+                sales::at.eq(sale.at),
+                sales::recorded_by.eq("seed"),
+            )
+        })
+        .collect();
+    for chunk in sale_rows.chunks(500) {
+        diesel::insert_into(sales::table).values(chunk).execute(conn)?;
+    }
+    diesel::insert_into(daily_sales::table).values(&days).execute(conn)?;
+    diesel::insert_into(dashboard::table).values(&demo_dashboard(rng, store_id, store, now)).execute(conn)?;
+    Ok(())
+}
+
+fn insert_store(conn: &mut Conn, store_id: i64, store: &DemoStore, now: DateTime<Utc>) -> Result<(), ApiError> {
     diesel::insert_into(stores::table)
         .values((
             stores::id.eq(store_id),
@@ -165,11 +192,16 @@ fn seed_store(conn: &mut Conn, rng: &mut StdRng, store_id: i64, store: &DemoStor
             stores::created_at.eq(now.naive_utc()),
         ))
         .execute(conn)?;
+    Ok(())
+}
 
+/// Products with random names, prices, stock and status (one in ten draft,
+/// one in ten archived); sales fill in their figures.
+fn demo_catalog(rng: &mut StdRng, store_id: i64, store: &DemoStore, now: DateTime<Utc>) -> Vec<ProductRow> {
     let first_id = store_id * 100_000;
-    let mut catalog: Vec<ProductRow> = (0..store.products)
+    let (adjectives, nouns) = store.words;
+    (0..store.products)
         .map(|n| {
-            let (adjectives, nouns) = store.words;
             let name = format!(
                 "{} {} {}",
                 adjectives[rng.gen_range(0..adjectives.len())],
@@ -198,15 +230,32 @@ fn seed_store(conn: &mut Conn, rng: &mut StdRng, store_id: i64, store: &DemoStor
                 updated_at: now.naive_utc(),
             }
         })
-        .collect();
+        .collect()
+}
 
+/// A demo order, as the `sales` table stores it.
+struct DemoSale {
+    amount: i64,
+    lines: String,
+    at: NaiveDateTime,
+}
+
+/// 90 days of orders up to now, in the store's time zone; adds each line
+/// to its product's figures. Answers the daily totals and the orders.
+fn demo_sales(
+    rng: &mut StdRng,
+    tz: Tz,
+    store_id: i64,
+    store: &DemoStore,
+    catalog: &mut [ProductRow],
+    now: DateTime<Utc>,
+) -> (Vec<DailySalesRow>, Vec<DemoSale>) {
     let today = now.with_timezone(&tz).date_naive();
     let mut days: Vec<DailySalesRow> = Vec::with_capacity(90);
-    let mut sale_rows = Vec::new();
+    let mut sold = Vec::new();
     for back in (0..90).rev() {
         let day: NaiveDate = today - Duration::days(back);
         let mut point = DailySalesRow { store_id, day: day.to_string(), orders: 0, units: 0, revenue: 0 };
-        // Today only has the orders of the hours already past.
         let orders = rng.gen_range(store.orders_per_day.0..=store.orders_per_day.1);
         for _ in 0..orders {
             let seconds = rng.gen_range(0..86_400);
@@ -214,6 +263,7 @@ fn seed_store(conn: &mut Conn, rng: &mut StdRng, store_id: i64, store: &DemoStor
             let Some(at) = tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)) else {
                 continue;
             };
+            // Today only has the orders of the hours already past.
             if at > now {
                 continue;
             }
@@ -232,24 +282,16 @@ fn seed_store(conn: &mut Conn, rng: &mut StdRng, store_id: i64, store: &DemoStor
             }
             point.orders += 1;
             point.revenue += amount;
-            sale_rows.push((
-                sales::store_id.eq(store_id),
-                sales::amount.eq(amount),
-                sales::lines.eq(serde_json::Value::from(lines).to_string()),
-                sales::at.eq(at.naive_utc()),
-                sales::recorded_by.eq("seed"),
-            ));
+            sold.push(DemoSale { amount, lines: serde_json::Value::from(lines).to_string(), at: at.naive_utc() });
         }
         days.push(point);
     }
-    for chunk in catalog.chunks(500) {
-        diesel::insert_into(products::table).values(chunk).execute(conn)?;
-    }
-    for chunk in sale_rows.chunks(500) {
-        diesel::insert_into(sales::table).values(chunk).execute(conn)?;
-    }
-    diesel::insert_into(daily_sales::table).values(&days).execute(conn)?;
-    let settings = DashboardRow {
+    (days, sold)
+}
+
+/// Hand-set dashboard figures in proportion to the store's size.
+fn demo_dashboard(rng: &mut StdRng, store_id: i64, store: &DemoStore, now: DateTime<Utc>) -> DashboardRow {
+    DashboardRow {
         store_id,
         visitors_today: i64::from(store.orders_per_day.1) * rng.gen_range(20..40),
         refunds_today: store.price * rng.gen_range(0..3),
@@ -257,7 +299,5 @@ fn seed_store(conn: &mut Conn, rng: &mut StdRng, store_id: i64, store: &DemoStor
         notice: String::new(),
         version: 1,
         updated_at: now.naive_utc(),
-    };
-    diesel::insert_into(dashboard::table).values(&settings).execute(conn)?;
-    Ok(())
+    }
 }

@@ -5,7 +5,8 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::{open_store, AppState};
+use super::open_store;
+use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ErrorBody};
 use crate::store::messages::Reload;

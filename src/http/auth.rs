@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AppState;
+use crate::app::AppState;
 use crate::auth::extract::SESSION_COOKIE;
 use crate::auth::{hash_password, new_token, token_hash, verify_password, Principal, Role, Secret};
 use crate::db::{self, queries::auth};
@@ -106,7 +106,7 @@ pub async fn login(
         }
     })?;
     log::info!(user = username.as_str(); "login");
-    let who = crate::auth::extract::principal_for(&state, token.clone()).await?;
+    let who = crate::auth::extract::principal_for(&state.pool, token.clone()).await?;
     let me = me_of(&state, &who);
     let cookie = Cookie::build(SESSION_COOKIE, token.clone())
         .path("/")

@@ -5,12 +5,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::products::unexpected;
-use super::{ask, committed, open_store, write, AppState};
+use super::{ask, committed, open_store, write};
+use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ErrorBody};
+use crate::model::change::Change;
 use crate::model::{Dashboard, DashboardPatch};
-use crate::store::change::{Change, Outcome};
 use crate::store::messages::GetDashboard;
 
 /// A dashboard write's answer.
@@ -46,13 +46,8 @@ pub async fn patch(
 ) -> Result<HttpResponse, ApiError> {
     let store = open_store(&state, &who, &path, Role::Editor)?;
     body.validate()?;
-    let applied = write(&store, &req, &who, Change::PatchDashboard(body.into_inner())).await?;
-    match applied.outcome {
-        Outcome::Dashboard(dashboard) => {
-            Ok(committed(StatusCode::OK, applied.seq, DashboardWritten { seq: applied.seq, dashboard }))
-        }
-        other => Err(unexpected(other)),
-    }
+    let done = write(&store, &req, &who, Change::PatchDashboard(body.into_inner())).await?;
+    Ok(committed(StatusCode::OK, done.seq, DashboardWritten { seq: done.seq, dashboard: done.answer }))
 }
 
 /// Mounts the routes.

@@ -9,7 +9,8 @@ use actix_web::web;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ask, open_store, AppState};
+use super::{ask, open_store};
+use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::db::{self, queries::events};
 use crate::error::{ApiError, ErrorBody};
@@ -78,7 +79,7 @@ pub async fn list(
     }
     let last_seq = *seq_rx.borrow();
     let store_id = store.meta.id;
-    let events = db::blocking(&state.pool, move |conn| Ok(events::since(conn, store_id, since, limit)?)).await?;
+    let events = db::blocking(&state.pool, move |conn| events::since(conn, store_id, since, limit)).await?;
     let next_since = events.last().map_or(since, |e| e.seq);
     Ok(web::Json(EventsPage { events, last_seq, next_since }))
 }

@@ -4,7 +4,8 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use super::{ask, AppState};
+use super::ask;
+use crate::app::AppState;
 use crate::db;
 use crate::error::ApiError;
 use crate::store::messages::WatchSeq;

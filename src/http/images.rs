@@ -6,20 +6,21 @@
 
 use std::time::Duration;
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::products::{updated_answer, ProductWritten};
-use super::{ask, if_match, open_store, read_body, require_admin, write, AppState};
+use super::products::{product_answer, ProductWritten};
+use super::{ask, if_match, open_store, read_body, require_admin, write};
+use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::db;
 use crate::error::{ApiError, ErrorBody};
 use crate::media::{self, gc};
+use crate::model::change::Change;
 use crate::model::ProductId;
-use crate::store::change::Change;
 use crate::store::messages::GetProduct;
 
 /// Reads the upload: the first file part of a multipart form, or the raw
@@ -87,9 +88,9 @@ pub async fn put(
         .await
         .map_err(|e| ApiError::Internal(format!("image task: {e}")))??;
     let change = Change::SetImage { id, if_match: if_match(&req)?, image: Some(hash) };
-    let applied = write(&store, &req, &who, change).await?;
+    let done = write(&store, &req, &who, change).await?;
     drop(pin);
-    updated_answer(applied.seq, applied.outcome)
+    Ok(product_answer(StatusCode::OK, done.seq, done.answer))
 }
 
 /// Removes a product's image (editor); the files are collected later.
@@ -104,8 +105,8 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (slug, id) = path.into_inner();
     let store = open_store(&state, &who, &slug, Role::Editor)?;
-    let applied = write(&store, &req, &who, Change::SetImage { id, if_match: if_match(&req)?, image: None }).await?;
-    updated_answer(applied.seq, applied.outcome)
+    let done = write(&store, &req, &who, Change::SetImage { id, if_match: if_match(&req)?, image: None }).await?;
+    Ok(product_answer(StatusCode::OK, done.seq, done.answer))
 }
 
 /// Serves a stored image with a strong ETag and immutable caching. Images of

@@ -1,4 +1,4 @@
-//! HTTP: the route table, shared state, the extractor error handlers that
+//! HTTP: the route table, the extractor error handlers that
 //! turn bad input into stable 4xx codes, and the helpers every resource
 //! uses to reach a store actor with the principal's grant checked. One file
 //! per resource holds its handlers.
@@ -23,33 +23,21 @@ use actix::{Actor, Addr, Handler, Message};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::app::AppState;
 use crate::auth::{Principal, Role};
-use crate::config::Config;
-use crate::db::DbPool;
 use crate::error::ApiError;
-use crate::store::change::{Applied, Change, IdempotencyKey, PendingChange};
+use crate::model::change::{Answer, Change, Committed, IdempotencyKey, PendingChange};
 use crate::store::messages::Write;
-use crate::store::{StoreActor, StoreMeta, StoreRegistry};
+use crate::store::{StoreActor, StoreMeta};
 
 /// Largest JSON body accepted by ordinary routes.
 pub const JSON_LIMIT: usize = 64 * 1024;
 /// Largest import body.
 pub const IMPORT_LIMIT: usize = 8 * 1024 * 1024;
 
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: DbPool,
-    pub registry: StoreRegistry,
-    pub config: Config,
-    pub session_limits: std::sync::Arc<crate::session::SessionLimits>,
-    pub rate_limits: limits::RateLimits,
-    pub metrics: std::sync::Arc<crate::ops::metrics::Metrics>,
-    pub health: std::sync::Arc<crate::ops::health::HealthMonitor>,
-    pub media: crate::media::MediaStore,
-}
-
 /// A store the principal may use, and its actor.
 pub struct OpenStore<'a> {
+    pub state: &'a AppState,
     pub meta: &'a StoreMeta,
     pub actor: Addr<StoreActor>,
     pub role: Role,
@@ -65,7 +53,7 @@ pub fn open_store<'a>(
 ) -> Result<OpenStore<'a>, ApiError> {
     let meta = state.registry.meta(slug)?;
     let role = who.require(meta.id, slug, needed)?;
-    Ok(OpenStore { meta, actor: state.registry.actor(meta), role })
+    Ok(OpenStore { state, meta, actor: state.registry.actor(meta), role })
 }
 
 /// Refuses anyone but a global administrator.
@@ -118,21 +106,21 @@ fn idempotency_key(req: &HttpRequest, who: &Principal, change: &Change) -> Resul
     Ok(Some(IdempotencyKey { principal: who.name.clone(), key: key.to_owned(), fingerprint: change.fingerprint() }))
 }
 
-fn state_of(req: &HttpRequest) -> Result<&web::Data<AppState>, ApiError> {
-    req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::Internal("app state missing".into()))
-}
-
-/// Sends a write to the store's actor and waits until it is durable.
-pub async fn write(
+/// Sends a write to the store's actor and waits until it is durable;
+/// answers its seq and the answer its kind of change produces.
+pub async fn write<T: Answer>(
     store: &OpenStore<'_>,
     req: &HttpRequest,
     who: &Principal,
     change: Change,
-) -> Result<Applied, ApiError> {
-    state_of(req)?.rate_limits.write(&who.name)?;
+) -> Result<Committed<T>, ApiError> {
+    store.state.rate_limits.write(&who.name)?;
     let idempotency = idempotency_key(req, who, &change)?;
     let pending = PendingChange { by: who.name.clone(), idempotency, change };
-    ask(&store.actor, Write(pending)).await
+    let applied = ask(&store.actor, Write(pending)).await?;
+    let answer = T::from_outcome(applied.outcome)
+        .map_err(|other| ApiError::Internal(format!("write answered an unexpected outcome {other:?}")))?;
+    Ok(Committed { seq: applied.seq, answer })
 }
 
 /// The response header carrying the seq a write committed at.

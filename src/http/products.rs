@@ -6,11 +6,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ask, committed, etag, if_match, open_store, write, AppState};
+use super::{ask, committed, etag, if_match, open_store, write};
+use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ErrorBody};
+use crate::model::change::Change;
 use crate::model::{NewProduct, Product, ProductId, ProductPage, ProductPatch, View};
-use crate::store::change::{Change, Outcome};
 use crate::store::messages::{GetPage, GetProduct};
 
 /// A product write's answer.
@@ -67,16 +68,8 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let store = open_store(&state, &who, &path, Role::Editor)?;
     body.validate()?;
-    let applied = write(&store, &req, &who, Change::CreateProduct(body.into_inner())).await?;
-    match applied.outcome {
-        Outcome::Created(product) => Ok(product_answer(StatusCode::CREATED, applied.seq, product)),
-        other => Err(unexpected(other)),
-    }
-}
-
-/// The outcome of a write did not match its change: a bug, never input.
-pub fn unexpected(outcome: Outcome) -> ApiError {
-    ApiError::Internal(format!("unexpected write outcome {outcome:?}"))
+    let done = write(&store, &req, &who, Change::CreateProduct(body.into_inner())).await?;
+    Ok(product_answer(StatusCode::CREATED, done.seq, done.answer))
 }
 
 /// One product, with its version as ETag.
@@ -112,14 +105,8 @@ pub async fn patch(
     let store = open_store(&state, &who, &slug, Role::Editor)?;
     body.validate()?;
     let change = Change::PatchProduct { id, if_match: if_match(&req)?, patch: body.into_inner() };
-    let applied = write(&store, &req, &who, change).await?;
-    updated_answer(applied.seq, applied.outcome)
-}
-
-/// The answer to a write that updates a product.
-pub fn updated_answer(seq: i64, outcome: Outcome) -> Result<HttpResponse, ApiError> {
-    let Outcome::Updated(product) = outcome else { return Err(unexpected(outcome)) };
-    Ok(product_answer(StatusCode::OK, seq, product))
+    let done = write(&store, &req, &who, change).await?;
+    Ok(product_answer(StatusCode::OK, done.seq, done.answer))
 }
 
 /// Deletes a product (editor), honouring `If-Match`.
@@ -135,11 +122,8 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let (slug, id) = path.into_inner();
     let store = open_store(&state, &who, &slug, Role::Editor)?;
-    let applied = write(&store, &req, &who, Change::DeleteProduct { id, if_match: if_match(&req)? }).await?;
-    match applied.outcome {
-        Outcome::Deleted { id } => Ok(committed(StatusCode::OK, applied.seq, ProductDeleted { seq: applied.seq, id })),
-        other => Err(unexpected(other)),
-    }
+    let done = write(&store, &req, &who, Change::DeleteProduct { id, if_match: if_match(&req)? }).await?;
+    Ok(committed(StatusCode::OK, done.seq, ProductDeleted { seq: done.seq, id: done.answer }))
 }
 
 /// Mounts the routes.

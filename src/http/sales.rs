@@ -7,14 +7,14 @@ use chrono::{Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::products::unexpected;
-use super::{ask, committed, open_store, write, AppState};
+use super::{ask, committed, open_store, write};
+use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ErrorBody};
+use crate::model::change::Change;
+use crate::model::SalesSummary;
 use crate::model::{DailyPoint, NewSale, SaleReceipt};
-use crate::store::change::{Change, Outcome};
 use crate::store::messages::{GetDaily, GetSummary};
-use crate::store::state::SalesSummary;
 
 /// Longest span `GET /sales/daily` returns.
 pub const MAX_DAILY_SPAN: i64 = 366;
@@ -41,11 +41,8 @@ pub async fn record(
 ) -> Result<HttpResponse, ApiError> {
     let store = open_store(&state, &who, &path, Role::Editor)?;
     body.validate()?;
-    let applied = write(&store, &req, &who, Change::RecordSale(body.into_inner())).await?;
-    match applied.outcome {
-        Outcome::Sale(sale) => Ok(committed(StatusCode::CREATED, applied.seq, SaleRecorded { seq: applied.seq, sale })),
-        other => Err(unexpected(other)),
-    }
+    let done = write(&store, &req, &who, Change::RecordSale(body.into_inner())).await?;
+    Ok(committed(StatusCode::CREATED, done.seq, SaleRecorded { seq: done.seq, sale: done.answer }))
 }
 
 /// A range of local days.

@@ -2,13 +2,14 @@
 
 use actix_web::web;
 
-use super::{ask, open_store, AppState};
+use super::{ask, open_store};
+use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ErrorBody};
 use crate::http::auth::{granted_stores, GrantedStore};
+use crate::model::Snapshot;
 use crate::model::View;
 use crate::store::messages::GetSnapshot;
-use crate::store::state::Snapshot;
 
 /// The stores the caller may use.
 #[utoipa::path(get, path = "/api/v1/stores", tag = "stores",

@@ -7,12 +7,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::products::unexpected;
-use super::{ask, committed, open_store, read_body, write, AppState, IMPORT_LIMIT};
+use super::{ask, committed, open_store, read_body, write, IMPORT_LIMIT};
+use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ErrorBody};
+use crate::model::change::{Change, Committed, ImportReport};
 use crate::model::{NewProduct, Product, ProductStatus};
-use crate::store::change::{Change, ImportReport, Outcome};
 use crate::store::messages::GetAllProducts;
 
 /// Most rows one import may carry.
@@ -87,11 +87,8 @@ pub async fn import(
     for (i, row) in rows.iter().enumerate() {
         row.validate().map_err(|e| ApiError::invalid("body", format!("row {}: {e}", i + 1)))?;
     }
-    let applied = write(&store, &req, &who, Change::ImportProducts { rows }).await?;
-    match applied.outcome {
-        Outcome::Imported(report) => Ok(committed(StatusCode::OK, applied.seq, report)),
-        other => Err(unexpected(other)),
-    }
+    let done: Committed<ImportReport> = write(&store, &req, &who, Change::ImportProducts { rows }).await?;
+    Ok(committed(StatusCode::OK, done.seq, done.answer))
 }
 
 /// Export format.

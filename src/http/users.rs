@@ -9,7 +9,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{require_admin, AppState};
+use super::require_admin;
+use crate::app::AppState;
 use crate::auth::{hash_password, new_token, token_hash, Principal, Role, Secret};
 use crate::db::{self, queries::auth};
 use crate::error::{ApiError, ErrorBody};

@@ -9,11 +9,11 @@ use actix::{Actor, AsyncContext};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
-use super::AppState;
+use crate::app::AppState;
 use crate::auth::extract::{bearer, origin_allowed, principal_for, SESSION_COOKIE};
 use crate::error::{ApiError, ErrorBody};
-use crate::session::queue::{Outbox, OutboxBody};
 use crate::session::SessionActor;
+use crate::wire::outbox::{Outbox, OutboxBody};
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
@@ -57,22 +57,21 @@ async fn open(state: web::Data<AppState>, req: &HttpRequest, body: web::Payload)
         }
         (None, None) => return Err(ApiError::Unauthenticated),
     };
-    let principal = principal_for(&state, token).await?;
+    let principal = principal_for(&state.pool, token).await?;
     let connection = state.rate_limits.connect(&principal.name)?;
     let (response, session, stream) =
         actix_ws::handle(req, body).map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
-    // Frames leave through `OutboxBody`, not actix-ws's session channel (see session/queue.rs).
+    // Frames leave through `OutboxBody`, not actix-ws's session channel (see wire/outbox.rs).
     drop(session);
     let stream = stream.max_frame_size(state.config.max_frame_bytes);
-    let limits = state.session_limits.clone();
-    let body = OutboxBody::new(limits.outbox_capacity, state.metrics.clone());
+    let handles = state.sessions.clone();
+    let body = OutboxBody::new(handles.limits.outbox_capacity, state.metrics.clone());
     let queue = body.queue();
     let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
-    let app = state.clone();
     SessionActor::create(move |ctx| {
         let outbox = Outbox::new(id, queue, ctx.address().recipient());
         ctx.add_stream(stream);
-        SessionActor::new(id, principal, app, limits, outbox, connection)
+        SessionActor::new(id, principal, handles, outbox, connection)
     });
     Ok(response.set_body(body).map_into_boxed_body())
 }

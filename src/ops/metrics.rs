@@ -2,7 +2,7 @@
 //! `Metrics` per server, passed down; store and session code hold the
 //! handles they update. Delivery is counted where it happens: attempted and
 //! dropped at fan-out (`store/fanout.rs`), succeeded when the session's
-//! response body hands the frame to the socket (`session/queue.rs`).
+//! response body hands the frame to the socket (`wire/outbox.rs`).
 
 use std::sync::Arc;
 

@@ -11,8 +11,8 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
 
+use super::metrics::Metrics;
 use crate::error::ErrorCode;
-use crate::http::AppState;
 
 /// The request id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -32,20 +32,20 @@ pub async fn track(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let id = request_id(&req);
-    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let mut res = next.call(req).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
-    if let Some(state) = state {
+    if let Some(metrics) = metrics {
         let status = res.status().as_u16();
         let class = format!("{}xx", status / 100);
-        state.metrics.http_requests.with_label_values(&[&class]).observe(started.elapsed().as_secs_f64());
+        metrics.http_requests.with_label_values(&[&class]).observe(started.elapsed().as_secs_f64());
         if let Some(ErrorCode(code)) = res.response().extensions().get::<ErrorCode>().copied() {
-            state.metrics.errors.with_label_values(&[code]).inc();
+            metrics.errors.with_label_values(&[code]).inc();
             match code {
-                "unauthenticated" | "bad_credentials" => state.metrics.auth_failures.inc(),
-                "rate_limited" => state.metrics.rate_limited.with_label_values(&["http"]).inc(),
+                "unauthenticated" | "bad_credentials" => metrics.auth_failures.inc(),
+                "rate_limited" => metrics.rate_limited.with_label_values(&["http"]).inc(),
                 _ => {}
             }
         }

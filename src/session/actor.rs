@@ -10,23 +10,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use actix_web::web;
 use actix_ws::{CloseCode, CloseReason, Message, ProtocolError};
 use bytestring::ByteString;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::Value;
 
-use super::protocol::{self, error_frame, ClientFrame, ServerFrame, SubscribeBody, Topics, ViewBody};
-use super::queue::{Evicted, Outbox, SLOW_CONSUMER};
 use crate::auth::extract::principal_by_hash;
 use crate::auth::{Principal, Role};
+use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::http::limits::ConnectionGuard;
-use crate::http::AppState;
+use crate::model::change::{Change, PendingChange};
 use crate::model::StoreInfo;
-use crate::store::change::{Change, PendingChange};
+use crate::ops::metrics::Metrics;
 use crate::store::messages::{SetView, Subscribe, Unsubscribe, Write};
-use crate::store::StoreActor;
+use crate::store::{StoreActor, StoreRegistry};
+use crate::wire::outbox::{Evicted, Outbox, SLOW_CONSUMER};
+use crate::wire::protocol::{self, error_frame, ClientFrame, ServerFrame, SubscribeBody, Topics, ViewBody};
 
 /// Close code for a client that broke the protocol too often or flooded.
 pub const CLOSE_ABUSE: u16 = 1008;
@@ -49,12 +49,20 @@ pub struct SessionLimits {
     pub revalidate: Duration,
 }
 
+/// What every session uses, shared by all of them: its limits, the stores,
+/// the metrics it counts into, and the database for credential re-checks.
+pub struct SessionHandles {
+    pub limits: SessionLimits,
+    pub registry: StoreRegistry,
+    pub metrics: Arc<Metrics>,
+    pub pool: DbPool,
+}
+
 /// One WebSocket client.
 pub struct SessionActor {
     id: u64,
     principal: Principal,
-    app: web::Data<AppState>,
-    limits: Arc<SessionLimits>,
+    handles: Arc<SessionHandles>,
     outbox: Outbox,
     subscriptions: HashMap<String, Addr<StoreActor>>,
     last_heard: Instant,
@@ -70,19 +78,17 @@ impl SessionActor {
     pub fn new(
         id: u64,
         principal: Principal,
-        app: web::Data<AppState>,
-        limits: Arc<SessionLimits>,
+        handles: Arc<SessionHandles>,
         outbox: Outbox,
         connection: ConnectionGuard,
     ) -> Self {
         // Bursts of up to two seconds' worth of frames pass.
-        let burst = limits.frames_per_sec.saturating_mul(NonZeroU32::MIN.saturating_add(1));
-        let quota = Quota::per_second(limits.frames_per_sec).allow_burst(burst);
+        let burst = handles.limits.frames_per_sec.saturating_mul(NonZeroU32::MIN.saturating_add(1));
+        let quota = Quota::per_second(handles.limits.frames_per_sec).allow_burst(burst);
         Self {
             id,
             principal,
-            app,
-            limits,
+            handles,
             outbox,
             subscriptions: HashMap::new(),
             last_heard: Instant::now(),
@@ -105,13 +111,13 @@ impl SessionActor {
 
     /// Answers a refused frame; closes the socket after too many.
     fn refuse(&mut self, error: ApiError, reference: Option<&Value>, ctx: &mut Context<Self>) {
-        self.app.metrics.errors.with_label_values(&[error.code()]).inc();
+        self.handles.metrics.errors.with_label_values(&[error.code()]).inc();
         if matches!(error, ApiError::RateLimited { .. }) {
-            self.app.metrics.rate_limited.with_label_values(&["ws_frames"]).inc();
+            self.handles.metrics.rate_limited.with_label_values(&["ws_frames"]).inc();
         }
         self.send(error_frame(&error, reference));
         self.strikes += 1;
-        if self.strikes >= self.limits.max_strikes {
+        if self.strikes >= self.handles.limits.max_strikes {
             self.close_with(CLOSE_ABUSE, "too many refused frames", ctx);
         }
     }
@@ -146,7 +152,7 @@ impl SessionActor {
     }
 
     fn open(&self, slug: &str, needed: Role) -> Result<(&crate::store::StoreMeta, Role), ApiError> {
-        let meta = self.app.registry.meta(slug)?;
+        let meta = self.handles.registry.meta(slug)?;
         Ok((meta, self.principal.require(meta.id, slug, needed)?))
     }
 
@@ -165,13 +171,13 @@ impl SessionActor {
         view.validate()?;
         let rejoining = self.subscriptions.contains_key(&body.store);
         let after_leaving = self.subscriptions.len() - leaving.as_ref().map_or(0, Vec::len);
-        if !rejoining && after_leaving >= self.limits.max_subscriptions {
+        if !rejoining && after_leaving >= self.handles.limits.max_subscriptions {
             return Err(ApiError::Limit(format!(
                 "at most {} subscriptions per session",
-                self.limits.max_subscriptions
+                self.handles.limits.max_subscriptions
             )));
         }
-        let store = self.app.registry.actor(meta);
+        let store = self.handles.registry.actor(meta);
         let mut departures: Vec<Addr<StoreActor>> =
             leaving.unwrap_or_default().iter().filter_map(|slug| self.subscriptions.remove(slug)).collect();
         if let Some(previous) = self.subscriptions.remove(&body.store) {
@@ -224,7 +230,7 @@ impl SessionActor {
     ) -> Result<(), ApiError> {
         let (meta, _) = self.open(&body.store, Role::Editor)?;
         body.view.validate()?;
-        let store = self.app.registry.actor(meta);
+        let store = self.handles.registry.actor(meta);
         let write = Write(PendingChange {
             by: self.principal.name.clone(),
             idempotency: None,
@@ -242,8 +248,8 @@ impl SessionActor {
     /// Re-checks the credential: closes the socket when it was revoked or
     /// expired, ends subscriptions whose grant was removed.
     fn revalidate(&mut self, ctx: &mut Context<Self>) {
-        let (app, hash) = (self.app.clone(), self.principal.token_hash.clone());
-        let check = async move { principal_by_hash(&app, hash).await };
+        let (handles, hash) = (self.handles.clone(), self.principal.token_hash.clone());
+        let check = async move { principal_by_hash(&handles.pool, hash).await };
         ctx.spawn(check.into_actor(self).map(|result, act, ctx| match result {
             Err(ApiError::Unauthenticated) => act.close_with(CLOSE_REVOKED, "credentials revoked or expired", ctx),
             Err(e) => log::warn!(session = act.id, error:% = e; "credential re-check failed; keeping the session"),
@@ -251,7 +257,7 @@ impl SessionActor {
                 let lost: Vec<String> = act
                     .subscriptions
                     .keys()
-                    .filter(|slug| act.app.registry.meta(slug).map_or(true, |m| principal.role(m.id).is_none()))
+                    .filter(|slug| act.handles.registry.meta(slug).map_or(true, |m| principal.role(m.id).is_none()))
                     .cloned()
                     .collect();
                 for slug in lost {
@@ -259,7 +265,7 @@ impl SessionActor {
                         store.do_send(Unsubscribe { session: act.id });
                     }
                     act.send(ServerFrame::Resync { store: &slug, reason: "access_revoked" }.encode());
-                    act.app.metrics.resyncs.with_label_values(&["access_revoked"]).inc();
+                    act.handles.metrics.resyncs.with_label_values(&["access_revoked"]).inc();
                 }
                 act.principal = principal;
             }
@@ -267,7 +273,7 @@ impl SessionActor {
     }
 
     fn heartbeat(&mut self, ctx: &mut Context<Self>) {
-        if self.last_heard.elapsed() > self.limits.heartbeat * 2 {
+        if self.last_heard.elapsed() > self.handles.limits.heartbeat * 2 {
             self.close_with(CLOSE_HEARTBEAT, "heartbeat timeout", ctx);
         } else {
             self.outbox.ping();
@@ -280,9 +286,9 @@ impl Actor for SessionActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         log::info!(session = self.id, user = self.principal.username.as_str(); "websocket open");
-        self.app.metrics.ws_connections.inc();
+        self.handles.metrics.ws_connections.inc();
         let stores: Vec<StoreInfo> = self
-            .app
+            .handles
             .registry
             .stores()
             .into_iter()
@@ -294,15 +300,15 @@ impl Actor for SessionActor {
             session: self.id,
             user: &self.principal.username,
             stores: &stores,
-            heartbeat_ms: self.limits.heartbeat.as_millis() as u64,
+            heartbeat_ms: self.handles.limits.heartbeat.as_millis() as u64,
         };
         self.send(hello.encode());
-        ctx.run_interval(self.limits.heartbeat, Self::heartbeat);
-        ctx.run_interval(self.limits.revalidate, Self::revalidate);
+        ctx.run_interval(self.handles.limits.heartbeat, Self::heartbeat);
+        ctx.run_interval(self.handles.limits.revalidate, Self::revalidate);
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
-        self.app.metrics.ws_connections.dec();
+        self.handles.metrics.ws_connections.dec();
         for store in self.subscriptions.values() {
             store.do_send(Unsubscribe { session: self.id });
         }
@@ -362,7 +368,7 @@ impl Handler<Evicted> for SessionActor {
             })
             .collect();
         let frames = stores.iter().map(|s| ServerFrame::Resync { store: s, reason: SLOW_CONSUMER }.encode()).collect();
-        self.app.metrics.resyncs.with_label_values(&[SLOW_CONSUMER]).inc_by(stores.len() as u64);
+        self.handles.metrics.resyncs.with_label_values(&[SLOW_CONSUMER]).inc_by(stores.len() as u64);
         self.outbox.replace_queue(frames);
     }
 }

@@ -1,9 +1,7 @@
 //! The client side of the actor mesh: one `SessionActor` per WebSocket
-//! (`actor`), the v1 frames it speaks (`protocol`), and its bounded outbound
-//! queue with the drop-and-resync overflow policy (`queue`).
+//! (`actor`). The frames it speaks and its bounded outbound queue are wire
+//! vocabulary shared with the stores (`crate::wire`).
 
 pub mod actor;
-pub mod protocol;
-pub mod queue;
 
-pub use actor::{SessionActor, SessionLimits};
+pub use actor::{SessionActor, SessionHandles, SessionLimits};

@@ -20,16 +20,17 @@ use actix::prelude::*;
 use chrono::Utc;
 use tokio::sync::{oneshot, watch};
 
-use super::change::{Applied, PendingChange};
 use super::fanout::Fanout;
 use super::messages::*;
+use super::publish::Publish;
 use super::state::{StoreMeta, StoreState};
 use crate::db::queries::commit::{self, Target};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
+use crate::model::change::{Applied, CommittedBatch, PendingChange};
 use crate::model::Seq;
 use crate::ops::metrics::{Metrics, StoreCounters};
-use crate::session::protocol::{error_frame, ServerFrame};
+use crate::wire::protocol::{error_frame, ServerFrame};
 
 /// Tunables a store actor needs from the config, and the metrics it updates.
 #[derive(Clone)]
@@ -43,6 +44,8 @@ pub struct StoreSettings {
     /// Most events a resume replays from the database; older `since`
     /// values get a snapshot.
     pub max_replay: i64,
+    /// Where committed batches go besides the local fan-out.
+    pub publish: Arc<dyn Publish>,
 }
 
 type Reply = oneshot::Sender<Result<Applied, ApiError>>;
@@ -170,21 +173,36 @@ impl StoreActor {
     }
 
     fn committed(&mut self, results: Vec<Result<Applied, ApiError>>, replies: Vec<Reply>, ctx: &mut Context<Self>) {
-        let Some(state) = self.state.as_mut() else {
+        if self.state.is_none() {
             return;
-        };
-        for (mut result, reply) in results.into_iter().zip(replies) {
-            // The caller needs only the outcome and seq: effects and events
-            // move into the live state and the fan-out.
-            if let Ok(applied) = &mut result {
-                state.apply(applied);
-                self.fanout.push(std::mem::take(&mut applied.events));
+        }
+        let mut results = results;
+        let written = results.iter_mut().filter_map(|r| r.as_mut().ok());
+        // The callers need only outcomes and seqs: events and effects move
+        // into the batch.
+        let batch = CommittedBatch::gather(self.meta.id, written);
+        for (result, reply) in results.into_iter().zip(replies) {
+            if result.is_ok() {
                 self.settings.metrics.writes_committed.inc();
             }
             // The HTTP caller may have gone away; the write is committed anyway.
             let _ = reply.send(result);
         }
+        if !batch.events.is_empty() {
+            self.settings.publish.publish(&self.meta, &batch);
+            self.apply_batch(batch, ctx);
+        }
+    }
+
+    /// Applies a committed batch to the live state and queues its events
+    /// for the subscribers.
+    fn apply_batch(&mut self, mut batch: CommittedBatch, ctx: &mut Context<Self>) {
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        state.apply(&mut batch);
         self.seq_tx.send_replace(state.seq);
+        self.fanout.push(batch.events);
         self.schedule_flush(ctx);
     }
 
@@ -304,7 +322,7 @@ impl Handler<GetAllProducts> for StoreActor {
 }
 
 impl Handler<GetSnapshot> for StoreActor {
-    type Result = Result<super::state::Snapshot, ApiError>;
+    type Result = Result<crate::model::Snapshot, ApiError>;
 
     fn handle(&mut self, msg: GetSnapshot, _: &mut Context<Self>) -> Self::Result {
         Ok(self.state()?.snapshot(&msg.0, Utc::now()))
@@ -328,7 +346,7 @@ impl Handler<GetDaily> for StoreActor {
 }
 
 impl Handler<GetSummary> for StoreActor {
-    type Result = Result<super::state::SalesSummary, ApiError>;
+    type Result = Result<crate::model::SalesSummary, ApiError>;
 
     fn handle(&mut self, _: GetSummary, _: &mut Context<Self>) -> Self::Result {
         Ok(self.state()?.summary(Utc::now()))

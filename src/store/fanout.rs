@@ -23,10 +23,10 @@ use std::time::{Duration, Instant};
 
 use super::state::StoreState;
 use crate::auth::Role;
-use crate::model::{Event, ProductId, ProductPage, Seq, View};
+use crate::model::{Event, EventKind, ProductId, ProductPage, Seq, View};
 use crate::ops::metrics::StoreCounters;
-use crate::session::protocol::{Presence, ServerFrame, Topic, Topics};
-use crate::session::queue::{Delivery, Outbox, Pushed};
+use crate::wire::outbox::{Delivery, Outbox, Pushed};
+use crate::wire::protocol::{Presence, ServerFrame, Topic, Topics};
 
 /// Shortest time between two presence frames of a store.
 pub const PRESENCE_INTERVAL: Duration = Duration::from_secs(1);
@@ -80,17 +80,23 @@ pub struct Fanout {
     presence_sent_at: Option<Instant>,
 }
 
+/// What events merge by (with an id for products).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Entity {
+    Product,
+    Dashboard,
+    View,
+}
+
 /// Merges events of the same entity, keeping seq order by the latest seq.
 pub fn coalesce(events: Vec<Event>) -> Vec<Event> {
     let mut out: Vec<Option<Event>> = Vec::with_capacity(events.len());
-    let mut at: HashMap<(&'static str, i64), usize> = HashMap::new();
+    let mut at: HashMap<(Entity, i64), usize> = HashMap::new();
     for event in events {
-        let key = match event.kind.as_str() {
-            "product.created" | "product.updated" | "product.image_changed" | "product.deleted" => {
-                Some(("product", event.entity_id.unwrap_or_default()))
-            }
-            "dashboard.updated" => Some(("dashboard", 0)),
-            "view.published" => Some(("view", 0)),
+        let key = match event.kind {
+            kind if kind.is_product() => Some((Entity::Product, event.entity_id.unwrap_or_default())),
+            EventKind::DashboardUpdated => Some((Entity::Dashboard, 0)),
+            EventKind::ViewPublished => Some((Entity::View, 0)),
             _ => None,
         };
         let merged = match key.and_then(|k| at.get(&k).copied()) {
@@ -111,15 +117,16 @@ fn merge(earlier: Option<Event>, later: Event) -> Event {
     let Some(mut earlier) = earlier else {
         return later;
     };
-    let mergeable = matches!(earlier.kind.as_str(), "product.created" | "product.updated" | "product.image_changed")
-        && matches!(later.kind.as_str(), "product.updated" | "product.image_changed");
+    use EventKind::{ProductCreated, ProductImageChanged, ProductUpdated};
+    let mergeable = matches!(earlier.kind, ProductCreated | ProductUpdated | ProductImageChanged)
+        && matches!(later.kind, ProductUpdated | ProductImageChanged);
     if !mergeable {
         return later;
     }
     if let (Value::Object(base), Value::Object(fields)) = (&mut earlier.data, later.data) {
         base.extend(fields);
     }
-    if earlier.kind != "product.created" {
+    if earlier.kind != ProductCreated {
         earlier.kind = later.kind;
     }
     Event { seq: later.seq, at: later.at, by: later.by, ..earlier }
@@ -216,16 +223,27 @@ impl Fanout {
     pub fn flush(&mut self, state: &StoreState) -> Vec<u64> {
         let slug = state.meta.info.slug.clone();
         let mut gone = Vec::new();
-
         let raw = std::mem::take(&mut self.pending);
-        let (from, to) = (self.flushed_seq + 1, state.seq);
-        let reorders = raw.iter().any(|e| e.kind.starts_with("product.") || e.kind == "sales.updated");
+        let reorders = raw.iter().any(|e| e.kind.is_product() || e.kind == EventKind::SalesUpdated);
         let published = raw
             .iter()
             .rev()
-            .find(|e| e.kind == "view.published")
+            .find(|e| e.kind == EventKind::ViewPublished)
             .and_then(|e| serde_json::from_value::<View>(e.data["view"].clone()).ok());
-        let events = coalesce(raw);
+        self.send_batches(coalesce(raw), state.seq, &slug, &mut gone);
+        let moved = self.move_followers(published);
+        if reorders || !moved.is_empty() {
+            self.send_pages(state, &moved, &slug, &mut gone);
+        }
+        self.send_presence(&slug, &mut gone);
+        self.prune_pages();
+        gone
+    }
+
+    /// One `batch` frame per distinct topic set and starting seq, covering
+    /// `flushed_seq + 1 ..= to`.
+    fn send_batches(&mut self, events: Vec<Event>, to: Seq, slug: &str, gone: &mut Vec<u64>) {
+        let from = self.flushed_seq + 1;
         let delivery = Delivery {
             counters: self.counters.clone(),
             committed_at: self.oldest_commit.take().unwrap_or_else(Instant::now),
@@ -237,9 +255,8 @@ impl Fanout {
             for (id, sub) in &mut self.subscribers {
                 let from = sub.sent_to.min(from - 1) + 1;
                 let frame = frames.entry((sub.topics, from)).or_insert_with(|| {
-                    let wanted: Vec<&Event> = events.iter().filter(|e| sub.topics.wants(&e.kind)).collect();
-                    (!wanted.is_empty())
-                        .then(|| ServerFrame::Batch { store: &slug, from, to, events: &wanted }.encode())
+                    let wanted: Vec<&Event> = events.iter().filter(|e| sub.topics.wants(e.kind)).collect();
+                    (!wanted.is_empty()).then(|| ServerFrame::Batch { store: slug, from, to, events: &wanted }.encode())
                 });
                 let Some(frame) = frame else { continue };
                 sub.sent_to = to;
@@ -248,77 +265,86 @@ impl Fanout {
                     continue;
                 }
                 self.counters.attempted.inc();
-                if sub.outbox.deliver(frame.clone(), Some(delivery.clone()), &slug) != Pushed::Queued {
+                if sub.outbox.deliver(frame.clone(), Some(delivery.clone()), slug) != Pushed::Queued {
                     self.counters.dropped.inc();
                     gone.push(*id);
                 }
             }
         }
         self.flushed_seq = to.max(self.flushed_seq);
+    }
 
-        let mut send = |sub: &Subscriber, id: u64, frame: &ByteString| {
-            // A session that overflowed on its batch has been told once.
-            if gone.contains(&id) {
-                return;
-            }
-            if sub.outbox.push(frame.clone(), &slug) != Pushed::Queued {
-                gone.push(id);
-            }
-        };
-
-        // Followers move to the published view; then every view whose rows or
-        // order changed gets one shared page frame.
-        let mut moved: HashSet<u64> = HashSet::new();
-        if let Some(view) = &published {
+    /// Moves followers to a published view; answers who moved.
+    fn move_followers(&mut self, published: Option<View>) -> HashSet<u64> {
+        let mut moved = HashSet::new();
+        if let Some(view) = published {
             for (id, sub) in self.subscribers.iter_mut().filter(|(_, s)| s.follow) {
                 sub.view = view.clone();
                 moved.insert(*id);
                 self.views_changed = true;
             }
         }
-        if reorders || !moved.is_empty() {
-            // One computed page per view, encoded once when someone needs it.
-            let mut pages: HashMap<&View, ViewPage> = HashMap::new();
-            for (id, sub) in &self.subscribers {
-                if !sub.topics.has(Topic::Products) {
-                    continue;
-                }
-                let entry = pages.entry(&sub.view).or_insert_with(|| {
-                    let page = state.page(&sub.view);
-                    let shape = PageShape { total: page.total, ids: page.rows.iter().map(|p| p.id).collect() };
-                    let changed = self.pages.get(&sub.view) != Some(&shape);
-                    self.pages.insert(sub.view.clone(), shape);
-                    ViewPage { page, changed, frame: None }
-                });
-                // A moved follower needs its page even if the view's shape did not change.
-                if entry.changed || moved.contains(id) {
-                    let ViewPage { page, frame, .. } = entry;
-                    let frame =
-                        frame.get_or_insert_with(|| ServerFrame::Page { reference: None, store: &slug, page }.encode());
-                    send(sub, *id, frame);
-                }
-            }
-        }
+        moved
+    }
 
-        let presence = self.presence;
-        // At most one presence frame per PRESENCE_INTERVAL: when thousands of
-        // clients connect, a frame per flush to every one of them would be
-        // quadratic.
-        if self.presence_wait().is_some_and(|wait| wait.is_zero()) {
-            self.presence_sent = presence;
-            self.presence_sent_at = Some(Instant::now());
-            let frame = ServerFrame::Presence { store: &slug, counts: presence }.encode();
-            for (id, sub) in self.subscribers.iter().filter(|(_, s)| s.topics.has(Topic::Presence)) {
-                send(sub, *id, &frame);
+    /// One shared `page` frame per view whose rows or order changed, also
+    /// to followers that moved to a view.
+    fn send_pages(&mut self, state: &StoreState, moved: &HashSet<u64>, slug: &str, gone: &mut Vec<u64>) {
+        // One computed page per view, encoded once when someone needs it.
+        let mut pages: HashMap<&View, ViewPage> = HashMap::new();
+        for (id, sub) in &self.subscribers {
+            if !sub.topics.has(Topic::Products) {
+                continue;
+            }
+            let entry = pages.entry(&sub.view).or_insert_with(|| {
+                let page = state.page(&sub.view);
+                let shape = PageShape { total: page.total, ids: page.rows.iter().map(|p| p.id).collect() };
+                let changed = self.pages.get(&sub.view) != Some(&shape);
+                self.pages.insert(sub.view.clone(), shape);
+                ViewPage { page, changed, frame: None }
+            });
+            if entry.changed || moved.contains(id) {
+                let ViewPage { page, frame, .. } = entry;
+                let frame =
+                    frame.get_or_insert_with(|| ServerFrame::Page { reference: None, store: slug, page }.encode());
+                push_unless_gone(sub, *id, frame, slug, gone);
             }
         }
-        // Views nobody watches any more need no memo (checked only after
-        // subscribers left or moved, not on every flush).
+    }
+
+    /// At most one presence frame per `PRESENCE_INTERVAL`: when thousands of
+    /// clients connect, a frame per flush to every one of them would be
+    /// quadratic.
+    fn send_presence(&mut self, slug: &str, gone: &mut Vec<u64>) {
+        if !self.presence_wait().is_some_and(|wait| wait.is_zero()) {
+            return;
+        }
+        self.presence_sent = self.presence;
+        self.presence_sent_at = Some(Instant::now());
+        let frame = ServerFrame::Presence { store: slug, counts: self.presence }.encode();
+        for (id, sub) in self.subscribers.iter().filter(|(_, s)| s.topics.has(Topic::Presence)) {
+            push_unless_gone(sub, *id, &frame, slug, gone);
+        }
+    }
+
+    /// Views nobody watches any more need no memo (checked only after
+    /// subscribers left or moved, not on every flush).
+    fn prune_pages(&mut self) {
         if std::mem::take(&mut self.views_changed) {
             let watched: HashSet<&View> = self.subscribers.values().map(|s| &s.view).collect();
             self.pages.retain(|view, _| watched.contains(view));
         }
-        gone
+    }
+}
+
+/// Queues a frame unless the session already overflowed in this flush (it
+/// has been told once); records it as gone when this push overflows.
+fn push_unless_gone(sub: &Subscriber, id: u64, frame: &ByteString, slug: &str, gone: &mut Vec<u64>) {
+    if gone.contains(&id) {
+        return;
+    }
+    if sub.outbox.push(frame.clone(), slug) != Pushed::Queued {
+        gone.push(id);
     }
 }
 
@@ -328,16 +354,18 @@ mod tests {
     use chrono::Utc;
     use serde_json::json;
 
-    fn event(seq: Seq, kind: &str, id: i64, data: Value) -> Event {
-        Event { seq, kind: kind.into(), entity_id: Some(id), at: Utc::now(), by: "t".into(), data }
+    use EventKind::*;
+
+    fn event(seq: Seq, kind: EventKind, id: i64, data: Value) -> Event {
+        Event { seq, kind, entity_id: Some(id), at: Utc::now(), by: "t".into(), data }
     }
 
     #[test]
     fn updates_of_one_product_merge_into_the_latest() {
         let out = coalesce(vec![
-            event(1, "product.updated", 7, json!({"price": 1, "version": 2})),
-            event(2, "product.updated", 8, json!({"price": 5, "version": 2})),
-            event(3, "product.updated", 7, json!({"stock": 4, "version": 3})),
+            event(1, ProductUpdated, 7, json!({"price": 1, "version": 2})),
+            event(2, ProductUpdated, 8, json!({"price": 5, "version": 2})),
+            event(3, ProductUpdated, 7, json!({"stock": 4, "version": 3})),
         ]);
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].seq, 2);
@@ -348,19 +376,18 @@ mod tests {
     #[test]
     fn a_created_product_stays_created_and_a_delete_wins() {
         let out = coalesce(vec![
-            event(1, "product.created", 7, json!({"id": 7, "price": 1})),
-            event(2, "product.updated", 7, json!({"price": 2})),
+            event(1, ProductCreated, 7, json!({"id": 7, "price": 1})),
+            event(2, ProductUpdated, 7, json!({"price": 2})),
         ]);
-        assert_eq!((out.len(), out[0].kind.as_str()), (1, "product.created"));
+        assert_eq!((out.len(), out[0].kind), (1, ProductCreated));
         assert_eq!(out[0].data, json!({"id": 7, "price": 2}));
-        let out =
-            coalesce(vec![event(1, "product.updated", 7, json!({})), event(2, "product.deleted", 7, json!({"id": 7}))]);
-        assert_eq!((out.len(), out[0].kind.as_str()), (1, "product.deleted"));
+        let out = coalesce(vec![event(1, ProductUpdated, 7, json!({})), event(2, ProductDeleted, 7, json!({"id": 7}))]);
+        assert_eq!((out.len(), out[0].kind), (1, ProductDeleted));
     }
 
     #[test]
     fn sales_are_never_merged() {
-        let out = coalesce(vec![event(1, "sales.updated", 1, json!({})), event(2, "sales.updated", 2, json!({}))]);
+        let out = coalesce(vec![event(1, SalesUpdated, 1, json!({})), event(2, SalesUpdated, 2, json!({}))]);
         assert_eq!(out.len(), 2);
     }
 }

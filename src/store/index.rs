@@ -128,24 +128,9 @@ impl ProductIndex {
 mod tests {
     use super::*;
     use crate::model::ProductStatus;
-    use chrono::Utc;
 
     fn product(id: i64, name: &str, price: i64, status: ProductStatus) -> Product {
-        Product {
-            id,
-            sku: format!("SKU-{id}"),
-            name: name.into(),
-            price,
-            stock: 1,
-            status,
-            image: None,
-            views: 0,
-            units_sold: 0,
-            revenue: 0,
-            version: 1,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
+        Product { name: name.into(), price, status, ..crate::testkit::product(id) }
     }
 
     fn ids(rows: &[Product]) -> Vec<i64> {

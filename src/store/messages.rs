@@ -4,10 +4,10 @@ use actix::Message;
 use chrono::NaiveDate;
 use tokio::sync::watch;
 
-use super::change::{Applied, PendingChange};
-use super::state::{SalesSummary, Snapshot};
 use crate::error::ApiError;
+use crate::model::change::{Applied, PendingChange};
 use crate::model::{DailyPoint, Dashboard, Product, ProductId, ProductPage, Seq, View};
+use crate::model::{SalesSummary, Snapshot};
 
 /// Commit one write with the next group commit; replies once durable.
 #[derive(Message)]
@@ -80,10 +80,10 @@ pub struct Wake;
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Subscribe {
-    pub outbox: crate::session::queue::Outbox,
+    pub outbox: crate::wire::outbox::Outbox,
     pub role: crate::auth::Role,
     pub since: Option<Seq>,
-    pub topics: crate::session::protocol::Topics,
+    pub topics: crate::wire::protocol::Topics,
     pub view: View,
     pub follow: bool,
     /// The client frame's `id`, echoed in `subscribed`.

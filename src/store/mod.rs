@@ -1,13 +1,13 @@
 //! The store side of the actor mesh: one supervised `StoreActor` per active
 //! store (`actor`), found or started by the `StoreRegistry` (`registry`).
 //! The actor's live state (`state`, `index`) changes only by applying
-//! committed writes (`change`); its messages are in `messages`.
+//! committed writes (`crate::model::change`); its messages are in `messages`.
 
 pub mod actor;
-pub mod change;
 pub mod fanout;
 pub mod index;
 pub mod messages;
+pub mod publish;
 pub mod registry;
 pub mod state;
 pub mod subscribe;

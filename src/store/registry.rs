@@ -10,9 +10,9 @@
 //! Idle stores: a store routed to by nobody for `--store-idle-secs` is told
 //! to `Hibernate`, and drops its live state if it has no subscribers and
 //! nothing in flight; the next request routed to it is preceded by `Wake`,
-//! which reloads it before that request is handled. Deviation from DESIGN
-//! §2 ("idle stores stop"), on purpose: the actor itself (a mailbox and a
-//! few fields) stays, so no second actor can ever start for a store while
+//! which reloads it before that request is handled. The actor itself does
+//! not stop, on purpose (`docs/architecture.md`, "Idle stores"): it (a
+//! mailbox and a few fields) stays, so no second actor can ever start for a store while
 //! an old one still holds messages: a store keeps exactly one writer. Both
 //! messages are sent under the routing lock, so every mailbox sees them in
 //! the order the routing decided. Guarded by `tests/ws_sync.rs`.

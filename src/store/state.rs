@@ -6,14 +6,13 @@ use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use super::change::{Applied, Effect};
 use super::index::ProductIndex;
 use crate::db::queries::stores::LoadedStore;
+use crate::model::change::{CommittedBatch, Effect};
 use crate::model::{
-    DailyPoint, Dashboard, DashboardSettings, Event, Product, ProductPage, Seq, StoreId, StoreInfo, View,
+    DailyPoint, Dashboard, DashboardSettings, Event, Product, ProductPage, SalesSummary, Seq, Snapshot, StoreId,
+    StoreInfo, Totals, View,
 };
 
 /// What identifies a store and never changes while its actor runs.
@@ -22,42 +21,6 @@ pub struct StoreMeta {
     pub id: StoreId,
     pub info: StoreInfo,
     pub tz: Tz,
-}
-
-/// Totals over a span of days.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Totals {
-    pub orders: i64,
-    pub units: i64,
-    pub revenue: i64,
-}
-
-/// `GET /sales/summary`: today against yesterday, this week against last.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct SalesSummary {
-    pub today: DailyPoint,
-    pub yesterday: DailyPoint,
-    pub last_7_days: Totals,
-    pub previous_7_days: Totals,
-    /// Revenue of the last 7 days over the 7 before, in basis points of
-    /// change (+1234 = +12.34 %); null when the earlier week sold nothing.
-    pub trend_bp: Option<i64>,
-    pub last_30_days: Totals,
-    /// Best sellers by revenue.
-    pub top_products: Vec<Product>,
-}
-
-/// Everything a client needs to start: `GET /snapshot` and the WebSocket
-/// `snapshot` frame.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Snapshot {
-    /// The store's name, currency and time zone.
-    pub info: StoreInfo,
-    pub seq: Seq,
-    pub dashboard: Dashboard,
-    /// The last 30 local days, oldest first.
-    pub sales: Vec<DailyPoint>,
-    pub page: ProductPage,
 }
 
 /// A store's live state.
@@ -88,8 +51,8 @@ impl StoreState {
 
     /// Applies a committed write: its effects (taken out of `applied`), its
     /// events, its seq.
-    pub fn apply(&mut self, applied: &mut Applied) {
-        for effect in std::mem::take(&mut applied.effects) {
+    pub fn apply(&mut self, batch: &mut CommittedBatch) {
+        for effect in std::mem::take(&mut batch.effects) {
             match effect {
                 Effect::UpsertProduct(p) => self.products.upsert(p),
                 Effect::RemoveProduct(id) => {
@@ -101,13 +64,13 @@ impl StoreState {
                 }
             }
         }
-        for event in &applied.events {
+        for event in &batch.events {
             if self.history.len() == self.history_size {
                 self.history.pop_front();
             }
             self.history.push_back(event.clone());
         }
-        self.seq = self.seq.max(applied.seq);
+        self.seq = self.seq.max(batch.to);
     }
 
     /// The store's calendar day now.
@@ -187,58 +150,30 @@ impl StoreState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ProductStatus;
+    use crate::testkit;
 
     fn state(history: usize) -> StoreState {
-        let meta = StoreMeta {
-            id: 1,
-            info: StoreInfo {
-                slug: "s1".into(),
-                name: "S".into(),
-                currency: "USD".into(),
-                time_zone: "Asia/Tokyo".into(),
-                public: false,
-            },
-            tz: chrono_tz::Asia::Tokyo,
-        };
-        let loaded =
-            LoadedStore { seq: 0, products: vec![], settings: DashboardSettings::empty(), days: BTreeMap::new() };
-        StoreState::new(meta, loaded, history)
+        let mut state = testkit::store_state(chrono_tz::Asia::Tokyo, vec![], history);
+        state.seq = 0;
+        state
     }
 
     fn event(seq: Seq) -> Event {
-        Event { seq, kind: "x".into(), entity_id: None, at: Utc::now(), by: "t".into(), data: serde_json::Value::Null }
-    }
-
-    fn product(id: i64) -> Product {
-        Product {
-            id,
-            sku: format!("S{id}"),
-            name: "n".into(),
-            price: 1,
-            stock: 1,
-            status: ProductStatus::Active,
-            image: None,
-            views: 0,
-            units_sold: 0,
-            revenue: 0,
-            version: 1,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
+        let kind = crate::model::EventKind::ViewPublished;
+        Event { seq, kind, entity_id: None, at: Utc::now(), by: "t".into(), data: serde_json::Value::Null }
     }
 
     #[test]
     fn history_ring_keeps_the_newest_and_knows_when_it_is_too_short() {
         let mut s = state(3);
         for seq in 1..=5 {
-            let mut applied = Applied {
-                seq,
-                outcome: crate::store::change::Outcome::Deleted { id: 1 },
+            let mut batch = CommittedBatch {
+                store_id: 1,
+                to: seq,
                 events: vec![event(seq)],
-                effects: vec![Effect::UpsertProduct(product(seq))],
+                effects: vec![Effect::UpsertProduct(testkit::product(seq))],
             };
-            s.apply(&mut applied);
+            s.apply(&mut batch);
         }
         assert_eq!(s.seq, 5);
         assert_eq!(s.products.len(), 5);

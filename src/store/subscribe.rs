@@ -16,7 +16,7 @@ use super::state::StoreState;
 use crate::db;
 use crate::error::ApiError;
 use crate::model::{Event, Seq};
-use crate::session::protocol::{error_frame, Mode, ServerFrame, Topic};
+use crate::wire::protocol::{error_frame, Mode, ServerFrame, Topic};
 
 /// Events per replayed `batch` frame.
 const REPLAY_CHUNK: usize = 500;
@@ -48,7 +48,7 @@ impl StoreActor {
         };
         let slug = &state.meta.info.slug;
         announce(state, &msg, Mode::Replay);
-        let wanted: Vec<&Event> = events.iter().filter(|e| msg.topics.wants(&e.kind)).collect();
+        let wanted: Vec<&Event> = events.iter().filter(|e| msg.topics.wants(e.kind)).collect();
         let mut from = since + 1;
         for (i, chunk) in wanted.chunks(REPLAY_CHUNK).enumerate() {
             let last = i == wanted.len().div_ceil(REPLAY_CHUNK) - 1;
@@ -110,7 +110,7 @@ impl StoreActor {
                     // Rare (a client far behind): hold the store's messages
                     // until the read is done, so nothing commits in between.
                     let read = db::blocking(&self.pool, move |conn| {
-                        Ok(db::queries::events::since(conn, store_id, since, seq - since)?)
+                        db::queries::events::since(conn, store_id, since, seq - since)
                     });
                     ctx.wait(read.into_actor(self).map(move |events, act, _| match events {
                         Ok(events) => act.start_replay(msg, since, &events),

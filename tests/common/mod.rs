@@ -17,7 +17,7 @@ pub const PASSWORD: &str = "test-password";
 pub struct TestApp {
     pub base: String,
     pub dir: TempDir,
-    pub state: actix_web::web::Data<storesync::http::AppState>,
+    pub state: actix_web::web::Data<storesync::app::AppState>,
 }
 
 /// A test config over `dir`.

@@ -17,8 +17,8 @@ use super::{events, products, sales};
 use crate::db::schema::{idempotency_keys, stores};
 use crate::db::Conn;
 use crate::error::ApiError;
-use crate::model::{Event, Seq};
-use crate::store::change::{Applied, Change, Effect, ImportReport, Outcome, PendingChange};
+use crate::model::change::{Applied, Change, Effect, IdempotencyKey, ImportReport, Outcome, PendingChange};
+use crate::model::{DashboardPatch, Event, EventKind, NewProduct, Product, SaleReceipt, Seq};
 
 /// The store a batch writes to.
 #[derive(Debug, Clone, Copy)]
@@ -76,20 +76,13 @@ struct EventDrafts<'a> {
 }
 
 impl EventDrafts<'_> {
-    fn push(&mut self, kind: &str, entity_id: Option<i64>, data: serde_json::Value) {
+    fn push(&mut self, kind: EventKind, entity_id: Option<i64>, data: serde_json::Value) {
         self.seq += 1;
-        self.events.push(Event {
-            seq: self.seq,
-            kind: kind.to_owned(),
-            entity_id,
-            at: self.now,
-            by: self.by.to_owned(),
-            data,
-        });
+        self.events.push(Event { seq: self.seq, kind, entity_id, at: self.now, by: self.by.to_owned(), data });
     }
 }
 
-fn check_version(current: &crate::model::Product, if_match: Option<i64>) -> Result<(), ApiError> {
+fn check_version(current: &Product, if_match: Option<i64>) -> Result<(), ApiError> {
     match if_match {
         Some(expected) if expected != current.version => {
             Err(ApiError::Stale { expected, current: Box::new(current.clone()) })
@@ -105,86 +98,137 @@ fn apply(
     ev: &mut EventDrafts,
 ) -> Result<(Outcome, Vec<Effect>), ApiError> {
     let store = target.store_id;
-    let now = ev.now;
     match change {
         Change::CreateProduct(new) => {
-            let product = products::create(conn, store, new, now.naive_utc())?;
-            ev.push("product.created", Some(product.id), json!(product));
+            let product = create_product(conn, store, new, ev)?;
             Ok((Outcome::Created(product.clone()), vec![Effect::UpsertProduct(product)]))
         }
         Change::PatchProduct { id, if_match, patch } => {
             let mut product = products::get(conn, store, *id)?;
             check_version(&product, *if_match)?;
-            let mut changed = products::apply_patch(&mut product, patch);
-            if changed.is_empty() {
-                return Ok((Outcome::Updated(product), vec![]));
-            }
-            product.version += 1;
-            product.updated_at = now;
-            products::save(conn, store, &product)?;
-            changed.insert("version".into(), json!(product.version));
-            changed.insert("updated_at".into(), json!(product.updated_at));
-            ev.push("product.updated", Some(product.id), changed.into());
-            Ok((Outcome::Updated(product.clone()), vec![Effect::UpsertProduct(product)]))
+            let changed = products::apply_patch(&mut product, patch);
+            Ok(updated(save_changes(conn, store, product, changed, ev)?))
         }
         Change::DeleteProduct { id, if_match } => {
             let product = products::get(conn, store, *id)?;
             check_version(&product, *if_match)?;
             products::delete(conn, store, *id)?;
-            ev.push("product.deleted", Some(*id), json!({ "id": id }));
+            ev.push(EventKind::ProductDeleted, Some(*id), json!({ "id": id }));
             Ok((Outcome::Deleted { id: *id }, vec![Effect::RemoveProduct(*id)]))
         }
         Change::ImportProducts { rows } => import(conn, store, rows, ev),
-        Change::PatchDashboard(patch) => {
-            let mut settings = sales::settings(conn, store)?;
-            if let Some(v) = patch.visitors_today {
-                settings.visitors_today = v;
-            }
-            if let Some(v) = patch.refunds_today {
-                settings.refunds_today = v;
-            }
-            if let Some(v) = patch.revenue_target {
-                settings.revenue_target = v;
-            }
-            if let Some(v) = &patch.notice {
-                settings.notice = v.clone();
-            }
-            settings.version += 1;
-            settings.updated_at = now;
-            sales::save_settings(conn, store, &settings, now.naive_utc())?;
-            let today = sales::day(conn, store, sales::local_day(target.tz, now))?;
-            let dashboard = settings.dashboard(today);
-            ev.push("dashboard.updated", None, json!(dashboard));
-            Ok((Outcome::Dashboard(dashboard), vec![Effect::Settings(settings)]))
-        }
+        Change::PatchDashboard(patch) => patch_dashboard(conn, target, patch, ev),
         Change::SetImage { id, if_match, image } => {
-            let mut product = products::get(conn, store, *id)?;
+            let product = products::get(conn, store, *id)?;
             check_version(&product, *if_match)?;
-            if product.image == *image {
-                return Ok((Outcome::Updated(product), vec![]));
-            }
-            product.image = image.clone();
-            product.version += 1;
-            product.updated_at = now;
-            products::save(conn, store, &product)?;
-            let data = json!({ "image": image, "version": product.version, "updated_at": product.updated_at });
-            ev.push("product.image_changed", Some(product.id), data);
-            Ok((Outcome::Updated(product.clone()), vec![Effect::UpsertProduct(product)]))
+            Ok(updated(set_image(conn, store, product, image, ev)?))
         }
         Change::PublishView { view } => {
-            ev.push("view.published", None, json!({ "view": view }));
+            ev.push(EventKind::ViewPublished, None, json!({ "view": view }));
             Ok((Outcome::Published, vec![]))
         }
         Change::RecordSale(sale) => {
-            let receipt = sales::record(conn, store, target.tz, sale, ev.by, now)?;
-            ev.push("sales.updated", Some(receipt.sale_id), json!(receipt));
+            let receipt = sales::record(conn, store, target.tz, sale, ev.by, ev.now)?;
+            ev.push(EventKind::SalesUpdated, Some(receipt.sale_id), json!(receipt));
             let effects = receipt_effects(conn, store, &receipt)?;
             Ok((Outcome::Sale(receipt), effects))
         }
     }
 }
 
-fn receipt_effects(conn: &mut Conn, store: i64, receipt: &crate::model::SaleReceipt) -> Result<Vec<Effect>, ApiError> {
+/// A product after an update.
+enum Update {
+    /// Saved with the next version; an event records it.
+    Saved(Product),
+    /// Nothing changed, nothing saved.
+    Unchanged(Product),
+}
+
+/// The answer to a product update, and its effect if it saved.
+fn updated(update: Update) -> (Outcome, Vec<Effect>) {
+    match update {
+        Update::Saved(product) => (Outcome::Updated(product.clone()), vec![Effect::UpsertProduct(product)]),
+        Update::Unchanged(product) => (Outcome::Updated(product), vec![]),
+    }
+}
+
+fn create_product(conn: &mut Conn, store: i64, new: &NewProduct, ev: &mut EventDrafts) -> Result<Product, ApiError> {
+    let product = products::create(conn, store, new, ev.now.naive_utc())?;
+    ev.push(EventKind::ProductCreated, Some(product.id), json!(product));
+    Ok(product)
+}
+
+/// Saves a product whose fields `changed` lists, with the next version, and
+/// records `product.updated`.
+fn save_changes(
+    conn: &mut Conn,
+    store: i64,
+    mut product: Product,
+    mut changed: serde_json::Map<String, serde_json::Value>,
+    ev: &mut EventDrafts,
+) -> Result<Update, ApiError> {
+    if changed.is_empty() {
+        return Ok(Update::Unchanged(product));
+    }
+    product.version += 1;
+    product.updated_at = ev.now;
+    products::save(conn, store, &product)?;
+    changed.insert("version".into(), json!(product.version));
+    changed.insert("updated_at".into(), json!(product.updated_at));
+    ev.push(EventKind::ProductUpdated, Some(product.id), changed.into());
+    Ok(Update::Saved(product))
+}
+
+/// Sets a product's image and records `product.image_changed`.
+fn set_image(
+    conn: &mut Conn,
+    store: i64,
+    mut product: Product,
+    image: &Option<String>,
+    ev: &mut EventDrafts,
+) -> Result<Update, ApiError> {
+    if product.image == *image {
+        return Ok(Update::Unchanged(product));
+    }
+    product.image = image.clone();
+    product.version += 1;
+    product.updated_at = ev.now;
+    products::save(conn, store, &product)?;
+    let data = json!({ "image": image, "version": product.version, "updated_at": product.updated_at });
+    ev.push(EventKind::ProductImageChanged, Some(product.id), data);
+    Ok(Update::Saved(product))
+}
+
+fn patch_dashboard(
+    conn: &mut Conn,
+    target: Target,
+    patch: &DashboardPatch,
+    ev: &mut EventDrafts,
+) -> Result<(Outcome, Vec<Effect>), ApiError> {
+    let store = target.store_id;
+    let mut settings = sales::settings(conn, store)?;
+    if let Some(v) = patch.visitors_today {
+        settings.visitors_today = v;
+    }
+    if let Some(v) = patch.refunds_today {
+        settings.refunds_today = v;
+    }
+    if let Some(v) = patch.revenue_target {
+        settings.revenue_target = v;
+    }
+    if let Some(v) = &patch.notice {
+        settings.notice = v.clone();
+    }
+    settings.version += 1;
+    settings.updated_at = ev.now;
+    sales::save_settings(conn, store, &settings, ev.now.naive_utc())?;
+    let today = sales::day(conn, store, sales::local_day(target.tz, ev.now))?;
+    let dashboard = settings.dashboard(today);
+    ev.push(EventKind::DashboardUpdated, None, json!(dashboard));
+    Ok((Outcome::Dashboard(dashboard), vec![Effect::Settings(settings)]))
+}
+
+fn receipt_effects(conn: &mut Conn, store: i64, receipt: &SaleReceipt) -> Result<Vec<Effect>, ApiError> {
     let mut effects = vec![Effect::Day(receipt.day)];
     for figures in &receipt.products {
         effects.push(Effect::UpsertProduct(products::get(conn, store, figures.id)?));
@@ -195,35 +239,32 @@ fn receipt_effects(conn: &mut Conn, store: i64, receipt: &crate::model::SaleRece
 fn import(
     conn: &mut Conn,
     store: i64,
-    rows: &[crate::model::NewProduct],
+    rows: &[NewProduct],
     ev: &mut EventDrafts,
 ) -> Result<(Outcome, Vec<Effect>), ApiError> {
     let (mut created, mut updated, mut unchanged) = (0, 0, 0);
     let mut effects = Vec::with_capacity(rows.len());
     for row in rows {
-        match products::by_sku(conn, store, &row.sku)? {
+        let product = match products::by_sku(conn, store, &row.sku)? {
             None => {
-                let product = products::create(conn, store, row, ev.now.naive_utc())?;
-                ev.push("product.created", Some(product.id), json!(product));
-                effects.push(Effect::UpsertProduct(product));
                 created += 1;
+                create_product(conn, store, row, ev)?
             }
             Some(mut product) => {
-                let mut changed = products::apply_patch(&mut product, &products::import_patch(row));
-                if changed.is_empty() {
-                    unchanged += 1;
-                    continue;
+                let changed = products::apply_patch(&mut product, &products::import_patch(row));
+                match save_changes(conn, store, product, changed, ev)? {
+                    Update::Saved(product) => {
+                        updated += 1;
+                        product
+                    }
+                    Update::Unchanged(_) => {
+                        unchanged += 1;
+                        continue;
+                    }
                 }
-                product.version += 1;
-                product.updated_at = ev.now;
-                products::save(conn, store, &product)?;
-                changed.insert("version".into(), json!(product.version));
-                changed.insert("updated_at".into(), json!(product.updated_at));
-                ev.push("product.updated", Some(product.id), changed.into());
-                effects.push(Effect::UpsertProduct(product));
-                updated += 1;
             }
-        }
+        };
+        effects.push(Effect::UpsertProduct(product));
     }
     let report = ImportReport { created, updated, unchanged, seq: ev.seq };
     Ok((Outcome::Imported(report), effects))
@@ -257,7 +298,7 @@ fn replay(
 fn remember(
     conn: &mut Conn,
     store_id: i64,
-    key: &crate::store::change::IdempotencyKey,
+    key: &IdempotencyKey,
     seq: Seq,
     outcome: &Outcome,
     now: DateTime<Utc>,

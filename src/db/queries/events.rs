@@ -5,11 +5,12 @@ use diesel::prelude::*;
 use crate::db::models::EventRow;
 use crate::db::schema::events;
 use crate::db::Conn;
+use crate::error::ApiError;
 use crate::model::{Event, Seq};
 
 /// Events of a store after `since`, oldest first, at most `limit`.
-pub fn since(conn: &mut Conn, store_id: i64, since: Seq, limit: i64) -> QueryResult<Vec<Event>> {
-    Ok(events::table
+pub fn since(conn: &mut Conn, store_id: i64, since: Seq, limit: i64) -> Result<Vec<Event>, ApiError> {
+    events::table
         .filter(events::store_id.eq(store_id).and(events::seq.gt(since)))
         .order(events::seq.asc())
         .limit(limit)
@@ -17,7 +18,7 @@ pub fn since(conn: &mut Conn, store_id: i64, since: Seq, limit: i64) -> QueryRes
         .load(conn)?
         .into_iter()
         .map(EventRow::into_event)
-        .collect())
+        .collect()
 }
 
 /// Appends events (within the caller's transaction).

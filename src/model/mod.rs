@@ -1,7 +1,17 @@
 //! The domain types every layer shares: products, dashboard, sales, events,
 //! and the product-table view. They are what REST bodies, WebSocket frames
 //! and the store actor's live state are made of. Validation of client input
-//! lives here too, next to the limits it enforces.
+//! lives here too, next to the limits it enforces. What a write is and
+//! what it produced (`change`) and what a client reads to start
+//! (`snapshot`) are model vocabulary too: the database layer builds them
+//! and both actors use them.
+
+pub mod change;
+pub mod event;
+pub mod snapshot;
+
+pub use event::{Event, EventKind};
+pub use snapshot::{SalesSummary, Snapshot, Totals};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -370,21 +380,6 @@ pub struct StoreInfo {
     pub time_zone: String,
     /// Whether product images are served without a grant.
     pub public: bool,
-}
-
-/// One committed change, as stored in the `events` table and sent in batches.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Event {
-    pub seq: Seq,
-    /// `product.created|updated|deleted|image_changed`, `dashboard.updated`,
-    /// `sales.updated`, `store.updated`, `view.published`.
-    pub kind: String,
-    pub entity_id: Option<i64>,
-    pub at: DateTime<Utc>,
-    /// Who made the change (`user:<name>` or `token:<name>`).
-    pub by: String,
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
 }
 
 /// Columns the product table sorts by.

@@ -297,16 +297,8 @@ impl Drop for OutboxBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testkit::EvictionSink;
     use futures_util::task::noop_waker_ref;
-
-    struct Sink;
-    impl Actor for Sink {
-        type Context = actix::Context<Self>;
-    }
-    impl Handler<Evicted> for Sink {
-        type Result = ();
-        fn handle(&mut self, _: Evicted, _: &mut actix::Context<Self>) {}
-    }
 
     fn poll(body: &mut OutboxBody) -> Poll<Option<Result<Bytes, Infallible>>> {
         Pin::new(body).poll_next(&mut std::task::Context::from_waker(noop_waker_ref()))
@@ -316,7 +308,7 @@ mod tests {
     async fn frames_go_out_in_order_in_one_chunk_and_overflow_is_refused() {
         let metrics = Metrics::new();
         let mut body = OutboxBody::new(2, metrics.clone());
-        let outbox = Outbox::new(1, body.queue(), Sink.start().recipient());
+        let outbox = Outbox::new(1, body.queue(), EvictionSink.start().recipient());
         assert!(poll(&mut body).is_pending());
         assert_eq!(outbox.push("a".into(), "s1"), Pushed::Queued);
         assert_eq!(outbox.push("bc".into(), "s1"), Pushed::Queued);

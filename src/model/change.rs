@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     DailyPoint, Dashboard, DashboardPatch, DashboardSettings, Event, NewProduct, NewSale, Product, ProductId,
-    ProductPatch, SaleReceipt, Seq, View,
+    ProductPatch, SaleReceipt, Seq, StoreId, View,
 };
 
 /// A write to one store.
@@ -74,6 +74,42 @@ pub enum Outcome {
     Published,
 }
 
+/// A committed write's answer, of the type its handler expects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Committed<T> {
+    /// The store's seq after the write.
+    pub seq: Seq,
+    pub answer: T,
+}
+
+/// A type a write answers with, read out of the stored `Outcome`. The
+/// outcome of a change is fixed by its kind, so a mismatch is a bug: it
+/// comes back as the outcome, for the one place that reports it.
+pub trait Answer: Sized {
+    fn from_outcome(outcome: Outcome) -> Result<Self, Box<Outcome>>;
+}
+
+/// Implements `Answer` for a type read out of the outcomes `$outcome` matches.
+macro_rules! answer {
+    ($ty:ty: $outcome:pat => $value:expr) => {
+        impl Answer for $ty {
+            fn from_outcome(outcome: Outcome) -> Result<Self, Box<Outcome>> {
+                match outcome {
+                    $outcome => Ok($value),
+                    other => Err(Box::new(other)),
+                }
+            }
+        }
+    };
+}
+
+// Creates and updates answer the product, a delete the id it deleted.
+answer!(Product: Outcome::Created(product) | Outcome::Updated(product) => product);
+answer!(ProductId: Outcome::Deleted { id } => id);
+answer!(ImportReport: Outcome::Imported(report) => report);
+answer!(Dashboard: Outcome::Dashboard(dashboard) => dashboard);
+answer!(SaleReceipt: Outcome::Sale(receipt) => receipt);
+
 /// A change to the store actor's live state, applied only after commit.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -92,6 +128,32 @@ pub struct Applied {
     /// Empty for an idempotent replay: it changed nothing.
     pub events: Vec<Event>,
     pub effects: Vec<Effect>,
+}
+
+/// What one group commit made durable in a store: the events it appended,
+/// in seq order, up to seq `to`, and their effects on the live state. The
+/// unit a store actor publishes (`store::publish`) and applies to its live
+/// state and fan-out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommittedBatch {
+    pub store_id: StoreId,
+    pub to: Seq,
+    pub events: Vec<Event>,
+    pub effects: Vec<Effect>,
+}
+
+impl CommittedBatch {
+    /// Gathers the committed writes of a group commit (idempotent replays
+    /// add nothing), moving their events and effects out.
+    pub fn gather<'a>(store_id: StoreId, writes: impl IntoIterator<Item = &'a mut Applied>) -> Self {
+        let mut batch = Self { store_id, to: 0, events: Vec::new(), effects: Vec::new() };
+        for applied in writes {
+            batch.to = batch.to.max(applied.seq);
+            batch.events.append(&mut applied.events);
+            batch.effects.append(&mut applied.effects);
+        }
+        batch
+    }
 }
 
 /// A write waiting for the next group commit.

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::model::{Event, ProductPage, Seq, StoreInfo, View};
-use crate::store::state::Snapshot;
+use crate::model::Snapshot;
+use crate::model::{Event, EventKind, ProductPage, Seq, StoreInfo, View};
 
 /// Protocol version announced in `hello`.
 pub const VERSION: u32 = 1;
@@ -55,17 +55,21 @@ impl Topics {
     }
 
     /// The topic an event kind belongs to.
-    pub fn topic_of(kind: &str) -> Topic {
+    pub fn topic_of(kind: EventKind) -> Topic {
         match kind {
-            "dashboard.updated" => Topic::Dashboard,
-            "sales.updated" => Topic::Sales,
-            _ => Topic::Products,
+            EventKind::DashboardUpdated => Topic::Dashboard,
+            EventKind::SalesUpdated => Topic::Sales,
+            EventKind::ProductCreated
+            | EventKind::ProductUpdated
+            | EventKind::ProductDeleted
+            | EventKind::ProductImageChanged
+            | EventKind::ViewPublished => Topic::Products,
         }
     }
 
     /// Whether a subscriber with these topics receives events of `kind`.
     /// `history` receives every event.
-    pub fn wants(self, kind: &str) -> bool {
+    pub fn wants(self, kind: EventKind) -> bool {
         self.has(Topic::History) || self.has(Self::topic_of(kind))
     }
 }
@@ -275,9 +279,9 @@ mod tests {
     #[test]
     fn history_topic_receives_every_kind() {
         let t = Topics::of(Some(&[Topic::History]));
-        assert!(t.wants("dashboard.updated") && t.wants("product.updated") && t.wants("sales.updated"));
+        assert!(EventKind::ALL.into_iter().all(|kind| t.wants(kind)));
         let d = Topics::of(Some(&[Topic::Dashboard]));
-        assert!(d.wants("dashboard.updated") && !d.wants("product.updated"));
+        assert!(d.wants(EventKind::DashboardUpdated) && !d.wants(EventKind::ProductUpdated));
     }
 
     #[test]

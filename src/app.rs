@@ -1,0 +1,134 @@
+//! `AppState`: the handles the HTTP layer reaches (pool, store registry,
+//! limits, metrics, health, media), how they are built from the config, and
+//! the background loops that serve them (idle stores, health samples, media
+//! collection). Actors and extractors take only the parts they use.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+
+use crate::auth::extract::Authenticator;
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::http::limits::RateLimits;
+use crate::media::{self, MediaStore};
+use crate::ops::health::{HealthMonitor, Thresholds};
+use crate::ops::metrics::Metrics;
+use crate::session::{SessionHandles, SessionLimits};
+use crate::store::publish::SingleNode;
+use crate::store::{StoreRegistry, StoreSettings};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: DbPool,
+    pub registry: StoreRegistry,
+    pub config: Config,
+    pub sessions: Arc<SessionHandles>,
+    pub rate_limits: RateLimits,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<HealthMonitor>,
+    pub media: MediaStore,
+    /// What the `Principal` extractor needs; also registered on its own.
+    pub authenticator: Arc<Authenticator>,
+}
+
+impl AppState {
+    /// Builds the state on an opened, migrated database: loads the store
+    /// list and starts the registry's arbiters.
+    pub async fn build(config: Config, pool: DbPool) -> Result<Self, String> {
+        let stores =
+            db::blocking(&pool, |conn| Ok(db::queries::stores::all(conn)?)).await.map_err(|e| e.to_string())?;
+        let metrics = Metrics::new();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let registry = StoreRegistry::new(pool.clone(), store_settings(&config, &metrics), stores, cores)?;
+        log::info!(data_dir:% = config.data_dir.display(), stores = registry.stores().len(); "store registry ready");
+        let sample_every = Duration::from_secs(config.health_sample_secs.max(1));
+        let sessions = Arc::new(SessionHandles {
+            limits: session_limits(&config),
+            registry: registry.clone(),
+            metrics: metrics.clone(),
+            pool: pool.clone(),
+        });
+        let authenticator =
+            Arc::new(Authenticator { pool: pool.clone(), allowed_origins: config.allowed_origins.clone() });
+        Ok(Self {
+            pool,
+            registry,
+            sessions,
+            authenticator,
+            rate_limits: RateLimits::new(&config),
+            health: HealthMonitor::new(metrics.clone(), thresholds(&config), sample_every),
+            metrics,
+            media: MediaStore::new(&config.data_dir),
+            config,
+        })
+    }
+
+    /// Starts the background loops: health sampling, idle-store
+    /// hibernation and media collection.
+    pub fn spawn_background(state: &web::Data<AppState>) {
+        actix_web::rt::spawn(state.health.clone().run());
+        if state.config.store_idle_secs > 0 {
+            actix_web::rt::spawn(hibernate_idle_stores(state.registry.clone(), state.config.store_idle_secs));
+        }
+        actix_web::rt::spawn(collect_media(state.clone()));
+    }
+}
+
+fn store_settings(config: &Config, metrics: &Arc<Metrics>) -> StoreSettings {
+    StoreSettings {
+        metrics: metrics.clone(),
+        debug_drop_batch_every: config.debug_drop_batch_every,
+        history_size: config.history_size.max(1),
+        max_batch: config.max_batch.max(1),
+        flush_window: config.flush_window(),
+        max_replay: config.max_replay.max(0),
+        publish: Arc::new(SingleNode),
+    }
+}
+
+fn session_limits(config: &Config) -> SessionLimits {
+    SessionLimits {
+        heartbeat: Duration::from_millis(config.heartbeat_ms.max(100)),
+        outbox_capacity: config.outbox_capacity.max(8),
+        max_subscriptions: config.max_subscriptions.max(1),
+        frames_per_sec: NonZeroU32::new(config.ws_frames_per_sec).unwrap_or(NonZeroU32::MIN),
+        max_strikes: config.ws_max_strikes.max(1),
+        revalidate: Duration::from_secs(config.revalidate_secs.max(1)),
+    }
+}
+
+fn thresholds(config: &Config) -> Thresholds {
+    Thresholds {
+        sync_success: config.alert_sync_success,
+        latency_p99_ms: config.alert_latency_p99_ms,
+        memory_per_client_bytes: config.alert_memory_per_client_mb * 1024.0 * 1024.0,
+        resyncs_per_min: config.alert_resyncs_per_min,
+        errors_per_min: config.alert_errors_per_min,
+    }
+}
+
+/// Asks stores nobody used for `idle_secs` to drop their live state.
+async fn hibernate_idle_stores(registry: StoreRegistry, idle_secs: u64) {
+    let idle_after = Duration::from_secs(idle_secs);
+    let mut tick = tokio::time::interval(idle_after / 4);
+    loop {
+        tick.tick().await;
+        registry.hibernate_idle(idle_after);
+    }
+}
+
+/// Deletes image files no product references, every `--media-gc-secs`.
+async fn collect_media(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(state.config.media_gc_secs.max(1)));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let grace = Duration::from_secs(state.config.media_gc_grace_secs);
+        if let Err(e) = media::gc::collect(&state.pool, &state.media, grace).await {
+            log::warn!(error:% = e; "media collection failed");
+        }
+    }
+}
