@@ -77,7 +77,6 @@ const EVENT_DATA = {
     d.products.forEach((p) => need(isObj(p) && isInt(p.id) && isInt(p.units_sold)
       && isInt(p.revenue) && isInt(p.stock) && isInt(p.version), 'sale product figures'));
   },
-  'store.updated': () => {},
   'view.published': (d) => checkView(d.view),
 };
 

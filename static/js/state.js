@@ -102,7 +102,8 @@ function dashboardWithDay(d, point) {
  *   can tell which rows the page now holds)
  */
 export function applyEvents(data, events) {
-  let { info, dashboard, sales, page } = data;
+  const { info } = data;
+  let { dashboard, sales, page } = data;
   let membershipChanged = false;
   for (const e of events) {
     const d = e.data;
@@ -127,9 +128,6 @@ export function applyEvents(data, events) {
         dashboard = dashboardWithDay(dashboard, d.day);
         for (const p of d.products) page = mergeRow(page, p.id, p);
         membershipChanged = true;
-        break;
-      case 'store.updated':
-        info = info ? { ...info, ...d } : info;
         break;
       default:
         // view.published and kinds this client does not know change no data.

@@ -27,7 +27,6 @@ export function describeEvent(e, state) {
     case 'product.image_changed': return `${name}: image ${d.image ? 'changed' : 'removed'}`;
     case 'dashboard.updated': return 'Dashboard figures updated';
     case 'sales.updated': return `Sale of ${formatMoney(d.amount, cur)} recorded`;
-    case 'store.updated': return 'Store settings updated';
     case 'view.published': return `Page ${d.view?.page} published`;
     default: return '';
   }
