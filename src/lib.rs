@@ -23,6 +23,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod counted;
 pub mod db;
 pub mod error;
 pub mod http;
