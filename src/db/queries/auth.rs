@@ -1,7 +1,10 @@
-//! Users, sessions and grants: what authentication reads and writes.
+//! Users, sessions and grants: what authentication reads and writes. The
+//! rules around them (who may call what, password policy) are
+//! `auth::identity`'s; this module only knows the tables.
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error};
 
 use crate::db::schema::{api_tokens, sessions, store_grants, users};
 use crate::db::Conn;
@@ -35,6 +38,20 @@ pub fn create_user(conn: &mut Conn, username: &str, password_hash: &str, is_admi
         ))
         .returning(users::id)
         .get_result(conn)
+}
+
+/// Creates a user unless the username is taken (`None` then). The UNIQUE
+/// index decides, so two concurrent creates of one name cannot both pass.
+pub fn create_user_if_new(
+    conn: &mut Conn,
+    username: &str,
+    password_hash: &str,
+    is_admin: bool,
+) -> QueryResult<Option<i64>> {
+    match create_user(conn, username, password_hash, is_admin) {
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(None),
+        other => other.map(Some),
+    }
 }
 
 /// Replaces a user's password hash.
