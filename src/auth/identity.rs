@@ -1,13 +1,14 @@
 //! The identity service: every write to users, grants, login sessions and
 //! API tokens, and what admins read of them. The rules live here (username
 //! syntax, password policy, a session's lifetime, a login that does not
-//! reveal which usernames exist); the SQL is in
+//! reveal which usernames exist, a reset that ends sessions); the SQL is in
 //! `db::queries::auth`, and diesel runs on the blocking pool through
 //! `db::blocking`. HTTP handlers (`http/auth.rs`, `http/users.rs`) parse,
 //! check that the caller may ask, and turn the answers into statuses.
 //! Turning a credential into a `Principal` is `extract`'s.
 //!
-//! Guarded by `tests/security.rs` (user administration, logout, revocation).
+//! Guarded by `tests/security.rs` (user administration, logout, revocation)
+//! and `tests/identity.rs` (password reset).
 
 use std::sync::LazyLock;
 
@@ -135,6 +136,15 @@ pub async fn create_user(pool: &DbPool, username: String, password: Secret, is_a
 /// they existed.
 pub async fn delete_user(pool: &DbPool, user_id: i64) -> Result<bool, ApiError> {
     db::blocking(pool, move |conn| Ok(auth::delete_user(conn, user_id)?)).await
+}
+
+/// Sets a user's password (checked like a new user's) and ends every
+/// session of theirs in the same transaction, so a reset locks out whoever
+/// knew the old one; whether the user exists. API tokens are untouched.
+pub async fn reset_password(pool: &DbPool, user_id: i64, password: Secret) -> Result<bool, ApiError> {
+    check_password(&password)?;
+    let hash = hash_off_thread(password).await?;
+    db::blocking(pool, move |conn| Ok(auth::set_password(conn, user_id, &hash)?)).await
 }
 
 /// Grants `role` on a store, replacing any earlier grant there; whether the

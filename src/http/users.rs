@@ -1,8 +1,8 @@
-//! Administration of identities (global admins only): users, their store
-//! grants, and API tokens for integrations. A token is shown once, stored
-//! as a hash, scoped to stores and a role (never more than its owner's
-//! grants), revocable, and may expire. The handlers parse and answer;
-//! `auth::identity` does the work.
+//! Administration of identities (global admins only): users, their
+//! passwords and store grants, and API tokens for integrations. A token is
+//! shown once, stored as a hash, scoped to stores and a role (never more
+//! than its owner's grants), revocable, and may expire. The handlers parse
+//! and answer; `auth::identity` does the work.
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,14 @@ pub struct NewUser {
     pub password: Secret,
     #[serde(default)]
     pub is_admin: bool,
+}
+
+/// Body of `PUT /admin/users/{id}/password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret,
 }
 
 /// Body of `PUT /admin/users/{id}/grants/{store}`.
@@ -130,6 +138,26 @@ pub async fn delete_user(
     if !identity::delete_user(&state.pool, id).await? {
         return Err(ApiError::NotFound(format!("user {id}")));
     }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sets a user's password (checked like a new user's) and ends all their
+/// login sessions, open WebSockets included; their API tokens stay.
+#[utoipa::path(put, path = "/api/v1/admin/users/{id}/password", tag = "admin", request_body = NewPassword,
+    params(("id" = i64, Path, description = "user id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_password(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<i64>,
+    body: web::Json<NewPassword>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&who)?;
+    let id = path.into_inner();
+    if !identity::reset_password(&state.pool, id, body.into_inner().password).await? {
+        return Err(ApiError::NotFound(format!("user {id}")));
+    }
+    log::info!(by = who.name.as_str(), user_id = id; "password reset, sessions ended");
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -227,6 +255,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/users", web::get().to(list_users))
         .route("/admin/users", web::post().to(create_user))
         .route("/admin/users/{id}", web::delete().to(delete_user))
+        .route("/admin/users/{id}/password", web::put().to(set_password))
         .route("/admin/users/{id}/grants/{store}", web::put().to(put_grant))
         .route("/admin/users/{id}/grants/{store}", web::delete().to(delete_grant))
         .route("/admin/tokens", web::get().to(list_tokens))

@@ -54,10 +54,17 @@ pub fn create_user_if_new(
     }
 }
 
-/// Replaces a user's password hash.
-pub fn set_password(conn: &mut Conn, user_id: i64, password_hash: &str) -> QueryResult<()> {
-    diesel::update(users::table.find(user_id)).set(users::password_hash.eq(password_hash)).execute(conn)?;
-    Ok(())
+/// Replaces a user's password hash and ends every session of theirs, in one
+/// transaction: whoever logged in with the old password is out the moment
+/// the new one counts. API tokens stay (they are revoked on their own).
+/// Whether the user exists. Guarded by `tests/identity.rs`.
+pub fn set_password(conn: &mut Conn, user_id: i64, password_hash: &str) -> QueryResult<bool> {
+    conn.immediate_transaction(|conn| {
+        let found =
+            diesel::update(users::table.find(user_id)).set(users::password_hash.eq(password_hash)).execute(conn)? > 0;
+        delete_sessions_of(conn, user_id)?;
+        Ok(found)
+    })
 }
 
 /// Grants `role` on a store.
