@@ -17,6 +17,8 @@
 //! - `ops`: Prometheus metrics, sync-health history and alerts, request ids.
 //! - `media`: image validation, renditions, content-addressed files, collection.
 //! - `load`: `storesync load`, the load generator that verifies delivery.
+//! - `counted`: per-key RAII counts (sockets per principal, pinned media) and
+//!   the one `lock` helper.
 //! - `testkit`: fixtures for unit tests and benches.
 //!
 //! Which module may use which is written in `docs/architecture.md` and
@@ -32,6 +34,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod counted;
 pub mod db;
 pub mod error;
 pub mod http;

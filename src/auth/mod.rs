@@ -1,8 +1,11 @@
 //! Identities: password hashing (argon2id), session tokens (random, stored
 //! as SHA-256 hashes), `Principal` (who is asking and their store grants)
-//! and the role check every path goes through.
+//! and the role check every path goes through. `identity` is the service
+//! that writes users, grants, sessions and tokens; `extract` turns a
+//! request's credential into its `Principal`.
 
 pub mod extract;
+pub mod identity;
 
 use std::collections::HashMap;
 use std::fmt;

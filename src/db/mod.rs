@@ -12,7 +12,7 @@ pub mod seed;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
@@ -26,8 +26,6 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite"
 pub type Conn = SqliteConnection;
 /// A shared pool of connections.
 pub type DbPool = Pool<ConnectionManager<Conn>>;
-/// A connection checked out of the pool.
-pub type PooledConn = PooledConnection<ConnectionManager<Conn>>;
 
 #[derive(Debug)]
 struct SqlitePragmas {

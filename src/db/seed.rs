@@ -133,7 +133,9 @@ pub fn seed_if_empty(conn: &mut Conn, password: Option<&str>) -> Result<Seeded, 
     Ok(Seeded::Created { generated_password: generated })
 }
 
-/// Makes `STORESYNC_DEMO_PASSWORD` the demo users' password on later starts.
+/// Makes `STORESYNC_DEMO_PASSWORD` the demo users' password on later starts,
+/// ending the sessions of each user whose password changed, as an admin's
+/// reset does.
 fn reset_demo_passwords(conn: &mut Conn, password: &str) -> Result<(), ApiError> {
     let mut hash = None;
     for (name, _, _) in USERS {

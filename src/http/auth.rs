@@ -1,22 +1,16 @@
 //! `POST /auth/login`, `POST /auth/logout`, `GET /me`.
 
-use std::sync::LazyLock;
-
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::auth::extract::SESSION_COOKIE;
-use crate::auth::{hash_password, new_token, token_hash, verify_password, Principal, Role, Secret};
-use crate::db::{self, queries::auth};
+use crate::auth::identity::{self, SESSION_DAYS};
+use crate::auth::{Principal, Role, Secret};
 use crate::error::{ApiError, ErrorBody};
 use crate::model::StoreInfo;
-
-/// How long a login session lasts.
-const SESSION_DAYS: i64 = 7;
 
 /// Login credentials.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -86,26 +80,13 @@ pub async fn login(
     state.rate_limits.login(req.peer_addr().map(|a| a.ip()), &username).inspect_err(|_| {
         log::warn!(user = username.as_str(); "login rate limited");
     })?;
-    let token = new_token();
-    let hash = token_hash(&token);
-    let logged_in = db::blocking(&state.pool, move |conn| {
-        let user = auth::user_by_name(conn, &username)?;
-        // Verify against a fixed hash when the user is unknown, so timing
-        // does not tell which usernames exist.
-        let stored = user.as_ref().map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
-        let valid = verify_password(password.expose(), stored);
-        let user = user.filter(|_| valid).ok_or(ApiError::BadCredentials)?;
-        let expires = Utc::now() + chrono::Duration::days(SESSION_DAYS);
-        auth::create_session(conn, &hash, user.id, expires.naive_utc())?;
-        Ok(user.username)
-    })
-    .await;
-    let username = logged_in.inspect_err(|e| {
+    let logged_in = identity::login(&state.pool, username, password).await.inspect_err(|e| {
         if matches!(e, ApiError::BadCredentials) {
             log::warn!("login refused");
         }
     })?;
-    log::info!(user = username.as_str(); "login");
+    log::info!(user = logged_in.username.as_str(); "login");
+    let token = logged_in.token.expose().to_owned();
     let who = crate::auth::extract::principal_for(&state.pool, token.clone()).await?;
     let me = me_of(&state, &who);
     let cookie = Cookie::build(SESSION_COOKIE, token.clone())
@@ -117,15 +98,11 @@ pub async fn login(
     Ok(HttpResponse::Ok().cookie(cookie).json(LoginResponse { token, user: me.user, stores: me.stores }))
 }
 
-/// A real argon2id hash, verified against when the user is unknown.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
-
 /// Ends the session of the request's token or cookie.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(state: web::Data<AppState>, who: Principal) -> Result<HttpResponse, ApiError> {
-    let hash = who.token_hash;
-    db::blocking(&state.pool, move |conn| Ok(auth::delete_session(conn, &hash)?)).await?;
+    identity::logout(&state.pool, who.token_hash).await?;
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).same_site(SameSite::Lax).finish();
     gone.make_removal();
     Ok(HttpResponse::NoContent().cookie(gone).finish())

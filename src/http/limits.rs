@@ -2,15 +2,14 @@
 //! IP and per username, REST writes per principal, open WebSockets per
 //! principal. Excess answers `429` with `Retry-After`.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::Config;
+use crate::counted::{CountedKey, CountedKeys};
 use crate::error::ApiError;
 
 /// The server's rate limiters.
@@ -18,7 +17,7 @@ pub struct RateLimits {
     login_ip: DefaultKeyedRateLimiter<IpAddr>,
     login_user: DefaultKeyedRateLimiter<String>,
     writes: DefaultKeyedRateLimiter<String>,
-    connections: Arc<Mutex<HashMap<String, usize>>>,
+    connections: CountedKeys,
     max_connections: usize,
 }
 
@@ -43,7 +42,7 @@ impl RateLimits {
             login_ip: RateLimiter::keyed(login),
             login_user: RateLimiter::keyed(login),
             writes: RateLimiter::keyed(writes),
-            connections: Arc::default(),
+            connections: CountedKeys::default(),
             max_connections: config.max_connections_per_principal,
         }
     }
@@ -62,32 +61,10 @@ impl RateLimits {
     }
 
     /// Counts an open WebSocket of `principal`; the guard uncounts it.
-    pub fn connect(&self, principal: &str) -> Result<ConnectionGuard, ApiError> {
-        let mut open = self.connections.lock().unwrap_or_else(PoisonError::into_inner);
-        let count = open.entry(principal.to_owned()).or_default();
-        if *count >= self.max_connections {
-            return Err(ApiError::RateLimited { retry_after_secs: 5 });
-        }
-        *count += 1;
-        Ok(ConnectionGuard { principal: principal.to_owned(), connections: self.connections.clone() })
-    }
-}
-
-/// One open WebSocket, counted until dropped.
-pub struct ConnectionGuard {
-    principal: String,
-    connections: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-impl Drop for ConnectionGuard {
-    fn drop(&mut self) {
-        let mut open = self.connections.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(count) = open.get_mut(&self.principal) {
-            *count -= 1;
-            if *count == 0 {
-                open.remove(&self.principal);
-            }
-        }
+    pub fn connect(&self, principal: &str) -> Result<CountedKey, ApiError> {
+        self.connections
+            .try_acquire(principal, self.max_connections)
+            .ok_or(ApiError::RateLimited { retry_after_secs: 5 })
     }
 }
 

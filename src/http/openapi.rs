@@ -38,7 +38,7 @@ impl Modify for Security {
         sales::record, sales::daily, sales::summary,
         events::list,
         admin::reload,
-        users::list_users, users::create_user, users::delete_user, users::put_grant, users::delete_grant,
+        users::list_users, users::create_user, users::delete_user, users::set_password, users::put_grant, users::delete_grant,
         users::list_tokens, users::create_token, users::revoke_token,
         ws::upgrade,
         images::put, images::delete, images::serve, images::collect,

@@ -1,18 +1,17 @@
-//! Administration of identities (global admins only): users, their store
-//! grants, and API tokens for integrations. A token is shown once, stored
-//! as a hash, scoped to stores and a role (never more than its owner's
-//! grants), revocable, and may expire.
+//! Administration of identities (global admins only): users, their
+//! passwords and store grants, and API tokens for integrations. A token is
+//! shown once, stored as a hash, scoped to stores and a role (never more
+//! than its owner's grants), revocable, and may expire. The handlers parse
+//! and answer; `auth::identity` does the work.
 
 use actix_web::{web, HttpResponse};
-use chrono::{Duration, Utc};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::require_admin;
 use crate::app::AppState;
-use crate::auth::{hash_password, new_token, token_hash, Principal, Role, Secret};
-use crate::db::{self, queries::auth};
+use crate::auth::identity::{self, TokenRow};
+use crate::auth::{Principal, Role, Secret};
 use crate::error::{ApiError, ErrorBody};
 
 /// Longest lifetime of an API token, in days (ten years).
@@ -42,6 +41,14 @@ pub struct NewUser {
     pub password: Secret,
     #[serde(default)]
     pub is_admin: bool,
+}
+
+/// Body of `PUT /admin/users/{id}/password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret,
 }
 
 /// Body of `PUT /admin/users/{id}/grants/{store}`.
@@ -84,21 +91,21 @@ pub async fn list_users(state: web::Data<AppState>, who: Principal) -> Result<we
     require_admin(&who)?;
     let slugs: std::collections::HashMap<i64, String> =
         state.registry.stores().into_iter().map(|m| (m.id, m.info.slug.clone())).collect();
-    let users = db::blocking(&state.pool, move |conn| {
-        let mut out = Vec::new();
-        for (id, username, is_admin) in auth::users(conn)? {
-            let grants = auth::grants(conn, id)?
+    let users = identity::users(&state.pool).await?;
+    let views = users
+        .into_iter()
+        .map(|u| UserView {
+            id: u.id,
+            username: u.username,
+            is_admin: u.is_admin,
+            grants: u
+                .grants
                 .into_iter()
-                .filter_map(|(store, role)| {
-                    Some(Grant { store: slugs.get(&store)?.clone(), role: Role::parse(&role)? })
-                })
-                .collect();
-            out.push(UserView { id, username, is_admin, grants });
-        }
-        Ok(out)
-    })
-    .await?;
-    Ok(web::Json(users))
+                .filter_map(|(store, role)| Some(Grant { store: slugs.get(&store)?.clone(), role }))
+                .collect(),
+        })
+        .collect();
+    Ok(web::Json(views))
 }
 
 /// Creates a user (no grants yet).
@@ -111,24 +118,7 @@ pub async fn create_user(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&who)?;
     let NewUser { username, password, is_admin } = body.into_inner();
-    let valid_name =
-        (1..=64).contains(&username.len()) && username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    if !valid_name {
-        return Err(ApiError::invalid("username", "1-64 characters of A-Z a-z 0-9 . _ -".into()));
-    }
-    if !(8..=1000).contains(&password.expose().len()) {
-        return Err(ApiError::invalid("password", "a password has 8-1000 characters".into()));
-    }
-    let hash = hash_password(password.expose())?;
-    let name = username.clone();
-    // The UNIQUE username decides, so two concurrent creates cannot both pass.
-    let id = db::blocking(&state.pool, move |conn| match auth::create_user(conn, &name, &hash, is_admin) {
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            Err(ApiError::Conflict(format!("user {name} exists")))
-        }
-        other => Ok(other?),
-    })
-    .await?;
+    let id = identity::create_user(&state.pool, username.clone(), password, is_admin).await?;
     log::info!(by = who.name.as_str(), user = username.as_str(); "user created");
     Ok(HttpResponse::Created().json(UserView { id, username, is_admin, grants: vec![] }))
 }
@@ -146,10 +136,29 @@ pub async fn delete_user(
     if id == who.user_id {
         return Err(ApiError::Conflict("you cannot delete yourself".into()));
     }
-    let found = db::blocking(&state.pool, move |conn| Ok(auth::delete_user(conn, id)?)).await?;
-    if !found {
+    if !identity::delete_user(&state.pool, id).await? {
         return Err(ApiError::NotFound(format!("user {id}")));
     }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sets a user's password (checked like a new user's) and ends all their
+/// login sessions, open WebSockets included; their API tokens stay.
+#[utoipa::path(put, path = "/api/v1/admin/users/{id}/password", tag = "admin", request_body = NewPassword,
+    params(("id" = i64, Path, description = "user id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_password(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<i64>,
+    body: web::Json<NewPassword>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&who)?;
+    let id = path.into_inner();
+    if !identity::reset_password(&state.pool, id, body.into_inner().password).await? {
+        return Err(ApiError::NotFound(format!("user {id}")));
+    }
+    log::info!(by = who.name.as_str(), user_id = id; "password reset, sessions ended");
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -167,11 +176,9 @@ pub async fn put_grant(
     let (user_id, slug) = path.into_inner();
     let store = store_id(&state, &slug)?;
     let role = body.role;
-    db::blocking(&state.pool, move |conn| {
-        auth::user(conn, user_id)?.ok_or_else(|| ApiError::NotFound(format!("user {user_id}")))?;
-        Ok(auth::grant(conn, user_id, store, role.as_str())?)
-    })
-    .await?;
+    if !identity::put_grant(&state.pool, user_id, store, role).await? {
+        return Err(ApiError::NotFound(format!("user {user_id}")));
+    }
     Ok(web::Json(Grant { store: slug, role }))
 }
 
@@ -187,8 +194,7 @@ pub async fn delete_grant(
     require_admin(&who)?;
     let (user_id, slug) = path.into_inner();
     let store = store_id(&state, &slug)?;
-    let found = db::blocking(&state.pool, move |conn| Ok(auth::revoke_grant(conn, user_id, store)?)).await?;
-    if !found {
+    if !identity::delete_grant(&state.pool, user_id, store).await? {
         return Err(ApiError::NotFound(format!("grant of user {user_id} on {slug}")));
     }
     Ok(HttpResponse::NoContent().finish())
@@ -196,13 +202,10 @@ pub async fn delete_grant(
 
 /// Every API token (never the secrets).
 #[utoipa::path(get, path = "/api/v1/admin/tokens", tag = "admin",
-    responses((status = 200, body = Vec<auth::TokenRow>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list_tokens(
-    state: web::Data<AppState>,
-    who: Principal,
-) -> Result<web::Json<Vec<auth::TokenRow>>, ApiError> {
+    responses((status = 200, body = Vec<TokenRow>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_tokens(state: web::Data<AppState>, who: Principal) -> Result<web::Json<Vec<TokenRow>>, ApiError> {
     require_admin(&who)?;
-    Ok(web::Json(db::blocking(&state.pool, |conn| Ok(auth::tokens(conn)?)).await?))
+    Ok(web::Json(identity::tokens(&state.pool).await?))
 }
 
 /// Creates an API token owned by the caller; the answer is the only time
@@ -222,21 +225,13 @@ pub async fn create_token(
     if stores.is_empty() || stores.len() > 100 {
         return Err(ApiError::invalid("stores", "a token is scoped to 1-100 stores".into()));
     }
-    let ids =
-        stores.iter().map(|s| store_id(&state, s).map(|id| id.to_string())).collect::<Result<Vec<_>, _>>()?.join(",");
+    let ids = stores.iter().map(|s| store_id(&state, s)).collect::<Result<Vec<_>, _>>()?;
     if expires_in_days.is_some_and(|d| d > MAX_TOKEN_DAYS) {
         return Err(ApiError::invalid("expires_in_days", format!("a token lasts at most {MAX_TOKEN_DAYS} days")));
     }
-    let expires = expires_in_days.map(|d| (Utc::now() + Duration::days(i64::from(d))).naive_utc());
-    let token = new_token();
-    let hash = token_hash(&token);
-    let (owner, token_name) = (who.user_id, name.clone());
-    let id = db::blocking(&state.pool, move |conn| {
-        Ok(auth::create_token(conn, &hash, &token_name, owner, role.as_str(), &ids, expires)?)
-    })
-    .await?;
+    let issued = identity::create_token(&state.pool, who.user_id, name.clone(), role, &ids, expires_in_days).await?;
     log::info!(by = who.name.as_str(), token = name.as_str(); "api token created");
-    Ok(HttpResponse::Created().json(CreatedToken { id, token, name }))
+    Ok(HttpResponse::Created().json(CreatedToken { id: issued.id, token: issued.token.expose().to_owned(), name }))
 }
 
 /// Revokes a token; it stops working at once, open WebSockets included.
@@ -249,7 +244,7 @@ pub async fn revoke_token(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&who)?;
     let id = path.into_inner();
-    if !db::blocking(&state.pool, move |conn| Ok(auth::revoke_token(conn, id)?)).await? {
+    if !identity::revoke_token(&state.pool, id).await? {
         return Err(ApiError::NotFound(format!("token {id}")));
     }
     log::info!(by = who.name.as_str(), token_id = id; "api token revoked");
@@ -261,6 +256,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/users", web::get().to(list_users))
         .route("/admin/users", web::post().to(create_user))
         .route("/admin/users/{id}", web::delete().to(delete_user))
+        .route("/admin/users/{id}/password", web::put().to(set_password))
         .route("/admin/users/{id}/grants/{store}", web::put().to(put_grant))
         .route("/admin/users/{id}/grants/{store}", web::delete().to(delete_grant))
         .route("/admin/tokens", web::get().to(list_tokens))

@@ -7,7 +7,7 @@
 pub mod report;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -16,6 +16,7 @@ use rand::Rng;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::counted::lock;
 use crate::model::Seq;
 use report::{Acked, Received, Report, SubscriberLog};
 
@@ -397,12 +398,7 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
                     n += 1;
                     let sent = Instant::now();
                     match target.write(op, &stores[store], &target.products[store]).await {
-                        Some(seq) => acked.lock().unwrap_or_else(PoisonError::into_inner).push(Acked {
-                            store,
-                            seq,
-                            sent,
-                            topic: op.topic(),
-                        }),
+                        Some(seq) => lock(&acked).push(Acked { store, seq, sent, topic: op.topic() }),
                         None => {
                             errors.fetch_add(1, Ordering::Relaxed);
                         }
@@ -419,7 +415,7 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
         let _ = w.await;
     }
     let duration = started.elapsed();
-    let acked = std::mem::take(&mut *acked.lock().unwrap_or_else(PoisonError::into_inner));
+    let acked = std::mem::take(&mut *lock(&acked));
     let mut goals = vec![0; args.stores.len()];
     for a in &acked {
         goals[a.store] = goals[a.store].max(a.seq);

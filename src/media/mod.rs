@@ -12,14 +12,13 @@
 
 pub mod gc;
 
-use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 use sha2::{Digest, Sha256};
 
+use crate::counted::{CountedKey, CountedKeys};
 use crate::error::ApiError;
 
 /// Widest or tallest image accepted.
@@ -93,25 +92,7 @@ pub fn process(bytes: &[u8]) -> Result<Processed, ApiError> {
 pub struct MediaStore {
     root: PathBuf,
     /// Hashes written but not yet committed: garbage collection skips them.
-    pinned: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-/// Keeps a hash from collection until dropped.
-pub struct Pin {
-    hash: String,
-    pinned: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-impl Drop for Pin {
-    fn drop(&mut self) {
-        let mut pinned = self.pinned.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(n) = pinned.get_mut(&self.hash) {
-            *n -= 1;
-            if *n == 0 {
-                pinned.remove(&self.hash);
-            }
-        }
-    }
+    pinned: CountedKeys,
 }
 
 /// Whether `s` is a hash this module produced (and so a safe path part).
@@ -122,7 +103,7 @@ pub fn is_hash(s: &str) -> bool {
 impl MediaStore {
     /// Media under `<data_dir>/media`.
     pub fn new(data_dir: &Path) -> Self {
-        Self { root: data_dir.join("media"), pinned: Arc::default() }
+        Self { root: data_dir.join("media"), pinned: CountedKeys::default() }
     }
 
     /// The directory of a hash.
@@ -131,9 +112,8 @@ impl MediaStore {
     }
 
     /// Pins `hash` against collection.
-    pub fn pin(&self, hash: &str) -> Pin {
-        *self.pinned.lock().unwrap_or_else(PoisonError::into_inner).entry(hash.to_owned()).or_default() += 1;
-        Pin { hash: hash.to_owned(), pinned: self.pinned.clone() }
+    pub fn pin(&self, hash: &str) -> CountedKey {
+        self.pinned.acquire(hash)
     }
 
     /// Deletes `hash` unless an upload holds it or `referenced` says a
@@ -144,13 +124,13 @@ impl MediaStore {
         hash: &str,
         referenced: impl FnOnce() -> Result<bool, ApiError>,
     ) -> Result<bool, ApiError> {
-        let pinned = self.pinned.lock().unwrap_or_else(PoisonError::into_inner);
-        if pinned.contains_key(hash) || referenced()? {
-            return Ok(false);
-        }
-        let removed = std::fs::remove_dir_all(self.dir(hash)).is_ok();
-        drop(pinned);
-        Ok(removed)
+        let unpinned = self.pinned.unless_held(hash, || -> Result<bool, ApiError> {
+            if referenced()? {
+                return Ok(false);
+            }
+            Ok(std::fs::remove_dir_all(self.dir(hash)).is_ok())
+        });
+        unpinned.unwrap_or(Ok(false))
     }
 
     /// Writes the renditions (atomically, each via a temporary file); an

@@ -7,7 +7,7 @@
 //! warning and listed at `GET /api/v1/admin/alerts` until it clears.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -15,6 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::metrics::Metrics;
+use crate::counted::lock;
 
 /// How much history to keep.
 pub const HISTORY: Duration = Duration::from_secs(15 * 60);
@@ -113,7 +114,7 @@ impl HealthMonitor {
             errors: self.metrics.internal_errors(),
             buckets: self.metrics.delivery_buckets(),
         };
-        let mut guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = lock(&self.state);
         let (samples, alerts, last) = &mut *guard;
         let tried = now.attempted.saturating_sub(last.attempted);
         let ok = now.succeeded.saturating_sub(last.succeeded);
@@ -195,12 +196,12 @@ impl HealthMonitor {
 
     /// The kept samples, oldest first.
     pub fn samples(&self) -> Vec<Sample> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).0.iter().cloned().collect()
+        lock(&self.state).0.iter().cloned().collect()
     }
 
     /// Alerts firing now.
     pub fn alerts(&self) -> Vec<Alert> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).1.clone()
+        lock(&self.state).1.clone()
     }
 }
 

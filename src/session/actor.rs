@@ -17,9 +17,9 @@ use serde_json::Value;
 
 use crate::auth::extract::principal_by_hash;
 use crate::auth::{Principal, Role};
+use crate::counted::CountedKey;
 use crate::db::DbPool;
 use crate::error::ApiError;
-use crate::http::limits::ConnectionGuard;
 use crate::model::change::{Change, PendingChange};
 use crate::model::StoreInfo;
 use crate::ops::metrics::Metrics;
@@ -70,7 +70,7 @@ pub struct SessionActor {
     limiter: DefaultDirectRateLimiter,
     close: Option<CloseReason>,
     /// Counts this socket against the principal's limit while it lives.
-    _connection: ConnectionGuard,
+    _connection: CountedKey,
 }
 
 impl SessionActor {
@@ -80,7 +80,7 @@ impl SessionActor {
         principal: Principal,
         handles: Arc<SessionHandles>,
         outbox: Outbox,
-        connection: ConnectionGuard,
+        connection: CountedKey,
     ) -> Self {
         // Bursts of up to two seconds' worth of frames pass.
         let burst = handles.limits.frames_per_sec.saturating_mul(NonZeroU32::MIN.saturating_add(1));

@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -27,6 +27,7 @@ use actix::prelude::*;
 use super::actor::{StoreActor, StoreSettings};
 use super::messages::{Hibernate, Wake};
 use super::state::StoreMeta;
+use crate::counted::lock;
 use crate::db::models::StoreRow;
 use crate::db::DbPool;
 use crate::error::ApiError;
@@ -96,7 +97,7 @@ impl StoreRegistry {
 
     fn actors(&self) -> MutexGuard<'_, HashMap<StoreId, Running>> {
         // A poisoned map is still a consistent map: entries are replaced whole.
-        self.inner.actors.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.inner.actors)
     }
 
     /// The actor of a store for a request: started if it is not running,

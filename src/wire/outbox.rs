@@ -24,7 +24,7 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -35,6 +35,7 @@ use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
 use prometheus::IntGauge;
 
+use crate::counted::lock;
 use crate::ops::metrics::{Metrics, StoreCounters};
 
 /// Reason given when a session's outbox overflowed.
@@ -100,7 +101,7 @@ pub struct OutboxQueue {
 
 impl OutboxQueue {
     fn lock(&self) -> MutexGuard<'_, Queue> {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.queue)
     }
 
     /// Changes the queue and wakes the socket's writer.

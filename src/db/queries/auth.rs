@@ -1,7 +1,10 @@
-//! Users, sessions and grants: what authentication reads and writes.
+//! Users, sessions and grants: what authentication reads and writes. The
+//! rules around them (who may call what, password policy) are
+//! `auth::identity`'s; this module only knows the tables.
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error};
 
 use crate::db::schema::{api_tokens, sessions, store_grants, users};
 use crate::db::Conn;
@@ -37,10 +40,31 @@ pub fn create_user(conn: &mut Conn, username: &str, password_hash: &str, is_admi
         .get_result(conn)
 }
 
-/// Replaces a user's password hash.
-pub fn set_password(conn: &mut Conn, user_id: i64, password_hash: &str) -> QueryResult<()> {
-    diesel::update(users::table.find(user_id)).set(users::password_hash.eq(password_hash)).execute(conn)?;
-    Ok(())
+/// Creates a user unless the username is taken (`None` then). The UNIQUE
+/// index decides, so two concurrent creates of one name cannot both pass.
+pub fn create_user_if_new(
+    conn: &mut Conn,
+    username: &str,
+    password_hash: &str,
+    is_admin: bool,
+) -> QueryResult<Option<i64>> {
+    match create_user(conn, username, password_hash, is_admin) {
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(None),
+        other => other.map(Some),
+    }
+}
+
+/// Replaces a user's password hash and ends every session of theirs, in one
+/// transaction: whoever logged in with the old password is out the moment
+/// the new one counts. API tokens stay (they are revoked on their own).
+/// Whether the user exists. Guarded by `tests/identity.rs`.
+pub fn set_password(conn: &mut Conn, user_id: i64, password_hash: &str) -> QueryResult<bool> {
+    conn.immediate_transaction(|conn| {
+        let found =
+            diesel::update(users::table.find(user_id)).set(users::password_hash.eq(password_hash)).execute(conn)? > 0;
+        delete_sessions_of(conn, user_id)?;
+        Ok(found)
+    })
 }
 
 /// Grants `role` on a store.

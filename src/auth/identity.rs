@@ -1,0 +1,219 @@
+//! The identity service: every write to users, grants, login sessions and
+//! API tokens, and what admins read of them. The rules live here (username
+//! syntax, password policy, a session's lifetime, a login that does not
+//! reveal which usernames exist, a reset that ends sessions); the SQL is in
+//! `db::queries::auth`, and diesel runs on the blocking pool through
+//! `db::blocking`. HTTP handlers (`http/auth.rs`, `http/users.rs`) parse,
+//! check that the caller may ask, and turn the answers into statuses.
+//! Turning a credential into a `Principal` is `extract`'s.
+//!
+//! Guarded by `tests/security.rs` (user administration, logout, revocation)
+//! and `tests/identity.rs` (password reset).
+
+use std::sync::LazyLock;
+
+use chrono::{Duration, Utc};
+
+use super::{hash_password, new_token, token_hash, verify_password, Role, Secret};
+use crate::db::{self, queries::auth, DbPool};
+use crate::error::ApiError;
+use crate::model::StoreId;
+
+pub use crate::db::queries::auth::TokenRow;
+
+/// How long a login session lasts, in days.
+pub const SESSION_DAYS: i64 = 7;
+
+/// A real argon2id hash, verified against when the user is unknown.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
+
+/// A login session just opened.
+#[derive(Debug)]
+pub struct LoggedIn {
+    /// The session token: what the client sends as bearer token or cookie.
+    pub token: Secret,
+    pub username: String,
+}
+
+/// A user and their grants, as admins see them.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: i64,
+    pub username: String,
+    pub is_admin: bool,
+    pub grants: Vec<(StoreId, Role)>,
+}
+
+/// An API token just issued; the only time its secret is known.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub id: i64,
+    pub token: Secret,
+}
+
+/// Hashes on the blocking pool: argon2 takes long enough to stall an HTTP
+/// worker.
+async fn hash_off_thread(password: Secret) -> Result<String, ApiError> {
+    actix_web::rt::task::spawn_blocking(move || hash_password(password.expose()))
+        .await
+        .map_err(|e| ApiError::Internal(format!("hashing task failed: {e}")))?
+}
+
+/// Checks a password and opens a session of `SESSION_DAYS`; a wrong
+/// username or password is `BadCredentials`, alike.
+pub async fn login(pool: &DbPool, username: String, password: Secret) -> Result<LoggedIn, ApiError> {
+    let token = new_token();
+    let hash = token_hash(&token);
+    let username = db::blocking(pool, move |conn| {
+        let user = auth::user_by_name(conn, &username)?;
+        // Verify against a fixed hash when the user is unknown, so timing
+        // does not tell which usernames exist.
+        let stored = user.as_ref().map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
+        let valid = verify_password(password.expose(), stored);
+        let user = user.filter(|_| valid).ok_or(ApiError::BadCredentials)?;
+        let expires = Utc::now() + Duration::days(SESSION_DAYS);
+        auth::create_session(conn, &hash, user.id, expires.naive_utc())?;
+        Ok(user.username)
+    })
+    .await?;
+    Ok(LoggedIn { token: Secret::new(token), username })
+}
+
+/// Ends the session whose token hashes to `token_hash`.
+pub async fn logout(pool: &DbPool, token_hash: String) -> Result<(), ApiError> {
+    db::blocking(pool, move |conn| Ok(auth::delete_session(conn, &token_hash)?)).await
+}
+
+/// Refuses a username that is not 1-64 characters of `A-Z a-z 0-9 . _ -`.
+fn check_username(username: &str) -> Result<(), ApiError> {
+    let valid =
+        (1..=64).contains(&username.len()) && username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::invalid("username", "1-64 characters of A-Z a-z 0-9 . _ -".into()))
+    }
+}
+
+/// Refuses a password shorter than 8 or longer than 1000 characters.
+fn check_password(password: &Secret) -> Result<(), ApiError> {
+    if (8..=1000).contains(&password.expose().len()) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid("password", "a password has 8-1000 characters".into()))
+    }
+}
+
+/// Every user with their grants, by id. Grants whose stored role is not
+/// one this build knows are left out.
+pub async fn users(pool: &DbPool) -> Result<Vec<UserRecord>, ApiError> {
+    db::blocking(pool, |conn| {
+        let mut out = Vec::new();
+        for (id, username, is_admin) in auth::users(conn)? {
+            let grants =
+                auth::grants(conn, id)?.into_iter().filter_map(|(store, role)| Some((store, Role::parse(&role)?)));
+            out.push(UserRecord { id, username, is_admin, grants: grants.collect() });
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// Creates a user without grants; returns its id. A taken username is
+/// `Conflict`.
+pub async fn create_user(pool: &DbPool, username: String, password: Secret, is_admin: bool) -> Result<i64, ApiError> {
+    check_username(&username)?;
+    check_password(&password)?;
+    let hash = hash_off_thread(password).await?;
+    db::blocking(pool, move |conn| {
+        auth::create_user_if_new(conn, &username, &hash, is_admin)?
+            .ok_or_else(|| ApiError::Conflict(format!("user {username} exists")))
+    })
+    .await
+}
+
+/// Deletes a user, and with them their sessions, grants and tokens; whether
+/// they existed.
+pub async fn delete_user(pool: &DbPool, user_id: i64) -> Result<bool, ApiError> {
+    db::blocking(pool, move |conn| Ok(auth::delete_user(conn, user_id)?)).await
+}
+
+/// Sets a user's password (checked like a new user's) and ends every
+/// session of theirs in the same transaction, so a reset locks out whoever
+/// knew the old one; whether the user exists. API tokens are untouched.
+pub async fn reset_password(pool: &DbPool, user_id: i64, password: Secret) -> Result<bool, ApiError> {
+    check_password(&password)?;
+    let hash = hash_off_thread(password).await?;
+    db::blocking(pool, move |conn| Ok(auth::set_password(conn, user_id, &hash)?)).await
+}
+
+/// Grants `role` on a store, replacing any earlier grant there; whether the
+/// user exists.
+pub async fn put_grant(pool: &DbPool, user_id: i64, store: StoreId, role: Role) -> Result<bool, ApiError> {
+    db::blocking(pool, move |conn| {
+        if auth::user(conn, user_id)?.is_none() {
+            return Ok(false);
+        }
+        auth::grant(conn, user_id, store, role.as_str())?;
+        Ok(true)
+    })
+    .await
+}
+
+/// Removes a user's grant on a store; whether there was one.
+pub async fn delete_grant(pool: &DbPool, user_id: i64, store: StoreId) -> Result<bool, ApiError> {
+    db::blocking(pool, move |conn| Ok(auth::revoke_grant(conn, user_id, store)?)).await
+}
+
+/// Every API token, by id (hashes only, never the secrets).
+pub async fn tokens(pool: &DbPool) -> Result<Vec<TokenRow>, ApiError> {
+    db::blocking(pool, |conn| Ok(auth::tokens(conn)?)).await
+}
+
+/// Issues an API token owned by `owner`, with `role` on `stores`, expiring
+/// after `expires_in_days` (never when `None`). Only its hash is stored.
+pub async fn create_token(
+    pool: &DbPool,
+    owner: i64,
+    name: String,
+    role: Role,
+    stores: &[StoreId],
+    expires_in_days: Option<u32>,
+) -> Result<IssuedToken, ApiError> {
+    let store_ids = stores.iter().map(StoreId::to_string).collect::<Vec<_>>().join(",");
+    let expires = expires_in_days.map(|d| (Utc::now() + Duration::days(i64::from(d))).naive_utc());
+    let token = new_token();
+    let hash = token_hash(&token);
+    let id = db::blocking(pool, move |conn| {
+        Ok(auth::create_token(conn, &hash, &name, owner, role.as_str(), &store_ids, expires)?)
+    })
+    .await?;
+    Ok(IssuedToken { id, token: Secret::new(token) })
+}
+
+/// Revokes an API token (it stops working at once); whether it existed.
+pub async fn revoke_token(pool: &DbPool, token_id: i64) -> Result<bool, ApiError> {
+    db::blocking(pool, move |conn| Ok(auth::revoke_token(conn, token_id)?)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_and_passwords_are_checked_with_their_field_named() {
+        assert!(check_username("clerk.1_a-b").is_ok());
+        for bad in ["", "has space", "ümlaut", &"x".repeat(65)] {
+            let err = check_username(bad).unwrap_err();
+            assert_eq!(
+                (err.code(), err.body().error.details.unwrap()["field"].clone()),
+                ("invalid_field", "username".into())
+            );
+        }
+        assert!(check_password(&Secret::new("8 chars!".into())).is_ok());
+        for bad in ["short", &"x".repeat(1001)] {
+            let err = check_password(&Secret::new(bad.into())).unwrap_err();
+            assert_eq!(err.body().error.details.unwrap()["field"], "password");
+        }
+    }
+}
