@@ -1,8 +1,11 @@
 //! The durable write path: product patches committed one transaction per
 //! write versus grouped, as the store actor does, on a real SQLite file with
-//! `synchronous = FULL`. Throughput is writes per second.
+//! `synchronous = FULL`, and on PostgreSQL when `STORESYNC_BENCH_POSTGRES`
+//! names a server (a database `storesync_bench` is made afresh there).
+//! Throughput is writes per second.
 //!
 //! `cargo bench --bench group_commit`
+//! `STORESYNC_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench group_commit`
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use storesync::config::Config;
@@ -24,15 +27,12 @@ fn patches(n: usize, round: i64) -> Vec<PendingChange> {
         .collect()
 }
 
-fn bench(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::for_data_dir(dir.path().to_path_buf());
-    config.demo_password = Some("bench".into());
-    let pool = storesync::prepare_database(&config).unwrap();
+fn bench_on(c: &mut Criterion, backend: &str, config: &Config) {
+    let pool = storesync::prepare_database(config).unwrap();
     let mut conn = pool.get().unwrap();
     let target = Target { store_id: 1, tz: chrono_tz::America::New_York };
     let writes = 1000;
-    let mut group = c.benchmark_group("durable_product_writes");
+    let mut group = c.benchmark_group(format!("durable_product_writes_{backend}"));
     group.throughput(Throughput::Elements(writes as u64));
     group.sample_size(10);
     let mut round = 0;
@@ -53,6 +53,29 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// A fresh `storesync_bench` database on the server `server` names.
+fn fresh_postgres_database(server: &str) -> String {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let mut conn = diesel::PgConnection::establish(server).unwrap();
+    // One statement each: neither may run inside a (multi-statement) transaction.
+    conn.batch_execute("DROP DATABASE IF EXISTS storesync_bench WITH (FORCE)").unwrap();
+    conn.batch_execute("CREATE DATABASE storesync_bench").unwrap();
+    let (host, _) = server.rsplit_once('/').unwrap();
+    format!("{host}/storesync_bench")
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::for_data_dir(dir.path().to_path_buf());
+    config.demo_password = Some("bench".into());
+    bench_on(c, "sqlite", &config);
+    if let Ok(server) = std::env::var("STORESYNC_BENCH_POSTGRES") {
+        config.database_url = Some(fresh_postgres_database(&server));
+        bench_on(c, "postgres", &config);
+    }
 }
 
 criterion_group!(benches, bench);

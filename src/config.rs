@@ -58,7 +58,9 @@ pub struct Config {
     /// Directory for the SQLite database and media files.
     #[arg(long, global = true, env = "STORESYNC_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    /// SQLite file path (or sqlite:// URL); default: storesync.db in the data dir.
+    /// The database: a PostgreSQL URL (postgres://user@host:port/db), an
+    /// SQLite file path or sqlite:// URL; default: storesync.db in the data
+    /// dir. Any other scheme is refused.
     #[arg(long, global = true, env = "DATABASE_URL")]
     pub database_url: Option<String>,
     /// Directory of the browser pages.
@@ -184,12 +186,52 @@ pub struct Config {
     pub no_seed: bool,
 }
 
+/// Which database serves, from `--database-url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file (the embedded default).
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl Database {
+    /// Where it is, for logs: the file, or the URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sqlite(path) => path.display().to_string(),
+            Self::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    match rest.split_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{name}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
 impl Config {
-    /// The SQLite file in use.
-    pub fn database_path(&self) -> PathBuf {
-        match &self.database_url {
-            Some(url) => PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)),
-            None => self.data_dir.join("storesync.db"),
+    /// The database the config names, by its URL's scheme: never a guess,
+    /// since SQLite would take a mistyped URL as a path and create it.
+    pub fn database(&self) -> Result<Database, String> {
+        let Some(url) = &self.database_url else {
+            return Ok(Database::Sqlite(self.data_dir.join("storesync.db")));
+        };
+        match url.split_once("://") {
+            Some(("postgres" | "postgresql", _)) => Ok(Database::Postgres(url.clone())),
+            Some(("sqlite", path)) => Ok(Database::Sqlite(PathBuf::from(path))),
+            Some((scheme, _)) => {
+                Err(format!("unsupported database URL scheme {scheme:?}: use postgres://, sqlite:// or a file path"))
+            }
+            None if url.is_empty() => Err("the database URL is empty".into()),
+            None => Ok(Database::Sqlite(PathBuf::from(url))),
         }
     }
 
@@ -205,5 +247,35 @@ impl Config {
         config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
         config.data_dir = data_dir;
         config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn database(url: &str) -> Result<Database, String> {
+        let mut config = Config::parse_from(["storesync"]);
+        config.database_url = Some(url.into());
+        config.database()
+    }
+
+    #[test]
+    fn the_database_is_chosen_by_the_url_scheme_never_guessed() {
+        let pg = "postgres://postgres@127.0.0.1:5432/x";
+        assert_eq!(database(pg), Ok(Database::Postgres(pg.into())));
+        assert!(matches!(database("postgresql://h/db"), Ok(Database::Postgres(_))));
+        assert_eq!(database("sqlite://data/a.db"), Ok(Database::Sqlite("data/a.db".into())));
+        assert_eq!(database("data/a.db"), Ok(Database::Sqlite("data/a.db".into())));
+        let refused = database("mysql://root@localhost/db").unwrap_err();
+        assert!(refused.contains("\"mysql\""), "{refused}");
+        assert!(database("").is_err());
+    }
+
+    #[test]
+    fn logged_database_urls_hide_the_password() {
+        let described = Database::Postgres("postgres://app:s3cret@db:5432/shop".into()).describe();
+        assert_eq!(described, "postgres://app:***@db:5432/shop");
     }
 }

@@ -70,7 +70,8 @@ pub struct Running {
 pub fn prepare_database(config: &Config) -> Result<db::DbPool, String> {
     let pool = db::connect(config)?;
     let applied = db::migrate(&pool)?;
-    log::info!(path:% = config.database_path().display(), migrations_applied = applied; "database ready");
+    let database = config.database()?.describe();
+    log::info!(database = database.as_str(), migrations_applied = applied; "database ready");
     if config.no_seed {
         return Ok(pool);
     }

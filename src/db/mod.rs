@@ -1,8 +1,11 @@
-//! The database: an r2d2 pool of SQLite connections (WAL, busy timeout,
-//! foreign keys, the configured `synchronous`), embedded migrations, and
-//! `blocking`, which runs diesel work on the blocking pool so it never holds
-//! an actor's or an HTTP worker's thread. Diesel stops at this module: the
-//! rest of the crate calls the named functions in `queries`.
+//! The database: an r2d2 pool of connections to SQLite (WAL, busy timeout,
+//! foreign keys, the configured `synchronous`) or PostgreSQL, chosen by the
+//! URL's scheme; the embedded migrations of each backend; `write_transaction`
+//! (SQLite's `BEGIN IMMEDIATE`, PostgreSQL's plain `BEGIN`); and `blocking`,
+//! which runs diesel work on the blocking pool so it never holds an actor's
+//! or an HTTP worker's thread. Diesel stops at this module: the rest of the
+//! crate calls the named functions in `queries`. The few statements the two
+//! backends word differently (upserts, row locks) go through `each_backend!`.
 
 pub mod models;
 pub mod queries;
@@ -11,21 +14,78 @@ pub mod seed;
 
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::config::{Config, SqliteSync};
+use crate::config::{Config, Database, SqliteSync};
 use crate::error::ApiError;
 
-/// The migrations compiled into the binary.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// The SQLite migrations compiled into the binary.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// The PostgreSQL migrations: the same schema in PostgreSQL's words.
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// The connection type every query takes.
-pub type Conn = SqliteConnection;
+/// The connection type every query takes: one of the two backends.
+#[derive(diesel::MultiConnection)]
+pub enum Conn {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
 /// A shared pool of connections.
-pub type DbPool = Pool<ConnectionManager<Conn>>;
+pub type DbPool = Pool<Connector>;
+
+/// Opens connections of the backend the config chose, and never the other:
+/// diesel's own manager would try each backend in turn, and SQLite accepts
+/// any string as a file to create.
+#[derive(Debug, Clone)]
+pub struct Connector(Database);
+
+impl ManageConnection for Connector {
+    type Connection = Conn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        let conn = match &self.0 {
+            Database::Sqlite(path) => SqliteConnection::establish(&path.to_string_lossy()).map(Conn::Sqlite),
+            Database::Postgres(url) => PgConnection::establish(url).map(Conn::Pg),
+        };
+        conn.map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Runs the same statement on whichever backend `conn` is: for the few
+/// statements diesel's common backend cannot express (upserts).
+#[macro_export]
+macro_rules! each_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite($c) => $body,
+            $crate::db::Conn::Pg($c) => $body,
+        }
+    };
+}
+
+impl Conn {
+    fn migrations(&self) -> EmbeddedMigrations {
+        match self {
+            Self::Sqlite(_) => SQLITE_MIGRATIONS,
+            Self::Pg(_) => POSTGRES_MIGRATIONS,
+        }
+    }
+}
 
 #[derive(Debug)]
 struct SqlitePragmas {
@@ -34,6 +94,7 @@ struct SqlitePragmas {
 
 impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
+        let Conn::Sqlite(conn) = conn else { return Ok(()) };
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = 10000; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
             self.synchronous
@@ -42,25 +103,30 @@ impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
-/// Opens (creating if needed) the database the config names.
+/// Opens the database the config names (creating an SQLite file if needed).
 pub fn connect(config: &Config) -> Result<DbPool, String> {
-    let path = config.database_path();
+    match config.database()? {
+        Database::Sqlite(path) => connect_sqlite(&path, config.sqlite_sync),
+        Database::Postgres(url) => connect_postgres(&url),
+    }
+}
+
+fn connect_sqlite(path: &std::path::Path, sync: SqliteSync) -> Result<DbPool, String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    let synchronous = match config.sqlite_sync {
+    let synchronous = match sync {
         SqliteSync::Full => "FULL",
         SqliteSync::Normal => "NORMAL",
     };
     let url = path.to_string_lossy().into_owned();
     // WAL is a property of the file: set it once, before the pool opens
     // connections in parallel.
-    let mut first =
-        <Conn as diesel::Connection>::establish(&url).map_err(|e| format!("cannot open database {url}: {e}"))?;
+    let mut first = SqliteConnection::establish(&url).map_err(|e| format!("cannot open database {url}: {e}"))?;
     first
         .batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
         .map_err(|e| format!("cannot enable WAL on {url}: {e}"))?;
-    let manager = ConnectionManager::<Conn>::new(url);
+    let manager = Connector(Database::Sqlite(path.to_owned()));
     Pool::builder()
         .max_size(16)
         .connection_timeout(Duration::from_secs(10))
@@ -69,16 +135,51 @@ pub fn connect(config: &Config) -> Result<DbPool, String> {
         .map_err(|e| format!("cannot open database {}: {e}", path.display()))
 }
 
+fn connect_postgres(url: &str) -> Result<DbPool, String> {
+    let described = Database::Postgres(url.to_owned()).describe();
+    Pool::builder()
+        .max_size(16)
+        .connection_timeout(Duration::from_secs(10))
+        .build(Connector(Database::Postgres(url.to_owned())))
+        .map_err(|e| format!("cannot connect to database {described}: {e}"))
+}
+
+/// Runs `f` in a transaction that takes the database's write lock up front
+/// (SQLite: `BEGIN IMMEDIATE`, so two writers never deadlock upgrading a
+/// read; PostgreSQL: `BEGIN`, row locks are taken by the statements).
+pub fn write_transaction<T, E, F>(conn: &mut Conn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut Conn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        Conn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        Conn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            Conn::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            Conn::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
 /// Applies pending migrations; returns how many ran.
 pub fn migrate(pool: &DbPool) -> Result<usize, String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| e.to_string())?;
+    let migrations = conn.migrations();
+    let applied = conn.run_pending_migrations(migrations).map_err(|e| e.to_string())?;
     Ok(applied.len())
 }
 
 /// Whether every embedded migration has been applied.
 pub fn migrations_current(conn: &mut Conn) -> Result<bool, ApiError> {
-    conn.has_pending_migration(MIGRATIONS).map(|pending| !pending).map_err(|e| ApiError::Internal(e.to_string()))
+    let migrations = conn.migrations();
+    conn.has_pending_migration(migrations).map(|pending| !pending).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool. The

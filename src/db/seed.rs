@@ -18,7 +18,9 @@ use super::queries::auth;
 use super::schema::{daily_sales, dashboard, products, sales, stores};
 use super::Conn;
 use crate::auth::hash_password;
+use crate::each_backend;
 use crate::error::ApiError;
+use diesel::connection::SimpleConnection;
 
 struct DemoStore {
     slug: &'static str,
@@ -114,7 +116,7 @@ pub fn seed_if_empty(conn: &mut Conn, password: Option<&str>) -> Result<Seeded, 
     let generated = password.is_none().then(random_password);
     let password = password.map(str::to_owned).or_else(|| generated.clone()).unwrap_or_default();
     let hash = hash_password(&password)?;
-    conn.immediate_transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let mut rng = StdRng::seed_from_u64(20261125);
         let mut ids = BTreeMap::new();
         for (i, store) in STORES.iter().enumerate() {
@@ -128,9 +130,23 @@ pub fn seed_if_empty(conn: &mut Conn, password: Option<&str>) -> Result<Seeded, 
                 auth::grant(conn, user_id, ids[slug], role)?;
             }
         }
+        advance_id_sequences(conn)?;
         Ok::<_, ApiError>(())
     })?;
     Ok(Seeded::Created { generated_password: generated })
+}
+
+/// The demo rows carry their own ids; PostgreSQL's id sequences must move
+/// past them before anything else inserts (SQLite's rowids follow the
+/// largest id by themselves).
+fn advance_id_sequences(conn: &mut Conn) -> Result<(), ApiError> {
+    if let Conn::Pg(pg) = conn {
+        pg.batch_execute(
+            "SELECT setval(pg_get_serial_sequence('stores', 'id'), (SELECT MAX(id) FROM stores));
+             SELECT setval(pg_get_serial_sequence('products', 'id'), (SELECT MAX(id) FROM products));",
+        )?;
+    }
+    Ok(())
 }
 
 /// Makes `STORESYNC_DEMO_PASSWORD` the demo users' password on later starts,
@@ -159,7 +175,8 @@ fn seed_store(conn: &mut Conn, rng: &mut StdRng, store_id: i64, store: &DemoStor
     let mut catalog = demo_catalog(rng, store_id, store, now);
     let (days, sold) = demo_sales(rng, tz, store_id, store, &mut catalog, now);
     for chunk in catalog.chunks(500) {
-        diesel::insert_into(products::table).values(chunk).execute(conn)?;
+        let insert = diesel::insert_into(products::table).values(chunk);
+        each_backend!(conn, |c| insert.execute(c))?;
     }
     let sale_rows: Vec<_> = sold
         .iter()
@@ -174,9 +191,11 @@ fn seed_store(conn: &mut Conn, rng: &mut StdRng, store_id: i64, store: &DemoStor
         })
         .collect();
     for chunk in sale_rows.chunks(500) {
-        diesel::insert_into(sales::table).values(chunk).execute(conn)?;
+        let insert = diesel::insert_into(sales::table).values(chunk);
+        each_backend!(conn, |c| insert.execute(c))?;
     }
-    diesel::insert_into(daily_sales::table).values(&days).execute(conn)?;
+    let insert = diesel::insert_into(daily_sales::table).values(&days);
+    each_backend!(conn, |c| insert.execute(c))?;
     diesel::insert_into(dashboard::table).values(&demo_dashboard(rng, store_id, store, now)).execute(conn)?;
     Ok(())
 }

@@ -1,6 +1,9 @@
 //! Test harness: `spawn_app` starts the real server on an ephemeral port
-//! over a fresh SQLite file (demo data seeded), and `Client` talks to it
-//! over real HTTP.
+//! over a fresh database (demo data seeded), and `Client` talks to it over
+//! real HTTP. The database is an SQLite file in the app's data dir, or, when
+//! `STORESYNC_TEST_POSTGRES` names a PostgreSQL server
+//! (`postgres://postgres@127.0.0.1:5432/test`), a database of its own on
+//! that server, dropped when the app is.
 #![allow(dead_code)]
 
 use std::net::TcpListener;
@@ -16,14 +19,127 @@ pub const PASSWORD: &str = "test-password";
 /// A running server and its data dir.
 pub struct TestApp {
     pub base: String,
-    pub dir: TempDir,
     pub state: actix_web::web::Data<storesync::app::AppState>,
+    // Dropped before the dir: the database goes with the app.
+    pub db: TestDatabase,
+    pub dir: TempDir,
 }
 
-/// A test config over `dir`.
+/// The database of one test server's data dir.
+pub struct TestDatabase {
+    /// `None` for SQLite: the file lives in the data dir.
+    pub postgres_url: Option<String>,
+}
+
+/// The environment variable naming the PostgreSQL server tests run on.
+pub const POSTGRES_ENV: &str = "STORESYNC_TEST_POSTGRES";
+
+/// The file in a data dir that remembers its PostgreSQL database.
+const POSTGRES_URL_FILE: &str = "postgres-url";
+
+/// The PostgreSQL database of `dir` when tests run on PostgreSQL, made on
+/// first use; `None` on SQLite.
+pub fn postgres_url(dir: &std::path::Path) -> Option<String> {
+    let server = std::env::var(POSTGRES_ENV).ok()?;
+    let remembered = dir.join(POSTGRES_URL_FILE);
+    if let Ok(url) = std::fs::read_to_string(&remembered) {
+        return Some(url);
+    }
+    let url = postgres::create_database(&server);
+    std::fs::write(&remembered, &url).unwrap();
+    Some(url)
+}
+
+impl TestDatabase {
+    /// Takes charge of the database of `dir`: dropped with this value.
+    pub fn of(dir: &std::path::Path) -> Self {
+        Self { postgres_url: postgres_url(dir) }
+    }
+
+    /// Runs SQL on the database directly, as another process would.
+    pub fn execute(&self, dir: &std::path::Path, sql: &str) -> diesel::QueryResult<()> {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        match &self.postgres_url {
+            Some(url) => diesel::PgConnection::establish(url).unwrap().batch_execute(sql),
+            None => {
+                let path = dir.join("storesync.db");
+                let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+                conn.batch_execute(&format!("PRAGMA busy_timeout = 5000; {sql}"))
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(url) = &self.postgres_url {
+            postgres::drop_database(url);
+        }
+    }
+}
+
+/// Per-test PostgreSQL databases: `storesync_t_<pid>_<n>`, created from the
+/// server's maintenance database and dropped with their app; databases left
+/// by earlier runs whose process is gone are dropped at the first creation.
+mod postgres {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Once;
+
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    static SWEEP: Once = Once::new();
+
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+
+    /// `postgres://host/db?params` → (`postgres://host`, `db`, `?params`).
+    fn parts(url: &str) -> (&str, &str, &str) {
+        let (base, params) = url.find('?').map_or((url, ""), |at| url.split_at(at));
+        let (host, name) = base.rsplit_once('/').unwrap();
+        (host, name, params)
+    }
+
+    pub fn create_database(server: &str) -> String {
+        let mut conn =
+            PgConnection::establish(server).unwrap_or_else(|e| panic!("{} {server}: {e}", super::POSTGRES_ENV));
+        SWEEP.call_once(|| sweep(&mut conn));
+        let name = format!("storesync_t_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        conn.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        let (host, _, params) = parts(server);
+        format!("{host}/{name}{params}")
+    }
+
+    pub fn drop_database(url: &str) {
+        let (host, name, params) = parts(url);
+        if let Ok(mut conn) = PgConnection::establish(&format!("{host}/postgres{params}")) {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+
+    /// Drops the databases of test processes that are gone.
+    fn sweep(conn: &mut PgConnection) {
+        let names: Vec<Name> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'storesync_t_%'")
+            .load(conn)
+            .unwrap_or_default();
+        for Name { datname } in names {
+            let pid = datname.split('_').nth(2).unwrap_or_default();
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// A test config over `dir`, on the dir's database.
 pub fn test_config(dir: &std::path::Path) -> Config {
     let mut config = Config::for_data_dir(dir.to_path_buf());
-    config.database_url = None;
+    config.database_url = postgres_url(dir);
     config.demo_password = Some(PASSWORD.into());
     config.static_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static");
     config
@@ -42,7 +158,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let running = storesync::run(listener, config).await.unwrap();
     actix_web::rt::spawn(running.server);
-    TestApp { base: format!("http://{}", running.addr), dir, state: running.state }
+    let db = TestDatabase::of(dir.path());
+    TestApp { base: format!("http://{}", running.addr), state: running.state, db, dir }
 }
 
 impl TestApp {
@@ -263,13 +380,19 @@ pub fn start_server(
 ) -> (std::process::Child, String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_storesync"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_storesync"));
+    // A PostgreSQL database made here outlives the child; the next run's
+    // sweep drops it once this process is gone.
+    match postgres_url(data_dir) {
+        Some(url) => command.env("DATABASE_URL", url),
+        None => command.env_remove("DATABASE_URL"),
+    };
+    let mut child = command
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .args(args)
         .env("STORESYNC_DEMO_PASSWORD", PASSWORD)
         .env("STORESYNC_LOG", "info")
-        .env_remove("DATABASE_URL")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

@@ -8,6 +8,7 @@ use diesel::result::{DatabaseErrorKind, Error};
 
 use crate::db::schema::{api_tokens, sessions, store_grants, users};
 use crate::db::Conn;
+use crate::each_backend;
 
 /// A user as login sees it.
 #[derive(Debug, Clone, Queryable)]
@@ -59,7 +60,7 @@ pub fn create_user_if_new(
 /// the new one counts. API tokens stay (they are revoked on their own).
 /// Whether the user exists. Guarded by `tests/identity.rs`.
 pub fn set_password(conn: &mut Conn, user_id: i64, password_hash: &str) -> QueryResult<bool> {
-    conn.immediate_transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let found =
             diesel::update(users::table.find(user_id)).set(users::password_hash.eq(password_hash)).execute(conn)? > 0;
         delete_sessions_of(conn, user_id)?;
@@ -69,12 +70,12 @@ pub fn set_password(conn: &mut Conn, user_id: i64, password_hash: &str) -> Query
 
 /// Grants `role` on a store.
 pub fn grant(conn: &mut Conn, user_id: i64, store_id: i64, role: &str) -> QueryResult<()> {
-    diesel::insert_into(store_grants::table)
+    let upsert = diesel::insert_into(store_grants::table)
         .values((store_grants::user_id.eq(user_id), store_grants::store_id.eq(store_id), store_grants::role.eq(role)))
         .on_conflict((store_grants::user_id, store_grants::store_id))
         .do_update()
-        .set(store_grants::role.eq(role))
-        .execute(conn)?;
+        .set(store_grants::role.eq(role));
+    each_backend!(conn, |c| upsert.execute(c))?;
     Ok(())
 }
 

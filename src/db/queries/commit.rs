@@ -8,14 +8,14 @@
 //! so every seq the store actor hands out is one the database confirmed.
 //! Guarded by `tests/seq.rs` and `tests/durability.rs`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde_json::json;
 
 use super::{events, products, sales};
 use crate::db::schema::{idempotency_keys, stores};
-use crate::db::Conn;
+use crate::db::{self, Conn};
 use crate::error::ApiError;
 use crate::model::change::{Applied, Change, Effect, IdempotencyKey, ImportReport, Outcome, PendingChange};
 use crate::model::{DashboardPatch, Event, EventKind, NewProduct, Product, SaleReceipt, Seq};
@@ -33,9 +33,11 @@ pub fn commit_batch(
     target: Target,
     batch: &[PendingChange],
 ) -> Result<Vec<Result<Applied, ApiError>>, ApiError> {
-    let now = Utc::now();
-    conn.immediate_transaction(|conn| {
-        let mut seq: Seq = stores::table.find(target.store_id).select(stores::seq).first(conn)?;
+    // Microseconds: what both backends' TIMESTAMP keeps, so the live state
+    // equals what a reload reads back.
+    let now = Utc::now().trunc_subsecs(6);
+    db::write_transaction(conn, |conn| {
+        let mut seq = locked_seq(conn, target.store_id)?;
         let mut results = Vec::with_capacity(batch.len());
         for write in batch {
             if let Some(replayed) = replay(conn, target.store_id, write)? {
@@ -65,6 +67,17 @@ pub fn commit_batch(
         diesel::update(stores::table.find(target.store_id)).set(stores::seq.eq(seq)).execute(conn)?;
         Ok(results)
     })
+}
+
+/// The store's seq, locked until commit on PostgreSQL, where writers on
+/// other connections could otherwise read the same seq; SQLite's immediate
+/// transaction already holds the database's write lock.
+fn locked_seq(conn: &mut Conn, store_id: i64) -> QueryResult<Seq> {
+    let query = stores::table.find(store_id).select(stores::seq);
+    match conn {
+        Conn::Sqlite(c) => query.first(c),
+        Conn::Pg(c) => query.for_update().first(c),
+    }
 }
 
 /// Hands out the seqs of one write's events.

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use crate::db::models::EventRow;
 use crate::db::schema::events;
 use crate::db::Conn;
+use crate::each_backend;
 use crate::error::ApiError;
 use crate::model::{Event, Seq};
 
@@ -26,7 +27,8 @@ pub fn append(conn: &mut Conn, store_id: i64, new: &[Event]) -> QueryResult<()> 
     let rows: Vec<EventRow> = new.iter().map(|e| EventRow::from_event(store_id, e)).collect();
     // SQLite caps bound parameters per statement; 7 columns x 1000 rows fits.
     for chunk in rows.chunks(1000) {
-        diesel::insert_into(events::table).values(chunk).execute(conn)?;
+        let insert = diesel::insert_into(events::table).values(chunk);
+        each_backend!(conn, |c| insert.execute(c))?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use crate::db::models::{NewProductRow, ProductRow};
 use crate::db::schema::products;
 use crate::db::Conn;
+use crate::each_backend;
 use crate::error::ApiError;
 use crate::model::{NewProduct, Product, ProductId, ProductPatch};
 
@@ -58,12 +59,10 @@ pub fn create(conn: &mut Conn, store_id: i64, new: &NewProduct, now: NaiveDateTi
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(products::table)
-        .values(&row)
-        .returning(ProductRow::as_returning())
-        .get_result(conn)
-        .map(ProductRow::into_product)
-        .map_err(|e| sku_taken(e, &new.sku))
+    let insert = diesel::insert_into(products::table).values(&row);
+    let created: QueryResult<ProductRow> =
+        each_backend!(conn, |c| insert.returning(ProductRow::as_returning()).get_result(c));
+    created.map(ProductRow::into_product).map_err(|e| sku_taken(e, &new.sku))
 }
 
 /// Writes a product's new state (the caller bumped its version).

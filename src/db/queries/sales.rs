@@ -11,6 +11,7 @@ use super::products;
 use crate::db::models::{DailySalesRow, DashboardRow};
 use crate::db::schema::{daily_sales, dashboard, sales};
 use crate::db::Conn;
+use crate::each_backend;
 use crate::error::ApiError;
 use crate::model::{DailyPoint, DashboardSettings, NewSale, ProductFigures, SaleReceipt};
 
@@ -38,7 +39,7 @@ pub fn add_to_day(
     revenue: i64,
 ) -> Result<DailyPoint, ApiError> {
     let row = DailySalesRow { store_id, day: day.to_string(), orders: 1, units, revenue };
-    diesel::insert_into(daily_sales::table)
+    let upsert = diesel::insert_into(daily_sales::table)
         .values(&row)
         .on_conflict((daily_sales::store_id, daily_sales::day))
         .do_update()
@@ -46,8 +47,8 @@ pub fn add_to_day(
             daily_sales::orders.eq(daily_sales::orders + excluded(daily_sales::orders)),
             daily_sales::units.eq(daily_sales::units + excluded(daily_sales::units)),
             daily_sales::revenue.eq(daily_sales::revenue + excluded(daily_sales::revenue)),
-        ))
-        .execute(conn)?;
+        ));
+    each_backend!(conn, |c| upsert.execute(c))?;
     self::day(conn, store_id, day)
 }
 
@@ -142,11 +143,8 @@ pub fn save_settings(
         version: s.version,
         updated_at: now,
     };
-    diesel::insert_into(dashboard::table)
-        .values(&row)
-        .on_conflict(dashboard::store_id)
-        .do_update()
-        .set(&row)
-        .execute(conn)?;
+    let upsert =
+        diesel::insert_into(dashboard::table).values(&row).on_conflict(dashboard::store_id).do_update().set(&row);
+    each_backend!(conn, |c| upsert.execute(c))?;
     Ok(())
 }

@@ -1,0 +1,11 @@
+DROP TABLE idempotency_keys;
+DROP TABLE events;
+DROP TABLE daily_sales;
+DROP TABLE sales;
+DROP TABLE dashboard;
+DROP TABLE products;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE store_grants;
+DROP TABLE users;
+DROP TABLE stores;
