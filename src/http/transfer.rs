@@ -1,6 +1,14 @@
 //! `POST /stores/{store}/products/import` (JSON or CSV, upsert by SKU) and
 //! `GET /stores/{store}/products/export?format=csv|json`. An export imports
 //! back unchanged: columns other than the importable ones are ignored.
+//!
+//! CSV injection (OWASP): a CSV cell that starts with `=`, `+`, `-`, `@`, a
+//! tab or a carriage return is a formula to a spreadsheet, so the export
+//! guards it with a leading `'`; the import takes exactly that guard off
+//! again, so names round-trip. Guarded by `tests/transfer.rs` and the unit
+//! tests below.
+
+use std::borrow::Cow;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -42,6 +50,49 @@ impl From<ImportRow> for NewProduct {
     }
 }
 
+/// What a spreadsheet reads as the start of a formula.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether an exported cell needs the `'` guard: it starts a formula, or it
+/// starts with quotes before one (so that the import, which strips one
+/// quote there, gives it back unchanged).
+fn needs_guard(cell: &str) -> bool {
+    cell.trim_start_matches('\'').starts_with(FORMULA_STARTS)
+}
+
+/// An exported cell, with the `'` guard when it needs one.
+fn guard(cell: &str) -> Cow<'_, str> {
+    if needs_guard(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// An imported cell with the export's guard taken off: exactly one `'`,
+/// and only where the export would have put it.
+fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_guard(rest) => rest,
+        _ => cell,
+    }
+}
+
+/// CSV rows with a header row, each cell unguarded.
+fn parse_csv(body: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
+    let mut reader = csv::Reader::from_reader(body);
+    let row_error = |i: usize, e: csv::Error| ApiError::invalid("body", format!("CSV row {}: {e}", i + 1));
+    let headers = reader.headers().map_err(|e| row_error(0, e))?.clone();
+    reader
+        .records()
+        .enumerate()
+        .map(|(i, record)| {
+            let record: csv::StringRecord = record.map_err(|e| row_error(i, e))?.iter().map(unguard).collect();
+            record.deserialize(Some(&headers)).map_err(|e| row_error(i, e))
+        })
+        .collect()
+}
+
 fn parse_rows(content_type: &str, body: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
     if content_type.starts_with("application/json") {
         serde_json::from_slice(body).map_err(|e| {
@@ -52,18 +103,16 @@ fn parse_rows(content_type: &str, body: &[u8]) -> Result<Vec<ImportRow>, ApiErro
             }
         })
     } else if content_type.starts_with("text/csv") {
-        csv::Reader::from_reader(body)
-            .deserialize()
-            .enumerate()
-            .map(|(i, row)| row.map_err(|e| ApiError::invalid("body", format!("CSV row {}: {e}", i + 1))))
-            .collect()
+        parse_csv(body)
     } else {
         Err(ApiError::UnsupportedMediaType { expected: "application/json or text/csv" })
     }
 }
 
 /// Creates or updates products by SKU (editor), from a JSON array or CSV
-/// with a header row `sku,name,price,stock,status`.
+/// with a header row `sku,name,price,stock,status`. A CSV cell that starts
+/// with `'` before `=`, `+`, `-`, `@`, a tab or a CR loses that one `'`
+/// (the guard the CSV export adds).
 #[utoipa::path(post, path = "/api/v1/stores/{store}/products/import", tag = "products",
     request_body(content((Vec<ImportRow> = "application/json"), (String = "text/csv"))),
     params(("store" = String, Path, description = "store slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe write key")),
@@ -128,7 +177,7 @@ fn to_csv(products: &[Product]) -> Result<Vec<u8>, ApiError> {
     ])
     .map_err(internal)?;
     for p in products {
-        out.write_record([
+        let cells = [
             p.id.to_string(),
             p.sku.clone(),
             p.name.clone(),
@@ -141,16 +190,19 @@ fn to_csv(products: &[Product]) -> Result<Vec<u8>, ApiError> {
             p.revenue.to_string(),
             p.version.to_string(),
             p.updated_at.to_rfc3339(),
-        ])
-        .map_err(internal)?;
+        ];
+        // Every cell, not only the free-text ones: the guard costs nothing
+        // where it is not needed.
+        out.write_record(cells.iter().map(|c| guard(c).into_owned())).map_err(internal)?;
     }
     out.into_inner().map_err(|e| ApiError::Internal(format!("csv: {e}")))
 }
 
-/// Every product of the store, as CSV or JSON.
+/// Every product of the store, as CSV or JSON. CSV cells that a
+/// spreadsheet would run as a formula are prefixed with `'`.
 #[utoipa::path(get, path = "/api/v1/stores/{store}/products/export", tag = "products",
     params(("store" = String, Path, description = "store slug"), ExportQuery),
-    responses((status = 200, body = Vec<Product>, description = "JSON array, or CSV with format=csv"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Product>, description = "JSON array, or CSV with format=csv; a CSV cell starting with = + - @ tab or CR is prefixed with '"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn export(
     state: web::Data<AppState>,
     who: Principal,
@@ -176,4 +228,42 @@ pub async fn export(
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/stores/{store}/products/import", web::post().to(import))
         .route("/stores/{store}/products/export", web::get().to(export));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_guarded_and_the_guard_comes_off_exactly_once() {
+        let cases = [
+            ("=HYPERLINK(\"http://evil.example\",\"x\")", true),
+            ("+cmd", true),
+            ("-2+3", true),
+            ("@SUM(A1)", true),
+            ("\tx", true),
+            ("\rx", true),
+            ("'=already quoted", true),
+            ("''+two quotes", true),
+            ("'plain quote", false),
+            ("plain", false),
+            ("a=b", false),
+            ("", false),
+            ("'", false),
+        ];
+        for (cell, guarded) in cases {
+            let exported = guard(cell);
+            assert_eq!(exported.starts_with('\'') && exported.len() == cell.len() + 1, guarded, "{cell:?}");
+            assert!(!exported.starts_with(FORMULA_STARTS), "{cell:?} exported as a formula");
+            assert_eq!(unguard(&exported), cell, "{cell:?} does not round-trip");
+        }
+    }
+
+    #[test]
+    fn a_csv_import_strips_the_guard_of_every_column() {
+        let body = "sku,name,price,stock,status\n'-DASH,'=SUM(1),5,1,active\nPLAIN,'quoted,6,0,draft\n";
+        let rows = parse_csv(body.as_bytes()).unwrap();
+        assert_eq!((rows[0].sku.as_str(), rows[0].name.as_str()), ("-DASH", "=SUM(1)"));
+        assert_eq!((rows[1].sku.as_str(), rows[1].name.as_str()), ("PLAIN", "'quoted"));
+    }
 }

@@ -6,6 +6,7 @@
 //! (`snapshot`) are model vocabulary too: the database layer builds them
 //! and both actors use them.
 
+pub mod calendar;
 pub mod change;
 pub mod event;
 pub mod snapshot;
@@ -309,14 +310,16 @@ pub struct NewSale {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_ref: Option<String>,
     pub lines: Vec<SaleLine>,
-    /// When the order was placed; now when omitted.
+    /// When the order was placed, from 2000-01-01T00:00:00Z to one day
+    /// from now; now when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<DateTime<Utc>>,
 }
 
 impl NewSale {
-    /// Checks line count, quantities, prices and the order reference.
-    pub fn validate(&self) -> Result<(), ApiError> {
+    /// Checks line count, quantities, prices, the order reference and that
+    /// `at` lies in the sale window as of `now` (`calendar::check_sale_time`).
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), ApiError> {
         if self.lines.is_empty() || self.lines.len() > MAX_SALE_LINES {
             return Err(ApiError::invalid("lines", format!("a sale has 1-{MAX_SALE_LINES} lines")));
         }
@@ -332,6 +335,9 @@ impl NewSale {
             if r.is_empty() || r.len() > 100 || r.chars().any(char::is_control) {
                 return Err(ApiError::invalid("order_ref", "order_ref must be 1-100 characters".into()));
             }
+        }
+        if let Some(at) = self.at {
+            calendar::check_sale_time(at, now)?;
         }
         Ok(())
     }

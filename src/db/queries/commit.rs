@@ -1,12 +1,15 @@
 //! Group commit: one immediate transaction applies a batch of writes, each
 //! inside its own savepoint, appends one event per change and advances the
 //! store's seq. A write that is refused (stale version, unknown product,
-//! taken SKU) rolls back to its savepoint and the rest of the batch commits;
-//! a database failure aborts the whole batch.
+//! taken SKU, a value out of range) or that panics rolls back to its
+//! savepoint and the rest of the batch commits; a database failure aborts
+//! the whole batch.
 //!
 //! Seq is assigned here, from the `stores.seq` read inside the transaction,
 //! so every seq the store actor hands out is one the database confirmed.
 //! Guarded by `tests/seq.rs` and `tests/durability.rs`.
+
+use std::panic::AssertUnwindSafe;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use chrono_tz::Tz;
@@ -18,7 +21,7 @@ use crate::db::schema::{idempotency_keys, stores};
 use crate::db::{self, Conn};
 use crate::error::ApiError;
 use crate::model::change::{Applied, Change, Effect, IdempotencyKey, ImportReport, Outcome, PendingChange};
-use crate::model::{DashboardPatch, Event, EventKind, NewProduct, Product, SaleReceipt, Seq};
+use crate::model::{calendar, DashboardPatch, Event, EventKind, NewProduct, Product, SaleReceipt, Seq};
 
 /// The store a batch writes to.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +36,26 @@ pub fn commit_batch(
     target: Target,
     batch: &[PendingChange],
 ) -> Result<Vec<Result<Applied, ApiError>>, ApiError> {
+    commit_with(conn, target, batch, apply_write)
+}
+
+/// Applies one write inside its savepoint, given the store's seq before it
+/// and the batch's clock: `apply_write`, or what a unit test puts in its
+/// place to make one write fail.
+type ApplyWrite = fn(&mut Conn, Target, &PendingChange, Seq, DateTime<Utc>) -> Result<Applied, ApiError>;
+
+/// The group commit, with the per-write step given. One write fails alone:
+/// a refusal (any error but `Internal`) or a panic rolls back to its
+/// savepoint and answers that write only; the others commit. Only a
+/// database failure (`Internal`) aborts the batch, since the transaction
+/// itself may be unusable then. Guarded by the unit tests below and
+/// `tests/calendar.rs`.
+fn commit_with(
+    conn: &mut Conn,
+    target: Target,
+    batch: &[PendingChange],
+    apply_write: ApplyWrite,
+) -> Result<Vec<Result<Applied, ApiError>>, ApiError> {
     // Microseconds: what both backends' TIMESTAMP keeps, so the live state
     // equals what a reload reads back.
     let now = Utc::now().trunc_subsecs(6);
@@ -44,21 +67,26 @@ pub fn commit_batch(
                 results.push(replayed);
                 continue;
             }
+            let mut panicked = None;
             let attempt = conn.transaction(|conn| {
-                let mut drafts = EventDrafts { seq, by: &write.by, now, events: Vec::new() };
-                let (outcome, effects) = apply(conn, target, &write.change, &mut drafts)?;
-                let events = drafts.events;
-                events::append(conn, target.store_id, &events)?;
-                let applied_seq = events.last().map_or(seq, |e| e.seq);
-                if let Some(key) = &write.idempotency {
-                    remember(conn, target.store_id, key, applied_seq, &outcome, now)?;
-                }
-                Ok::<_, ApiError>(Applied { seq: applied_seq, outcome, events, effects })
+                // A panic is a bug in one write's apply step; caught here,
+                // inside the savepoint, it rolls back that write only.
+                std::panic::catch_unwind(AssertUnwindSafe(|| apply_write(conn, target, write, seq, now))).unwrap_or_else(
+                    |payload| {
+                        let detail = panic_message(payload.as_ref());
+                        panicked = Some(detail.clone());
+                        Err(ApiError::Internal(format!("write panicked: {detail}")))
+                    },
+                )
             });
             match attempt {
                 Ok(applied) => {
                     seq = applied.seq;
                     results.push(Ok(applied));
+                }
+                Err(e) if panicked.is_some() => {
+                    log::error!(store = target.store_id, error:% = e; "a write panicked; refused alone, the batch goes on");
+                    results.push(Err(e));
                 }
                 Err(e @ ApiError::Internal(_)) => return Err(e),
                 Err(refused) => results.push(Err(refused)),
@@ -78,6 +106,35 @@ fn locked_seq(conn: &mut Conn, store_id: i64) -> QueryResult<Seq> {
         Conn::Sqlite(c) => query.first(c),
         Conn::Pg(c) => query.for_update().first(c),
     }
+}
+
+/// The text a panic was raised with.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-text panic".to_owned())
+}
+
+/// One write: its change, its events at the seqs after `seq`, and its
+/// idempotency record.
+fn apply_write(
+    conn: &mut Conn,
+    target: Target,
+    write: &PendingChange,
+    seq: Seq,
+    now: DateTime<Utc>,
+) -> Result<Applied, ApiError> {
+    let mut drafts = EventDrafts { seq, by: &write.by, now, events: Vec::new() };
+    let (outcome, effects) = apply(conn, target, &write.change, &mut drafts)?;
+    let events = drafts.events;
+    events::append(conn, target.store_id, &events)?;
+    let applied_seq = events.last().map_or(seq, |e| e.seq);
+    if let Some(key) = &write.idempotency {
+        remember(conn, target.store_id, key, applied_seq, &outcome, now)?;
+    }
+    Ok(Applied { seq: applied_seq, outcome, events, effects })
 }
 
 /// Hands out the seqs of one write's events.
@@ -235,7 +292,9 @@ fn patch_dashboard(
     settings.version += 1;
     settings.updated_at = ev.now;
     sales::save_settings(conn, store, &settings, ev.now.naive_utc())?;
-    let today = sales::day(conn, store, sales::local_day(target.tz, ev.now))?;
+    let today = calendar::local_day(target.tz, ev.now)
+        .ok_or_else(|| ApiError::Internal("the clock is outside the calendar".into()))?;
+    let today = sales::day(conn, store, today)?;
     let dashboard = settings.dashboard(today);
     ev.push(EventKind::DashboardUpdated, None, json!(dashboard));
     Ok((Outcome::Dashboard(dashboard), vec![Effect::Settings(settings)]))
@@ -329,4 +388,92 @@ fn remember(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{NewSale, SaleLine};
+
+    /// A seeded database in a temp dir (kept alive by the returned guard).
+    fn seeded() -> (tempfile::TempDir, crate::db::DbPool, Target) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config::for_data_dir(dir.path().to_path_buf());
+        let pool = crate::db::connect(&config).unwrap();
+        crate::db::migrate(&pool).unwrap();
+        let mut conn = pool.get().unwrap();
+        crate::db::seed::seed_if_empty(&mut conn, Some("unit-test-pw")).unwrap();
+        let store = super::super::stores::all(&mut conn).unwrap().remove(0);
+        (dir, pool, Target { store_id: store.id, tz: "Pacific/Auckland".parse().unwrap() })
+    }
+
+    fn write(by: &str, change: Change) -> PendingChange {
+        PendingChange { by: by.into(), idempotency: None, change }
+    }
+
+    fn notice(text: &str) -> Change {
+        Change::PatchDashboard(DashboardPatch { notice: Some(text.into()), ..Default::default() })
+    }
+
+    fn store_seq(conn: &mut Conn, target: Target) -> Seq {
+        stores::table.find(target.store_id).select(stores::seq).first(conn).unwrap()
+    }
+
+    fn panics_for_the_saboteur(
+        conn: &mut Conn,
+        target: Target,
+        write: &PendingChange,
+        seq: Seq,
+        now: DateTime<Utc>,
+    ) -> Result<Applied, ApiError> {
+        let applied = apply_write(conn, target, write, seq, now)?;
+        // After its rows are written: the savepoint must take them back.
+        assert!(write.by != "user:saboteur", "a bug in one write's apply step");
+        Ok(applied)
+    }
+
+    #[test]
+    fn a_write_that_panics_fails_alone_and_the_rest_of_the_batch_commits() {
+        let (_dir, pool, target) = seeded();
+        let mut conn = pool.get().unwrap();
+        let before = store_seq(&mut conn, target);
+        let batch =
+            [write("user:a", notice("first")), write("user:saboteur", notice("bad")), write("user:b", notice("third"))];
+        let results = commit_with(&mut conn, target, &batch, panics_for_the_saboteur).unwrap();
+        assert_eq!(results[0].as_ref().unwrap().seq, before + 1);
+        assert_eq!(results[1].as_ref().unwrap_err().code(), "internal");
+        assert_eq!(results[2].as_ref().unwrap().seq, before + 2);
+        assert_eq!(store_seq(&mut conn, target), before + 2);
+        let stored = events::since(&mut conn, target.store_id, before, 10).unwrap();
+        assert_eq!(stored.iter().map(|e| e.by.as_str()).collect::<Vec<_>>(), ["user:a", "user:b"]);
+        assert_eq!(sales::settings(&mut conn, target.store_id).unwrap().notice, "third");
+    }
+
+    #[test]
+    fn a_sale_dated_at_the_calendars_edge_is_refused_alone_not_a_batch_failure() {
+        let (_dir, pool, target) = seeded();
+        let mut conn = pool.get().unwrap();
+        let before = store_seq(&mut conn, target);
+        for at in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, "1900-01-01T00:00:00Z".parse().unwrap()] {
+            // As if the handler's validation had been skipped.
+            let sale = NewSale {
+                order_ref: None,
+                lines: vec![SaleLine { product_id: 1, quantity: 1, unit_price: None }],
+                at: Some(at),
+            };
+            let batch = [
+                write("user:a", notice("before")),
+                write("user:b", Change::RecordSale(sale)),
+                write("user:c", notice("after")),
+            ];
+            let results = commit_batch(&mut conn, target, &batch).unwrap();
+            let refused = results[1].as_ref().unwrap_err();
+            assert_eq!(
+                (refused.code(), refused.body().error.details.unwrap()["field"].clone()),
+                ("invalid_field", "at".into())
+            );
+            assert!(results[0].is_ok() && results[2].is_ok(), "{at}");
+        }
+        assert_eq!(store_seq(&mut conn, target), before + 6);
+    }
 }

@@ -13,12 +13,7 @@ use crate::db::schema::{daily_sales, dashboard, sales};
 use crate::db::Conn;
 use crate::each_backend;
 use crate::error::ApiError;
-use crate::model::{DailyPoint, DashboardSettings, NewSale, ProductFigures, SaleReceipt};
-
-/// A store's calendar day at `at`.
-pub fn local_day(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&tz).date_naive()
-}
+use crate::model::{calendar, DailyPoint, DashboardSettings, NewSale, ProductFigures, SaleReceipt};
 
 /// The day's totals, or an empty day.
 pub fn day(conn: &mut Conn, store_id: i64, day: NaiveDate) -> Result<DailyPoint, ApiError> {
@@ -72,6 +67,11 @@ pub fn record(
         }
     }
     let at = sale.at.unwrap_or(now);
+    // Checked again here, not only by the handler: a time chrono cannot
+    // place in the store's zone must be this write's refusal, never a
+    // panic that aborts the whole group commit.
+    calendar::check_sale_time(at, now)?;
+    let local_day = calendar::local_day(tz, at).ok_or_else(|| ApiError::invalid("at", "at is out of range".into()))?;
     let mut amount: i64 = 0;
     let mut units: i64 = 0;
     let mut figures = Vec::with_capacity(sale.lines.len());
@@ -86,8 +86,10 @@ pub fn record(
             .ok_or_else(|| ApiError::invalid("quantity", "line amount is too large".into()))?;
         amount += line_amount;
         units += line.quantity;
-        product.units_sold += line.quantity;
-        product.revenue += line_amount;
+        // Checked: release builds would wrap silently, debug builds panic.
+        let overflow = || ApiError::invalid("quantity", "the product's sales figures would overflow".into());
+        product.units_sold = product.units_sold.checked_add(line.quantity).ok_or_else(overflow)?;
+        product.revenue = product.revenue.checked_add(line_amount).ok_or_else(overflow)?;
         product.stock = (product.stock - line.quantity).max(0);
         product.version += 1;
         product.updated_at = now;
@@ -112,7 +114,7 @@ pub fn record(
         ))
         .returning(sales::id)
         .get_result(conn)?;
-    let day = add_to_day(conn, store_id, local_day(tz, at), units, amount)?;
+    let day = add_to_day(conn, store_id, local_day, units, amount)?;
     Ok(SaleReceipt { sale_id, order_ref: sale.order_ref.clone(), amount, at, day, products: figures })
 }
 
