@@ -10,6 +10,7 @@ use std::time::Duration;
 use actix_web::web;
 
 use crate::auth::extract::Authenticator;
+use crate::auth::peer::TrustedProxies;
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::http::limits::RateLimits;
@@ -51,8 +52,11 @@ impl AppState {
             metrics: metrics.clone(),
             pool: pool.clone(),
         });
-        let authenticator =
-            Arc::new(Authenticator { pool: pool.clone(), allowed_origins: config.allowed_origins.clone() });
+        let authenticator = Arc::new(Authenticator {
+            pool: pool.clone(),
+            allowed_origins: config.allowed_origins.clone(),
+            trusted_proxies: TrustedProxies::new(&config.trusted_proxies),
+        });
         Ok(Self {
             pool,
             registry,

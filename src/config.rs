@@ -3,7 +3,7 @@
 //! value, never read from the environment deep in the code, so tests can run
 //! many servers in one process.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -118,6 +118,11 @@ pub struct Config {
     /// writes (comma-separated; the server's own origin is always allowed).
     #[arg(long, global = true, env = "STORESYNC_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+    /// Addresses of reverse proxies whose `Forwarded` / `X-Forwarded-*`
+    /// headers are believed (client address, host), comma-separated; from
+    /// anyone else those headers are ignored.
+    #[arg(long, global = true, env = "STORESYNC_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
     /// Login attempts per minute, per client IP and per username.
     #[arg(long, global = true, env = "STORESYNC_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: u32,

@@ -123,6 +123,88 @@ async fn cookie_writes_from_another_origin_are_refused() {
     anon.send(anon.request(Method::GET, "/api/v1/me").header("cookie", &cookie)).await.assert_status(200);
 }
 
+/// The editor's session cookie.
+async fn editor_cookie(app: &common::TestApp) -> String {
+    let login =
+        app.anonymous().post("/api/v1/auth/login", json!({"username": "editor", "password": common::PASSWORD})).await;
+    format!("storesync_session={}", login.json["token"].as_str().unwrap())
+}
+
+/// The status of a cookie-authenticated write and of a cookie WebSocket
+/// upgrade, both sent with `headers`.
+async fn cookie_write_and_upgrade(app: &common::TestApp, cookie: &str, headers: &[(&str, &str)]) -> (u16, u16) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let anon = app.anonymous();
+    let mut patch = anon
+        .request(Method::PATCH, "/api/v1/stores/s1/dashboard")
+        .header("cookie", cookie)
+        .json(&json!({"notice": "x"}));
+    let mut upgrade = format!("{}/ws", app.base.replacen("http", "ws", 1)).into_client_request().unwrap();
+    upgrade.headers_mut().insert("cookie", cookie.parse().unwrap());
+    for (name, value) in headers {
+        patch = patch.header(*name, *value);
+        let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        upgrade.headers_mut().insert(name, value.parse().unwrap());
+    }
+    let write = anon.send(patch).await.status.as_u16();
+    let upgraded = match tokio_tungstenite::connect_async(upgrade).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("upgrade failed: {e}"),
+    };
+    (write, upgraded)
+}
+
+#[actix_web::test]
+async fn a_forged_forwarded_host_does_not_pass_the_origin_check() {
+    let app = common::spawn_app().await;
+    let cookie = editor_cookie(&app).await;
+    let evil = "http://evil.example";
+    for forged in [("x-forwarded-host", "evil.example"), ("forwarded", "host=evil.example")] {
+        let statuses = cookie_write_and_upgrade(&app, &cookie, &[("origin", evil), forged]).await;
+        assert_eq!(statuses, (403, 403), "{forged:?}");
+    }
+    // The server's own origin still passes.
+    assert_eq!(cookie_write_and_upgrade(&app, &cookie, &[("origin", &app.base)]).await, (200, 101));
+
+    // Behind a trusted proxy, the host it forwards is the server's own.
+    let proxied = common::spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let cookie = editor_cookie(&proxied).await;
+    let public = [("origin", "https://shop.example"), ("x-forwarded-host", "shop.example")];
+    assert_eq!(cookie_write_and_upgrade(&proxied, &cookie, &public).await, (200, 101));
+}
+
+#[actix_web::test]
+async fn forwarded_client_addresses_count_only_from_trusted_proxies() {
+    // Two attempts per minute per address; each attempt uses its own
+    // username, so only the per-address limit can refuse.
+    let attempts = |app: &common::TestApp, users: &'static [&'static str], from: &'static str| {
+        let anon = app.anonymous();
+        async move {
+            let mut statuses = Vec::new();
+            for user in users {
+                let body = json!({"username": user, "password": "guess"});
+                let r = anon
+                    .send(anon.request(Method::POST, "/api/v1/auth/login").header("x-forwarded-for", from).json(&body))
+                    .await;
+                statuses.push(r.status.as_u16());
+            }
+            statuses
+        }
+    };
+    let direct = common::spawn_app_with(|c| c.login_attempts_per_minute = 2).await;
+    assert_eq!(attempts(&direct, &["u1", "u2", "u3"], "203.0.113.1").await, [401, 401, 429]);
+    assert_eq!(attempts(&direct, &["u4"], "203.0.113.2").await, [429], "a forged address is not a new client");
+
+    let proxied = common::spawn_app_with(|c| {
+        c.login_attempts_per_minute = 2;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    assert_eq!(attempts(&proxied, &["u1", "u2", "u3"], "203.0.113.1").await, [401, 401, 429]);
+    assert_eq!(attempts(&proxied, &["u4"], "203.0.113.2").await, [401], "another client behind the proxy");
+}
+
 #[actix_web::test]
 async fn brute_force_login_is_rate_limited() {
     let app = common::spawn_app().await;

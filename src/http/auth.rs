@@ -77,7 +77,7 @@ pub async fn login(
     if username.is_empty() || username.len() > 100 || password.expose().len() > 1000 {
         return Err(ApiError::BadCredentials);
     }
-    state.rate_limits.login(req.peer_addr().map(|a| a.ip()), &username).inspect_err(|_| {
+    state.rate_limits.login(state.authenticator.trusted_proxies.client_ip(&req), &username).inspect_err(|_| {
         log::warn!(user = username.as_str(); "login rate limited");
     })?;
     let logged_in = identity::login(&state.pool, username, password).await.inspect_err(|e| {

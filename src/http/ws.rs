@@ -11,7 +11,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::auth::extract::{bearer, origin_allowed, principal_for, SESSION_COOKIE};
+use crate::auth::extract::{bearer, principal_for, SESSION_COOKIE};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::SessionActor;
 use crate::wire::frame_limit::FrameLimit;
@@ -51,7 +51,7 @@ async fn open(state: web::Data<AppState>, req: &HttpRequest, body: web::Payload)
     let token = match (query.token.or_else(|| bearer(req).map(str::to_owned)), req.cookie(SESSION_COOKIE)) {
         (Some(token), _) => token,
         (None, Some(cookie)) => {
-            if !origin_allowed(req, &state.config.allowed_origins) {
+            if !state.authenticator.origin_allowed(req) {
                 log::warn!("websocket refused: cookie with a foreign origin");
                 return Err(ApiError::Forbidden("this Origin may not open a session with a cookie".into()));
             }
