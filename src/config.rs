@@ -123,7 +123,8 @@ pub struct Config {
     /// anyone else those headers are ignored.
     #[arg(long, global = true, env = "STORESYNC_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
-    /// Login attempts per minute, per client IP and per username.
+    /// Login attempts per minute per client IP, and failed logins per
+    /// minute per username (then only the addresses that failed are refused).
     #[arg(long, global = true, env = "STORESYNC_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: u32,
     /// REST writes per second per principal (bursts of twice that).

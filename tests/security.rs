@@ -223,6 +223,32 @@ async fn brute_force_login_is_rate_limited() {
 }
 
 #[actix_web::test]
+async fn failed_logins_of_a_stranger_do_not_lock_out_the_right_password() {
+    // Behind a trusted proxy, so that the stranger and the owner have
+    // different addresses.
+    let app = common::spawn_app_with(|c| {
+        c.login_attempts_per_minute = 3;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let anon = app.anonymous();
+    let login = |from: &str, password: &str| {
+        let body = json!({"username": "admin", "password": password});
+        anon.request(Method::POST, "/api/v1/auth/login").header("x-forwarded-for", from).json(&body)
+    };
+    let (stranger, owner) = ("198.51.100.9", "203.0.113.5");
+    for _ in 0..3 {
+        anon.send(login(stranger, "guess")).await.assert_error(401, "bad_credentials");
+    }
+    // The stranger is turned away now, whatever it sends.
+    let r = anon.send(login(stranger, common::PASSWORD)).await;
+    r.assert_error(429, "rate_limited");
+    assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+    // The owner, from elsewhere, still logs in with the right password.
+    anon.send(login(owner, common::PASSWORD)).await.assert_status(200);
+}
+
+#[actix_web::test]
 async fn logout_revocation_and_expiry_end_access_including_open_websockets() {
     let app = common::spawn_app_with(|c| c.revalidate_secs = 1).await;
     let admin = app.login("admin").await;

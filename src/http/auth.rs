@@ -77,12 +77,14 @@ pub async fn login(
     if username.is_empty() || username.len() > 100 || password.expose().len() > 1000 {
         return Err(ApiError::BadCredentials);
     }
-    state.rate_limits.login(state.authenticator.trusted_proxies.client_ip(&req), &username).inspect_err(|_| {
+    let client = state.authenticator.trusted_proxies.client_ip(&req);
+    state.rate_limits.login(client, &username).inspect_err(|_| {
         log::warn!(user = username.as_str(); "login rate limited");
     })?;
-    let logged_in = identity::login(&state.pool, username, password).await.inspect_err(|e| {
+    let logged_in = identity::login(&state.pool, username.clone(), password).await.inspect_err(|e| {
         if matches!(e, ApiError::BadCredentials) {
             log::warn!("login refused");
+            state.rate_limits.login_failed(client, &username);
         }
     })?;
     log::info!(user = logged_in.username.as_str(); "login");
