@@ -127,6 +127,10 @@ pub struct Config {
     /// minute per username (then only the addresses that failed are refused).
     #[arg(long, global = true, env = "STORESYNC_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: u32,
+    /// Password hashes and checks (argon2id, 19 MiB each) running at once;
+    /// default: twice the cores. Others wait up to a second, then get 503.
+    #[arg(long, global = true, env = "STORESYNC_PASSWORD_CONCURRENCY")]
+    pub password_concurrency: Option<usize>,
     /// REST writes per second per principal (bursts of twice that).
     #[arg(long, global = true, env = "STORESYNC_WRITES_PER_SEC", default_value_t = 2000)]
     pub writes_per_sec: u32,

@@ -249,6 +249,39 @@ async fn failed_logins_of_a_stranger_do_not_lock_out_the_right_password() {
 }
 
 #[actix_web::test]
+async fn concurrent_logins_beyond_the_password_gate_get_503_and_the_right_password_still_logs_in() {
+    let app = common::spawn_app_with(|c| {
+        c.password_concurrency = Some(1);
+        c.login_attempts_per_minute = 1000;
+    })
+    .await;
+    let anon = app.anonymous();
+    let burst = |n: usize| {
+        futures_util::future::join_all((0..n).map(|i| {
+            let user = ["admin", "editor", "viewer"][i % 3];
+            anon.post("/api/v1/auth/login", json!({"username": user, "password": common::PASSWORD}))
+        }))
+    };
+    // While the only place is taken (as by a login in flight), logins are
+    // turned away after a short wait instead of piling up argon2 work.
+    let held = app.state.password_gate.enter().await.unwrap();
+    for r in burst(8).await {
+        r.assert_error(503, "unavailable");
+        assert_eq!(r.header("retry-after"), Some("1"));
+    }
+    drop(held);
+    // A burst through the one place: each answer is a session or a 503.
+    for r in burst(30).await {
+        assert!(matches!(r.status.as_u16(), 200 | 503), "{} {}", r.status, r.text);
+        if r.status == 503 {
+            assert_eq!(r.header("retry-after"), Some("1"));
+        }
+    }
+    // Afterwards, the right password logs in.
+    app.login("admin").await;
+}
+
+#[actix_web::test]
 async fn logout_revocation_and_expiry_end_access_including_open_websockets() {
     let app = common::spawn_app_with(|c| c.revalidate_secs = 1).await;
     let admin = app.login("admin").await;
