@@ -10,7 +10,10 @@ use std::time::Duration;
 use actix_web::web;
 
 use crate::auth::extract::Authenticator;
+use crate::auth::identity;
+use crate::auth::peer::TrustedProxies;
 use crate::config::Config;
+use crate::counted::Gate;
 use crate::db::{self, DbPool};
 use crate::http::limits::RateLimits;
 use crate::media::{self, MediaStore};
@@ -32,6 +35,8 @@ pub struct AppState {
     pub media: MediaStore,
     /// What the `Principal` extractor needs; also registered on its own.
     pub authenticator: Arc<Authenticator>,
+    /// Places for argon2 work (logins, new passwords).
+    pub password_gate: Gate,
 }
 
 impl AppState {
@@ -51,14 +56,18 @@ impl AppState {
             metrics: metrics.clone(),
             pool: pool.clone(),
         });
-        let authenticator =
-            Arc::new(Authenticator { pool: pool.clone(), allowed_origins: config.allowed_origins.clone() });
+        let authenticator = Arc::new(Authenticator {
+            pool: pool.clone(),
+            allowed_origins: config.allowed_origins.clone(),
+            trusted_proxies: TrustedProxies::new(&config.trusted_proxies),
+        });
         Ok(Self {
             pool,
             registry,
             sessions,
             authenticator,
             rate_limits: RateLimits::new(&config),
+            password_gate: Gate::new(config.password_concurrency.unwrap_or(2 * cores), identity::PASSWORD_WAIT),
             health: HealthMonitor::new(metrics.clone(), thresholds(&config), sample_every),
             metrics,
             media: MediaStore::new(&config.data_dir),

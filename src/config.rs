@@ -3,7 +3,7 @@
 //! value, never read from the environment deep in the code, so tests can run
 //! many servers in one process.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -120,9 +120,19 @@ pub struct Config {
     /// writes (comma-separated; the server's own origin is always allowed).
     #[arg(long, global = true, env = "STORESYNC_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
-    /// Login attempts per minute, per client IP and per username.
+    /// Addresses of reverse proxies whose `Forwarded` / `X-Forwarded-*`
+    /// headers are believed (client address, host), comma-separated; from
+    /// anyone else those headers are ignored.
+    #[arg(long, global = true, env = "STORESYNC_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Login attempts per minute per client IP, and failed logins per
+    /// minute per username (then only the addresses that failed are refused).
     #[arg(long, global = true, env = "STORESYNC_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: u32,
+    /// Password hashes and checks (argon2id, 19 MiB each) running at once;
+    /// default: twice the cores. Others wait up to a second, then get 503.
+    #[arg(long, global = true, env = "STORESYNC_PASSWORD_CONCURRENCY")]
+    pub password_concurrency: Option<usize>,
     /// REST writes per second per principal (bursts of twice that).
     #[arg(long, global = true, env = "STORESYNC_WRITES_PER_SEC", default_value_t = 2000)]
     pub writes_per_sec: u32,

@@ -1,11 +1,16 @@
 //! Shared-state plumbing with no domain of its own: `CountedKeys`, a count
 //! per key that RAII guards hold up (open WebSockets per principal in
 //! `http::limits`, media hashes pinned by uploads in progress in `media`),
-//! and `lock`, the one way this crate takes a std `Mutex`. What a count
-//! means and what its limit is stays with the module that counts.
+//! `Gate`, a count of holders with a ceiling for work that costs much
+//! memory while it runs (password hashing, image decoding), and `lock`, the
+//! one way this crate takes a std `Mutex`. What a count means and what its
+//! limit is stays with the module that counts.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Locks `m`, carrying on if a panicking thread poisoned it.
 // Poisoning is ignored: what these locks guard (counts, samples, acks) is at
@@ -84,9 +89,48 @@ impl Drop for CountedKey {
     }
 }
 
+/// At most `size` holders at once; a newcomer waits a little for a place
+/// and is turned away if none frees up. Clones share the places.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    places: Arc<Semaphore>,
+    wait: Duration,
+}
+
+/// One place in a `Gate`, given back when dropped.
+#[derive(Debug)]
+#[must_use = "the place is given back as soon as the pass is dropped"]
+pub struct GatePass {
+    _place: OwnedSemaphorePermit,
+}
+
+impl Gate {
+    /// A gate of `size` places (at least one) where newcomers wait up to
+    /// `wait`.
+    pub fn new(size: usize, wait: Duration) -> Self {
+        Self { places: Arc::new(Semaphore::new(size.max(1))), wait }
+    }
+
+    /// A place, or `None` when the gate stayed full for the whole wait.
+    pub async fn enter(&self) -> Option<GatePass> {
+        let place = tokio::time::timeout(self.wait, self.places.clone().acquire_owned()).await;
+        // The semaphore is never closed, so `acquire_owned` only fails by timing out.
+        place.ok()?.ok().map(|place| GatePass { _place: place })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_full_gate_turns_newcomers_away_after_its_wait_until_a_place_frees() {
+        let gate = Gate::new(1, Duration::from_millis(10));
+        let held = gate.enter().await.expect("a free place");
+        assert!(gate.clone().enter().await.is_none());
+        drop(held);
+        assert!(gate.enter().await.is_some());
+    }
 
     fn count(keys: &CountedKeys, key: &str) -> Option<usize> {
         lock(&keys.counts).get(key).copied()

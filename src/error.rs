@@ -45,6 +45,10 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("store is temporarily unavailable")]
     Unavailable,
+    /// Every place for some memory-hungry work is taken (`counted::Gate`);
+    /// same code as `Unavailable`, and the same `Retry-After`.
+    #[error("the server is busy {0}; retry shortly")]
+    Busy(&'static str),
     #[error("internal error")]
     Internal(String),
 }
@@ -108,7 +112,7 @@ impl ApiError {
             Self::UnknownFrame(_) => "unknown_type",
             Self::Limit(_) => "limit_exceeded",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Unavailable => "unavailable",
+            Self::Unavailable | Self::Busy(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -147,7 +151,7 @@ impl ResponseError for ApiError {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -161,7 +165,7 @@ impl ResponseError for ApiError {
             Self::RateLimited { retry_after_secs } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
-            Self::Unavailable => {
+            Self::Unavailable | Self::Busy(_) => {
                 res.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}
@@ -194,6 +198,7 @@ mod tests {
             (ApiError::IdempotencyKeyReused, "idempotency_key_reused", 422),
             (ApiError::RateLimited { retry_after_secs: 1 }, "rate_limited", 429),
             (ApiError::Unavailable, "unavailable", 503),
+            (ApiError::Busy("checking passwords"), "unavailable", 503),
         ];
         for (err, code, status) in cases {
             assert_eq!(json_of(&err)["error"]["code"], code);

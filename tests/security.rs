@@ -123,6 +123,88 @@ async fn cookie_writes_from_another_origin_are_refused() {
     anon.send(anon.request(Method::GET, "/api/v1/me").header("cookie", &cookie)).await.assert_status(200);
 }
 
+/// The editor's session cookie.
+async fn editor_cookie(app: &common::TestApp) -> String {
+    let login =
+        app.anonymous().post("/api/v1/auth/login", json!({"username": "editor", "password": common::PASSWORD})).await;
+    format!("storesync_session={}", login.json["token"].as_str().unwrap())
+}
+
+/// The status of a cookie-authenticated write and of a cookie WebSocket
+/// upgrade, both sent with `headers`.
+async fn cookie_write_and_upgrade(app: &common::TestApp, cookie: &str, headers: &[(&str, &str)]) -> (u16, u16) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let anon = app.anonymous();
+    let mut patch = anon
+        .request(Method::PATCH, "/api/v1/stores/s1/dashboard")
+        .header("cookie", cookie)
+        .json(&json!({"notice": "x"}));
+    let mut upgrade = format!("{}/ws", app.base.replacen("http", "ws", 1)).into_client_request().unwrap();
+    upgrade.headers_mut().insert("cookie", cookie.parse().unwrap());
+    for (name, value) in headers {
+        patch = patch.header(*name, *value);
+        let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        upgrade.headers_mut().insert(name, value.parse().unwrap());
+    }
+    let write = anon.send(patch).await.status.as_u16();
+    let upgraded = match tokio_tungstenite::connect_async(upgrade).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("upgrade failed: {e}"),
+    };
+    (write, upgraded)
+}
+
+#[actix_web::test]
+async fn a_forged_forwarded_host_does_not_pass_the_origin_check() {
+    let app = common::spawn_app().await;
+    let cookie = editor_cookie(&app).await;
+    let evil = "http://evil.example";
+    for forged in [("x-forwarded-host", "evil.example"), ("forwarded", "host=evil.example")] {
+        let statuses = cookie_write_and_upgrade(&app, &cookie, &[("origin", evil), forged]).await;
+        assert_eq!(statuses, (403, 403), "{forged:?}");
+    }
+    // The server's own origin still passes.
+    assert_eq!(cookie_write_and_upgrade(&app, &cookie, &[("origin", &app.base)]).await, (200, 101));
+
+    // Behind a trusted proxy, the host it forwards is the server's own.
+    let proxied = common::spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let cookie = editor_cookie(&proxied).await;
+    let public = [("origin", "https://shop.example"), ("x-forwarded-host", "shop.example")];
+    assert_eq!(cookie_write_and_upgrade(&proxied, &cookie, &public).await, (200, 101));
+}
+
+#[actix_web::test]
+async fn forwarded_client_addresses_count_only_from_trusted_proxies() {
+    // Two attempts per minute per address; each attempt uses its own
+    // username, so only the per-address limit can refuse.
+    let attempts = |app: &common::TestApp, users: &'static [&'static str], from: &'static str| {
+        let anon = app.anonymous();
+        async move {
+            let mut statuses = Vec::new();
+            for user in users {
+                let body = json!({"username": user, "password": "guess"});
+                let r = anon
+                    .send(anon.request(Method::POST, "/api/v1/auth/login").header("x-forwarded-for", from).json(&body))
+                    .await;
+                statuses.push(r.status.as_u16());
+            }
+            statuses
+        }
+    };
+    let direct = common::spawn_app_with(|c| c.login_attempts_per_minute = 2).await;
+    assert_eq!(attempts(&direct, &["u1", "u2", "u3"], "203.0.113.1").await, [401, 401, 429]);
+    assert_eq!(attempts(&direct, &["u4"], "203.0.113.2").await, [429], "a forged address is not a new client");
+
+    let proxied = common::spawn_app_with(|c| {
+        c.login_attempts_per_minute = 2;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    assert_eq!(attempts(&proxied, &["u1", "u2", "u3"], "203.0.113.1").await, [401, 401, 429]);
+    assert_eq!(attempts(&proxied, &["u4"], "203.0.113.2").await, [401], "another client behind the proxy");
+}
+
 #[actix_web::test]
 async fn brute_force_login_is_rate_limited() {
     let app = common::spawn_app().await;
@@ -138,6 +220,65 @@ async fn brute_force_login_is_rate_limited() {
     }
     assert_eq!(&statuses[..10], &[401; 10]);
     assert_eq!(&statuses[10..], &[429, 429]);
+}
+
+#[actix_web::test]
+async fn failed_logins_of_a_stranger_do_not_lock_out_the_right_password() {
+    // Behind a trusted proxy, so that the stranger and the owner have
+    // different addresses.
+    let app = common::spawn_app_with(|c| {
+        c.login_attempts_per_minute = 3;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let anon = app.anonymous();
+    let login = |from: &str, password: &str| {
+        let body = json!({"username": "admin", "password": password});
+        anon.request(Method::POST, "/api/v1/auth/login").header("x-forwarded-for", from).json(&body)
+    };
+    let (stranger, owner) = ("198.51.100.9", "203.0.113.5");
+    for _ in 0..3 {
+        anon.send(login(stranger, "guess")).await.assert_error(401, "bad_credentials");
+    }
+    // The stranger is turned away now, whatever it sends.
+    let r = anon.send(login(stranger, common::PASSWORD)).await;
+    r.assert_error(429, "rate_limited");
+    assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+    // The owner, from elsewhere, still logs in with the right password.
+    anon.send(login(owner, common::PASSWORD)).await.assert_status(200);
+}
+
+#[actix_web::test]
+async fn concurrent_logins_beyond_the_password_gate_get_503_and_the_right_password_still_logs_in() {
+    let app = common::spawn_app_with(|c| {
+        c.password_concurrency = Some(1);
+        c.login_attempts_per_minute = 1000;
+    })
+    .await;
+    let anon = app.anonymous();
+    let burst = |n: usize| {
+        futures_util::future::join_all((0..n).map(|i| {
+            let user = ["admin", "editor", "viewer"][i % 3];
+            anon.post("/api/v1/auth/login", json!({"username": user, "password": common::PASSWORD}))
+        }))
+    };
+    // While the only place is taken (as by a login in flight), logins are
+    // turned away after a short wait instead of piling up argon2 work.
+    let held = app.state.password_gate.enter().await.unwrap();
+    for r in burst(8).await {
+        r.assert_error(503, "unavailable");
+        assert_eq!(r.header("retry-after"), Some("1"));
+    }
+    drop(held);
+    // A burst through the one place: each answer is a session or a 503.
+    for r in burst(30).await {
+        assert!(matches!(r.status.as_u16(), 200 | 503), "{} {}", r.status, r.text);
+        if r.status == 503 {
+            assert_eq!(r.header("retry-after"), Some("1"));
+        }
+    }
+    // Afterwards, the right password logs in.
+    app.login("admin").await;
 }
 
 #[actix_web::test]

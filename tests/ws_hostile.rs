@@ -6,6 +6,7 @@ mod common;
 
 use futures_util::SinkExt;
 use serde_json::json;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
 async fn error_for(app: &common::TestApp, frame: Message) -> serde_json::Value {
@@ -13,6 +14,51 @@ async fn error_for(app: &common::TestApp, frame: Message) -> serde_json::Value {
     let mut ws = app.ws(&admin).await;
     ws.stream.send(frame).await.unwrap();
     ws.next_of("error").await
+}
+
+/// A WebSocket opened over a raw TCP socket, for bytes no WebSocket library
+/// would send (a lying frame header) and for a client that stops reading.
+/// `recv_buffer` shrinks the socket's receive buffer, so that a client that
+/// does not read is backed up quickly.
+async fn raw_ws(app: &common::TestApp, token: &str, recv_buffer: Option<u32>) -> tokio::net::TcpStream {
+    let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    if let Some(size) = recv_buffer {
+        socket.set_recv_buffer_size(size).unwrap();
+    }
+    let mut stream = socket.connect(addr).await.unwrap();
+    let head = format!(
+        "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // Byte by byte, so that no frame after the answer's head is consumed.
+    let mut answer = Vec::new();
+    while !answer.ends_with(b"\r\n\r\n") {
+        answer.push(stream.read_u8().await.unwrap());
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 101"), "{answer}");
+    stream
+}
+
+/// Reads server frames until a close frame (its code) or the end of the
+/// connection (`None`).
+async fn raw_close_code(read: &mut (impl AsyncRead + Unpin)) -> Option<u16> {
+    loop {
+        let mut head = [0u8; 2];
+        read.read_exact(&mut head).await.ok()?;
+        let len = match head[1] & 0x7F {
+            126 => u64::from(read.read_u16().await.ok()?),
+            127 => read.read_u64().await.ok()?,
+            short => u64::from(short),
+        };
+        let mut payload = vec![0; len as usize];
+        read.read_exact(&mut payload).await.ok()?;
+        if head[0] & 0x0F == 8 {
+            return payload.get(..2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+        }
+    }
 }
 
 #[actix_web::test]
@@ -55,6 +101,35 @@ async fn oversized_frames_close_the_socket_with_1009() {
     let e = ws.next_of("error").await;
     assert_eq!(e["code"], "limit_exceeded");
     assert_eq!(ws.close_code().await, Some(1009));
+}
+
+#[actix_web::test]
+async fn a_frame_header_over_the_limit_closes_the_socket_before_its_payload_is_buffered() {
+    let app = common::spawn_app().await;
+    let admin = app.login("admin").await;
+    let stream = raw_ws(&app, admin.token.as_deref().unwrap(), None).await;
+    let (mut read, mut write) = stream.into_split();
+    let closed = tokio::spawn(async move { raw_close_code(&mut read).await });
+    // A binary frame declaring 1 GiB, then twice the 16 KiB limit of its
+    // payload and nothing more for now: the server has to decide from the
+    // header, since the rest of the frame is not coming.
+    let mut header = vec![0x82, 0x80 | 127];
+    header.extend_from_slice(&(1u64 << 30).to_be_bytes());
+    header.extend_from_slice(&[7, 7, 7, 7]);
+    write.write_all(&header).await.unwrap();
+    let chunk = vec![0u8; 32 * 1024];
+    write.write_all(&chunk).await.unwrap();
+    let code =
+        tokio::time::timeout(common::FRAME_TIMEOUT, closed).await.expect("the server kept waiting for the frame");
+    assert_eq!(code.unwrap(), Some(1009));
+    // A client that keeps streaming the payload is cut off: the server
+    // stopped reading and ends the connection.
+    let streaming = async { while write.write_all(&chunk).await.is_ok() {} };
+    tokio::time::timeout(common::FRAME_TIMEOUT, streaming).await.expect("the server kept the connection open");
+    // Everybody else is served as before.
+    let mut ws = app.ws(&admin).await;
+    ws.send(json!({"type": "ping", "id": "after"})).await;
+    assert_eq!(ws.next_of("pong").await["ref"], "after");
 }
 
 #[actix_web::test]

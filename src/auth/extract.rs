@@ -6,8 +6,10 @@
 //!
 //! CSRF: a write (POST, PUT, PATCH, DELETE) authenticated by the cookie must
 //! come with an `Origin` (or, lacking one, a `Referer`) of this server or an
-//! allowed origin. Bearer requests carry no ambient credential and need no
-//! check. Guarded by `tests/security.rs`.
+//! allowed origin; this server is the `Host` the client asked for, a
+//! forwarded host counts only from `--trusted-proxies` (`peer`). Bearer
+//! requests carry no ambient credential and need no check. Guarded by
+//! `tests/security.rs`.
 
 use std::collections::HashMap;
 
@@ -16,15 +18,37 @@ use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
+use super::peer::TrustedProxies;
 use super::{token_hash, Principal, Role};
 use crate::db::{self, queries::auth, DbPool};
 use crate::error::ApiError;
 
-/// What resolving a request's principal needs: the database and the origins
-/// allowed besides this server's own (CSRF). Registered as app data.
+/// What resolving a request's principal needs: the database, the origins
+/// allowed besides this server's own (CSRF) and the proxies whose forwarded
+/// host is believed. Registered as app data.
 pub struct Authenticator {
     pub pool: DbPool,
     pub allowed_origins: Vec<String>,
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl Authenticator {
+    /// Whether the request's `Origin` (or `Referer`) is this server or an
+    /// allowed origin. "This server" is the `Host` the client asked for,
+    /// never a forwarded host unless a trusted proxy sent it.
+    pub fn origin_allowed(&self, req: &HttpRequest) -> bool {
+        let origin = match req.headers().get(header::ORIGIN) {
+            Some(o) => o.to_str().ok().map(str::to_owned),
+            None => req
+                .headers()
+                .get(header::REFERER)
+                .and_then(|r| r.to_str().ok())
+                .map(|r| r.splitn(4, '/').take(3).collect::<Vec<_>>().join("/")),
+        };
+        let Some(origin) = origin else { return false };
+        let own = self.trusted_proxies.host(req).map(|host| [format!("http://{host}"), format!("https://{host}")]);
+        own.iter().flatten().chain(&self.allowed_origins).any(|o| o.eq_ignore_ascii_case(&origin))
+    }
 }
 
 /// Name of the browser session cookie.
@@ -56,23 +80,6 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
 pub fn credential(req: &HttpRequest) -> Option<Credential> {
     let bearer = bearer(req).map(|t| Credential::Bearer(t.to_owned()));
     bearer.or_else(|| req.cookie(SESSION_COOKIE).map(|c| Credential::Cookie(c.value().to_owned())))
-}
-
-/// Whether the request's `Origin` (or `Referer`) is this server or an
-/// allowed origin.
-pub fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
-    let origin = match req.headers().get(header::ORIGIN) {
-        Some(o) => o.to_str().ok().map(str::to_owned),
-        None => req
-            .headers()
-            .get(header::REFERER)
-            .and_then(|r| r.to_str().ok())
-            .map(|r| r.splitn(4, '/').take(3).collect::<Vec<_>>().join("/")),
-    };
-    let Some(origin) = origin else { return false };
-    let host = req.connection_info().host().to_owned();
-    let own = [format!("http://{host}"), format!("https://{host}")];
-    own.iter().chain(allowed).any(|o| o.eq_ignore_ascii_case(&origin))
 }
 
 fn grants_of(conn: &mut db::Conn, user_id: i64) -> Result<HashMap<i64, Role>, ApiError> {
@@ -138,7 +145,7 @@ impl FromRequest for Principal {
         let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         let cross_site = matches!(credential, Some(Credential::Cookie(_)))
             && unsafe_method
-            && !authenticator.as_ref().is_some_and(|a| origin_allowed(req, &a.allowed_origins));
+            && !authenticator.as_ref().is_some_and(|a| a.origin_allowed(req));
         Box::pin(async move {
             let authenticator = authenticator.ok_or_else(|| ApiError::Internal("authenticator missing".into()))?;
             if cross_site {

@@ -2,10 +2,12 @@
 //! as SHA-256 hashes), `Principal` (who is asking and their store grants)
 //! and the role check every path goes through. `identity` is the service
 //! that writes users, grants, sessions and tokens; `extract` turns a
-//! request's credential into its `Principal`.
+//! request's credential into its `Principal`; `peer` tells the client's
+//! address and host, believing forwarded headers only from trusted proxies.
 
 pub mod extract;
 pub mod identity;
+pub mod peer;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -67,7 +67,7 @@ fn me_of(state: &AppState, who: &Principal) -> Me {
 
 /// Logs in with a username and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody, description = "too many attempts; see Retry-After")))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody, description = "too many attempts; see Retry-After"), (status = 503, body = ErrorBody, description = "too many password checks in flight; see Retry-After")))]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -77,14 +77,17 @@ pub async fn login(
     if username.is_empty() || username.len() > 100 || password.expose().len() > 1000 {
         return Err(ApiError::BadCredentials);
     }
-    state.rate_limits.login(req.peer_addr().map(|a| a.ip()), &username).inspect_err(|_| {
+    let client = state.authenticator.trusted_proxies.client_ip(&req);
+    state.rate_limits.login(client, &username).inspect_err(|_| {
         log::warn!(user = username.as_str(); "login rate limited");
     })?;
-    let logged_in = identity::login(&state.pool, username, password).await.inspect_err(|e| {
-        if matches!(e, ApiError::BadCredentials) {
-            log::warn!("login refused");
-        }
-    })?;
+    let logged_in =
+        identity::login(&state.pool, &state.password_gate, username.clone(), password).await.inspect_err(|e| {
+            if matches!(e, ApiError::BadCredentials) {
+                log::warn!("login refused");
+                state.rate_limits.login_failed(client, &username);
+            }
+        })?;
     log::info!(user = logged_in.username.as_str(); "login");
     let token = logged_in.token.expose().to_owned();
     let who = crate::auth::extract::principal_for(&state.pool, token.clone()).await?;

@@ -110,7 +110,7 @@ pub async fn list_users(state: web::Data<AppState>, who: Principal) -> Result<we
 
 /// Creates a user (no grants yet).
 #[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = NewUser,
-    responses((status = 201, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = UserView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody, description = "too many password hashes in flight; see Retry-After")))]
 pub async fn create_user(
     state: web::Data<AppState>,
     who: Principal,
@@ -118,7 +118,7 @@ pub async fn create_user(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&who)?;
     let NewUser { username, password, is_admin } = body.into_inner();
-    let id = identity::create_user(&state.pool, username.clone(), password, is_admin).await?;
+    let id = identity::create_user(&state.pool, &state.password_gate, username.clone(), password, is_admin).await?;
     log::info!(by = who.name.as_str(), user = username.as_str(); "user created");
     Ok(HttpResponse::Created().json(UserView { id, username, is_admin, grants: vec![] }))
 }
@@ -146,7 +146,7 @@ pub async fn delete_user(
 /// login sessions, open WebSockets included; their API tokens stay.
 #[utoipa::path(put, path = "/api/v1/admin/users/{id}/password", tag = "admin", request_body = NewPassword,
     params(("id" = i64, Path, description = "user id")),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody, description = "too many password hashes in flight; see Retry-After")))]
 pub async fn set_password(
     state: web::Data<AppState>,
     who: Principal,
@@ -155,7 +155,7 @@ pub async fn set_password(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&who)?;
     let id = path.into_inner();
-    if !identity::reset_password(&state.pool, id, body.into_inner().password).await? {
+    if !identity::reset_password(&state.pool, &state.password_gate, id, body.into_inner().password).await? {
         return Err(ApiError::NotFound(format!("user {id}")));
     }
     log::info!(by = who.name.as_str(), user_id = id; "password reset, sessions ended");

@@ -6,13 +6,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix::{Actor, AsyncContext};
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_http::BoxedPayloadStream;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::auth::extract::{bearer, origin_allowed, principal_for, SESSION_COOKIE};
+use crate::auth::extract::{bearer, principal_for, SESSION_COOKIE};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::SessionActor;
+use crate::wire::frame_limit::FrameLimit;
 use crate::wire::outbox::{Outbox, OutboxBody};
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
@@ -49,7 +51,7 @@ async fn open(state: web::Data<AppState>, req: &HttpRequest, body: web::Payload)
     let token = match (query.token.or_else(|| bearer(req).map(str::to_owned)), req.cookie(SESSION_COOKIE)) {
         (Some(token), _) => token,
         (None, Some(cookie)) => {
-            if !origin_allowed(req, &state.config.allowed_origins) {
+            if !state.authenticator.origin_allowed(req) {
                 log::warn!("websocket refused: cookie with a foreign origin");
                 return Err(ApiError::Forbidden("this Origin may not open a session with a cookie".into()));
             }
@@ -59,6 +61,13 @@ async fn open(state: web::Data<AppState>, req: &HttpRequest, body: web::Payload)
     };
     let principal = principal_for(&state.pool, token).await?;
     let connection = state.rate_limits.connect(&principal.name)?;
+    // The client's bytes reach actix-ws through `FrameLimit`, which refuses
+    // an oversized frame at its header instead of buffering its payload.
+    let limited = FrameLimit::new(body, state.config.max_frame_bytes);
+    let mut limited = actix_web::dev::Payload::from(Box::pin(limited) as BoxedPayloadStream);
+    let body = web::Payload::from_request(req, &mut limited)
+        .await
+        .map_err(|e| ApiError::Internal(format!("wrapping the payload: {e}")))?;
     let (response, session, stream) =
         actix_ws::handle(req, body).map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
     // Frames leave through `OutboxBody`, not actix-ws's session channel (see wire/outbox.rs).

@@ -25,6 +25,7 @@ use crate::model::StoreInfo;
 use crate::ops::metrics::Metrics;
 use crate::store::messages::{SetView, Subscribe, Unsubscribe, Write};
 use crate::store::{StoreActor, StoreRegistry};
+use crate::wire::frame_limit;
 use crate::wire::outbox::{Evicted, Outbox, SLOW_CONSUMER};
 use crate::wire::protocol::{self, error_frame, ClientFrame, ServerFrame, SubscribeBody, Topics, ViewBody};
 
@@ -330,7 +331,7 @@ impl StreamHandler<Result<Message, ProtocolError>> for SessionActor {
             }
             Ok(Message::Pong(_)) | Ok(Message::Nop) => {}
             Ok(Message::Close(_)) => ctx.stop(),
-            Err(ProtocolError::Overflow) => {
+            Err(e) if frame_limit::is_overflow(&e) => {
                 self.send(error_frame(&ApiError::Limit("frame exceeds the size limit".into()), None));
                 self.close_with(1009, "frame too large", ctx);
             }
