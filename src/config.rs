@@ -131,7 +131,8 @@ pub struct Config {
     /// default: twice the cores. Others wait up to a second, then get 503.
     #[arg(long, global = true, env = "STORESYNC_PASSWORD_CONCURRENCY")]
     pub password_concurrency: Option<usize>,
-    /// REST writes per second per principal (bursts of twice that).
+    /// Writes per second per principal (bursts of twice that): REST writes,
+    /// imports, image uploads and WebSocket `publish_view` share it.
     #[arg(long, global = true, env = "STORESYNC_WRITES_PER_SEC", default_value_t = 2000)]
     pub writes_per_sec: u32,
     /// Open WebSockets per principal.

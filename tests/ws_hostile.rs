@@ -168,6 +168,47 @@ async fn a_flood_is_cut_off_and_others_are_unaffected() {
 }
 
 #[actix_web::test]
+async fn publish_view_floods_are_held_to_the_write_limit() {
+    let app = common::spawn_app_with(|c| {
+        c.writes_per_sec = 1;
+        c.ws_max_strikes = 1000;
+    })
+    .await;
+    let (editor, admin) = (app.login("editor").await, app.login("admin").await);
+    let since = admin.get("/api/v1/stores/s1/snapshot").await.json["seq"].as_i64().unwrap();
+    // Two sockets of one principal: the budget is the principal's, not the socket's.
+    let mut sockets = [app.ws(&editor).await, app.ws(&editor).await];
+    let started = std::time::Instant::now();
+    for ws in &mut sockets {
+        for id in 0..15 {
+            ws.send(json!({"type": "publish_view", "id": id, "store": "s1", "view": {"page": 2}})).await;
+        }
+        ws.send(json!({"type": "ping", "id": "done"})).await;
+    }
+    // Refusals are answered in order, before the pong.
+    let mut refused = 0;
+    for ws in &mut sockets {
+        loop {
+            let frame = ws.next().await;
+            if frame["type"] == "pong" {
+                break;
+            }
+            if frame["type"] == "error" {
+                assert_eq!(frame["code"], "rate_limited", "{frame}");
+                assert!(frame["ref"].is_number(), "{frame}");
+                refused += 1;
+            }
+        }
+    }
+    // One write a second, in bursts of two, over the time the flood took.
+    let allowed = 3 + started.elapsed().as_secs() as usize;
+    assert!(30 - refused <= allowed, "{} of 30 publishes passed a budget of {allowed}", 30 - refused);
+    let events = admin.get(&format!("/api/v1/stores/s1/events?since={since}&limit=1000")).await.json;
+    let published = events["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "view.published").count();
+    assert!(published <= allowed, "{published} view.published events for a budget of {allowed}");
+}
+
+#[actix_web::test]
 async fn upgrades_without_credentials_or_with_a_foreign_origin_are_refused() {
     let app = common::spawn_app().await;
     let url = format!("{}/ws", app.base.replacen("http", "ws", 1));

@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::products::{product_answer, ProductWritten};
-use super::{ask, if_match, open_store, read_body, require_admin, write};
+use super::{ask, commit, if_match, open_store, read_body, require_admin, write};
 use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::db;
@@ -77,6 +77,9 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let (slug, id) = path.into_inner();
     let store = open_store(&state, &who, &slug, Role::Editor)?;
+    // The write is counted before the upload is read and decoded: a
+    // principal over its budget costs no decoding.
+    state.rate_limits.write(&who.name)?;
     ask(&store.actor, GetProduct(id)).await?;
     let bytes = upload_bytes(&req, payload, state.config.max_image_bytes).await?;
     let processed = actix_web::rt::task::spawn_blocking(move || media::process(&bytes))
@@ -88,7 +91,7 @@ pub async fn put(
         .await
         .map_err(|e| ApiError::Internal(format!("image task: {e}")))??;
     let change = Change::SetImage { id, if_match: if_match(&req)?, image: Some(hash) };
-    let done = write(&store, &req, &who, change).await?;
+    let done = commit(&store, &req, &who, change).await?;
     drop(pin);
     Ok(product_answer(StatusCode::OK, done.seq, done.answer))
 }

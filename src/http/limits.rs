@@ -1,6 +1,6 @@
 //! Rate limits (governor) and connection counts: login attempts per client
-//! IP, failed logins per username, REST writes per principal, open
-//! WebSockets per principal. Excess answers `429` with `Retry-After`.
+//! IP, failed logins per username, writes per principal (`WriteLimit`, shared
+//! with WebSocket sessions), open WebSockets per principal. Excess answers `429` with `Retry-After`.
 //!
 //! Lockout, by design: per username only *failed* logins count
 //! (`FailedLogins`), and once a username has failed too often only the
@@ -13,7 +13,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
@@ -22,6 +22,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::config::Config;
 use crate::counted::{lock, CountedKey, CountedKeys};
 use crate::error::ApiError;
+use crate::store::write_limit::WriteLimit;
 
 /// How long a failed login counts against its username.
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
@@ -33,7 +34,7 @@ pub struct RateLimits {
     /// have not failed for it.
     login_user_clean: DefaultKeyedRateLimiter<String>,
     failed_logins: FailedLogins,
-    writes: DefaultKeyedRateLimiter<String>,
+    writes: Arc<WriteLimit>,
     connections: CountedKeys,
     max_connections: usize,
 }
@@ -53,13 +54,11 @@ impl RateLimits {
     /// Limiters as configured.
     pub fn new(config: &Config) -> Self {
         let login = Quota::per_minute(nonzero(config.login_attempts_per_minute));
-        let writes = Quota::per_second(nonzero(config.writes_per_sec))
-            .allow_burst(nonzero(config.writes_per_sec.saturating_mul(2)));
         Self {
             login_ip: RateLimiter::keyed(login),
             login_user_clean: RateLimiter::keyed(login),
             failed_logins: FailedLogins::new(config.login_attempts_per_minute.max(1) as usize),
-            writes: RateLimiter::keyed(writes),
+            writes: Arc::new(WriteLimit::new(config.writes_per_sec)),
             connections: CountedKeys::default(),
             max_connections: config.max_connections_per_principal,
         }
@@ -90,7 +89,12 @@ impl RateLimits {
 
     /// A write by `principal`.
     pub fn write(&self, principal: &str) -> Result<(), ApiError> {
-        refused(self.writes.check_key(&principal.to_owned()))
+        self.writes.check(principal)
+    }
+
+    /// The write budget, shared with WebSocket sessions (`publish_view`).
+    pub fn writes(&self) -> Arc<WriteLimit> {
+        self.writes.clone()
     }
 
     /// Counts an open WebSocket of `principal`; the guard uncounts it.
