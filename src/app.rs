@@ -37,6 +37,8 @@ pub struct AppState {
     pub authenticator: Arc<Authenticator>,
     /// Places for argon2 work (logins, new passwords).
     pub password_gate: Gate,
+    /// Places for image decoding.
+    pub image_gate: Gate,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
             authenticator,
             rate_limits,
             password_gate: Gate::new(config.password_concurrency.unwrap_or(2 * cores), identity::PASSWORD_WAIT),
+            image_gate: Gate::new(config.image_concurrency.unwrap_or(cores), media::PROCESS_WAIT),
             health: HealthMonitor::new(metrics.clone(), thresholds(&config), sample_every),
             metrics,
             media: MediaStore::new(&config.data_dir),

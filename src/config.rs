@@ -183,6 +183,11 @@ pub struct Config {
     /// Largest image upload, in bytes.
     #[arg(long, global = true, env = "STORESYNC_MAX_IMAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_image_bytes: usize,
+    /// Image uploads decoded at once (a large image takes hundreds of MB
+    /// while it is); default: one per core. Others wait up to a second,
+    /// then get 503.
+    #[arg(long, global = true, env = "STORESYNC_IMAGE_CONCURRENCY")]
+    pub image_concurrency: Option<usize>,
     /// Seconds between media garbage collections.
     #[arg(long, global = true, env = "STORESYNC_MEDIA_GC_SECS", default_value_t = 300)]
     pub media_gc_secs: u64,

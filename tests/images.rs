@@ -131,6 +131,31 @@ async fn hostile_uploads_are_refused_and_leave_the_image_untouched() {
     assert_eq!(product.json["image"], current, "the current image is untouched");
 }
 
+#[actix_web::test]
+async fn uploads_beyond_the_decoding_gate_get_503_and_change_nothing() {
+    let app = common::spawn_app_with(|c| c.image_concurrency = Some(1)).await;
+    let editor = app.login("editor").await;
+    let id = editor.first_product("s1").await["id"].as_i64().unwrap();
+    let png = encode(photo(1500, 1500), ImageFormat::Png);
+    let burst =
+        |n: usize| futures_util::future::join_all((0..n).map(|_| upload(&editor, "s1", id, png.clone(), "image/png")));
+    // While the only place is taken (as by a large image being decoded),
+    // uploads are turned away after a short wait, not decoded side by side.
+    let held = app.state.image_gate.enter().await.unwrap();
+    for r in burst(4).await {
+        r.assert_error(503, "unavailable");
+        assert_eq!(r.header("retry-after"), Some("1"));
+    }
+    let product = editor.get(&format!("/api/v1/stores/s1/products/{id}")).await;
+    assert!(product.json["image"].is_null(), "a refused upload changes nothing");
+    drop(held);
+    // Concurrent uploads through the one place: each is stored or turned away.
+    for r in burst(4).await {
+        assert!(matches!(r.status.as_u16(), 200 | 503), "{} {}", r.status, r.text);
+    }
+    upload(&editor, "s1", id, png.clone(), "image/png").await.assert_status(200);
+}
+
 /// Sends `request` back to back, far faster than a budget of one write a
 /// second refills, until one is refused for the budget (answers the
 /// statuses); every other answer must be `undecodable`.
