@@ -138,6 +138,14 @@ pub struct Config {
     /// Open WebSockets per principal.
     #[arg(long, global = true, env = "STORESYNC_MAX_CONNECTIONS_PER_PRINCIPAL", default_value_t = 1000)]
     pub max_connections_per_principal: usize,
+    /// Open WebSockets per client address (whatever the principal).
+    #[arg(long, global = true, env = "STORESYNC_MAX_CONNECTIONS_PER_IP", default_value_t = 1000)]
+    pub max_connections_per_ip: usize,
+    /// Seconds a connection may keep data waiting that the client does not
+    /// accept (it stopped reading, or vanished) before the connection is
+    /// dropped (TCP_USER_TIMEOUT, Linux); 0 leaves it to the system.
+    #[arg(long, global = true, env = "STORESYNC_WRITE_TIMEOUT_SECS", default_value_t = 30)]
+    pub write_timeout_secs: u64,
     /// Seconds between re-checks of an open WebSocket's credential and
     /// grants; a revoked or expired one is closed (4001).
     #[arg(long, global = true, env = "STORESYNC_REVALIDATE_SECS", default_value_t = 10)]

@@ -1,6 +1,7 @@
 //! Rate limits (governor) and connection counts: login attempts per client
 //! IP, failed logins per username, writes per principal (`WriteLimit`, shared
-//! with WebSocket sessions), open WebSockets per principal. Excess answers `429` with `Retry-After`.
+//! with WebSocket sessions), open WebSockets per principal and per client
+//! address. Excess answers `429` with `Retry-After`.
 //!
 //! Lockout, by design: per username only *failed* logins count
 //! (`FailedLogins`), and once a username has failed too often only the
@@ -37,6 +38,16 @@ pub struct RateLimits {
     writes: Arc<WriteLimit>,
     connections: CountedKeys,
     max_connections: usize,
+    connections_by_ip: CountedKeys,
+    max_connections_per_ip: usize,
+}
+
+/// An open WebSocket, counted against its principal and its address for as
+/// long as this lives (`http::ws` keeps it with the TCP connection).
+#[derive(Debug)]
+pub struct OpenSocket {
+    _principal: CountedKey,
+    _address: Option<CountedKey>,
 }
 
 fn nonzero(n: u32) -> NonZeroU32 {
@@ -61,6 +72,8 @@ impl RateLimits {
             writes: Arc::new(WriteLimit::new(config.writes_per_sec)),
             connections: CountedKeys::default(),
             max_connections: config.max_connections_per_principal,
+            connections_by_ip: CountedKeys::default(),
+            max_connections_per_ip: config.max_connections_per_ip,
         }
     }
 
@@ -97,11 +110,20 @@ impl RateLimits {
         self.writes.clone()
     }
 
-    /// Counts an open WebSocket of `principal`; the guard uncounts it.
-    pub fn connect(&self, principal: &str) -> Result<CountedKey, ApiError> {
-        self.connections
-            .try_acquire(principal, self.max_connections)
-            .ok_or(ApiError::RateLimited { retry_after_secs: 5 })
+    /// Counts an open WebSocket of `principal` from `ip`; dropping the
+    /// answer uncounts it.
+    pub fn connect(&self, principal: &str, ip: Option<IpAddr>) -> Result<OpenSocket, ApiError> {
+        let too_many = || ApiError::RateLimited { retry_after_secs: 5 };
+        let principal = self.connections.try_acquire(principal, self.max_connections).ok_or_else(too_many)?;
+        let address = match ip {
+            Some(ip) => Some(
+                self.connections_by_ip
+                    .try_acquire(&ip.to_string(), self.max_connections_per_ip)
+                    .ok_or_else(too_many)?,
+            ),
+            None => None,
+        };
+        Ok(OpenSocket { _principal: principal, _address: address })
     }
 }
 
@@ -216,13 +238,18 @@ mod tests {
     }
 
     #[test]
-    fn connections_are_counted() {
+    fn sockets_are_counted_per_principal_and_per_address() {
         let mut config = Config::for_data_dir("/tmp".into());
         config.max_connections_per_principal = 1;
+        config.max_connections_per_ip = 2;
         let limits = RateLimits::new(&config);
-        let guard = limits.connect("user:a").unwrap();
-        assert!(limits.connect("user:a").is_err());
-        drop(guard);
-        assert!(limits.connect("user:a").is_ok());
+        let (here, there) = (Some("198.51.100.9".parse().unwrap()), Some("203.0.113.5".parse().unwrap()));
+        let a = limits.connect("user:a", here).unwrap();
+        assert!(limits.connect("user:a", there).is_err(), "one per principal");
+        let b = limits.connect("user:b", here).unwrap();
+        assert!(limits.connect("user:c", here).is_err(), "two per address");
+        assert!(limits.connect("user:c", there).is_ok());
+        drop((a, b));
+        assert!(limits.connect("user:a", here).is_ok());
     }
 }

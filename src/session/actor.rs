@@ -17,7 +17,6 @@ use serde_json::Value;
 
 use crate::auth::extract::principal_by_hash;
 use crate::auth::{Principal, Role};
-use crate::counted::CountedKey;
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::model::change::{Change, PendingChange};
@@ -73,19 +72,11 @@ pub struct SessionActor {
     strikes: u32,
     limiter: DefaultDirectRateLimiter,
     close: Option<CloseReason>,
-    /// Counts this socket against the principal's limit while it lives.
-    _connection: CountedKey,
 }
 
 impl SessionActor {
     /// A session for `principal` whose frames go to `outbox`.
-    pub fn new(
-        id: u64,
-        principal: Principal,
-        handles: Arc<SessionHandles>,
-        outbox: Outbox,
-        connection: CountedKey,
-    ) -> Self {
+    pub fn new(id: u64, principal: Principal, handles: Arc<SessionHandles>, outbox: Outbox) -> Self {
         // Bursts of up to two seconds' worth of frames pass.
         let burst = handles.limits.frames_per_sec.saturating_mul(NonZeroU32::MIN.saturating_add(1));
         let quota = Quota::per_second(handles.limits.frames_per_sec).allow_burst(burst);
@@ -99,7 +90,6 @@ impl SessionActor {
             strikes: 0,
             limiter: RateLimiter::direct(quota),
             close: None,
-            _connection: connection,
         }
     }
 
