@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 
 serve() { # $1: data dir
   STORESYNC_DEMO_PASSWORD=$PASSWORD taskset -c 0 "$BIN" --addr 127.0.0.1:18100 --data-dir "$1" \
-    --max-connections-per-principal 20000 --log-level warn --ws-frames-per-sec 1000 ${SERVER_ARGS:-} >/dev/null 2>&1 &
+    --max-connections-per-principal 20000 --max-connections-per-ip 20000 --log-level warn --ws-frames-per-sec 1000 ${SERVER_ARGS:-} >/dev/null 2>&1 &
   SERVER=$!
   until curl -sf http://127.0.0.1:18100/healthz >/dev/null; do sleep 0.2; done
 }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub authenticator: Arc<Authenticator>,
     /// Places for argon2 work (logins, new passwords).
     pub password_gate: Gate,
+    /// Places for image decoding.
+    pub image_gate: Gate,
 }
 
 impl AppState {
@@ -50,9 +52,11 @@ impl AppState {
         let registry = StoreRegistry::new(pool.clone(), store_settings(&config, &metrics), stores, cores)?;
         log::info!(data_dir:% = config.data_dir.display(), stores = registry.stores().len(); "store registry ready");
         let sample_every = Duration::from_secs(config.health_sample_secs.max(1));
+        let rate_limits = RateLimits::new(&config);
         let sessions = Arc::new(SessionHandles {
             limits: session_limits(&config),
             registry: registry.clone(),
+            writes: rate_limits.writes(),
             metrics: metrics.clone(),
             pool: pool.clone(),
         });
@@ -66,8 +70,9 @@ impl AppState {
             registry,
             sessions,
             authenticator,
-            rate_limits: RateLimits::new(&config),
+            rate_limits,
             password_gate: Gate::new(config.password_concurrency.unwrap_or(2 * cores), identity::PASSWORD_WAIT),
+            image_gate: Gate::new(config.image_concurrency.unwrap_or(cores), media::PROCESS_WAIT),
             health: HealthMonitor::new(metrics.clone(), thresholds(&config), sample_every),
             metrics,
             media: MediaStore::new(&config.data_dir),

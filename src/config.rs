@@ -133,12 +133,21 @@ pub struct Config {
     /// default: twice the cores. Others wait up to a second, then get 503.
     #[arg(long, global = true, env = "STORESYNC_PASSWORD_CONCURRENCY")]
     pub password_concurrency: Option<usize>,
-    /// REST writes per second per principal (bursts of twice that).
+    /// Writes per second per principal (bursts of twice that): REST writes,
+    /// imports, image uploads and WebSocket `publish_view` share it.
     #[arg(long, global = true, env = "STORESYNC_WRITES_PER_SEC", default_value_t = 2000)]
     pub writes_per_sec: u32,
     /// Open WebSockets per principal.
     #[arg(long, global = true, env = "STORESYNC_MAX_CONNECTIONS_PER_PRINCIPAL", default_value_t = 1000)]
     pub max_connections_per_principal: usize,
+    /// Open WebSockets per client address (whatever the principal).
+    #[arg(long, global = true, env = "STORESYNC_MAX_CONNECTIONS_PER_IP", default_value_t = 1000)]
+    pub max_connections_per_ip: usize,
+    /// Seconds a connection may keep data waiting that the client does not
+    /// accept (it stopped reading, or vanished) before the connection is
+    /// dropped (TCP_USER_TIMEOUT, Linux); 0 leaves it to the system.
+    #[arg(long, global = true, env = "STORESYNC_WRITE_TIMEOUT_SECS", default_value_t = 30)]
+    pub write_timeout_secs: u64,
     /// Seconds between re-checks of an open WebSocket's credential and
     /// grants; a revoked or expired one is closed (4001).
     #[arg(long, global = true, env = "STORESYNC_REVALIDATE_SECS", default_value_t = 10)]
@@ -184,6 +193,11 @@ pub struct Config {
     /// Largest image upload, in bytes.
     #[arg(long, global = true, env = "STORESYNC_MAX_IMAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_image_bytes: usize,
+    /// Image uploads decoded at once (a large image takes hundreds of MB
+    /// while it is); default: one per core. Others wait up to a second,
+    /// then get 503.
+    #[arg(long, global = true, env = "STORESYNC_IMAGE_CONCURRENCY")]
+    pub image_concurrency: Option<usize>,
     /// Seconds between media garbage collections.
     #[arg(long, global = true, env = "STORESYNC_MEDIA_GC_SECS", default_value_t = 300)]
     pub media_gc_secs: u64,

@@ -120,6 +120,27 @@ fn tls_config(cert: &std::path::Path, key: &std::path::Path) -> Result<rustls::S
         .map_err(|e| format!("TLS: {e}"))
 }
 
+/// Makes the kernel drop a connection whose client has accepted none of the
+/// data waiting for it for `secs` seconds (0: the system's default).
+/// Accepted connections inherit the option from the listener.
+///
+/// A client that stops reading fills the socket's buffers; actix-http then
+/// stops polling the response body and waits for the socket, with no
+/// timeout of its own, so neither a session's close nor its outbox can end
+/// such a connection. Since Linux 5.11 TCP_USER_TIMEOUT also covers a peer
+/// that keeps its receive window closed. Elsewhere the option is not set.
+fn drop_stalled_connections(listener: &TcpListener, secs: u64) -> Result<(), String> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if secs > 0 {
+        socket2::SockRef::from(listener)
+            .set_tcp_user_timeout(Some(std::time::Duration::from_secs(secs)))
+            .map_err(|e| format!("setting the write timeout: {e}"))?;
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = (listener, secs);
+    Ok(())
+}
+
 /// Starts serving on `listener`: database, store registry, HTTP routes.
 pub async fn run(listener: TcpListener, config: Config) -> Result<Running, String> {
     let prepared = config.clone();
@@ -162,7 +183,10 @@ fn serve(
     .workers(cores)
     // Frames are small and latency-bound: Nagle would hold a frame back
     // until the client acknowledged the previous one (up to a delayed ACK).
-    .tcp_nodelay(true);
+    .tcp_nodelay(true)
+    // Each connection holds the counts of the WebSocket it carries (http::ws).
+    .on_connect(http::ws::on_connect);
+    drop_stalled_connections(&listener, config.write_timeout_secs)?;
     let (server, scheme) = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => {
             let tls = tls_config(cert, key)?;

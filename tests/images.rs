@@ -132,6 +132,70 @@ async fn hostile_uploads_are_refused_and_leave_the_image_untouched() {
 }
 
 #[actix_web::test]
+async fn uploads_beyond_the_decoding_gate_get_503_and_change_nothing() {
+    let app = common::spawn_app_with(|c| c.image_concurrency = Some(1)).await;
+    let editor = app.login("editor").await;
+    let id = editor.first_product("s1").await["id"].as_i64().unwrap();
+    let png = encode(photo(1500, 1500), ImageFormat::Png);
+    let burst =
+        |n: usize| futures_util::future::join_all((0..n).map(|_| upload(&editor, "s1", id, png.clone(), "image/png")));
+    // While the only place is taken (as by a large image being decoded),
+    // uploads are turned away after a short wait, not decoded side by side.
+    let held = app.state.image_gate.enter().await.unwrap();
+    for r in burst(4).await {
+        r.assert_error(503, "unavailable");
+        assert_eq!(r.header("retry-after"), Some("1"));
+    }
+    let product = editor.get(&format!("/api/v1/stores/s1/products/{id}")).await;
+    assert!(product.json["image"].is_null(), "a refused upload changes nothing");
+    drop(held);
+    // Concurrent uploads through the one place: each is stored or turned away.
+    for r in burst(4).await {
+        assert!(matches!(r.status.as_u16(), 200 | 503), "{} {}", r.status, r.text);
+    }
+    upload(&editor, "s1", id, png.clone(), "image/png").await.assert_status(200);
+}
+
+/// Sends `request` back to back, far faster than a budget of one write a
+/// second refills, until one is refused for the budget (answers the
+/// statuses); every other answer must be `undecodable`.
+async fn statuses_until_rate_limited(
+    client: &common::Client,
+    request: impl Fn() -> reqwest::RequestBuilder,
+    undecodable: u16,
+) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    while !statuses.contains(&429) && statuses.len() < 50 {
+        let r = client.send(request()).await;
+        assert!([undecodable, 429].contains(&r.status.as_u16()), "{} {}", r.status, r.text);
+        statuses.push(r.status.as_u16());
+    }
+    statuses
+}
+
+#[actix_web::test]
+async fn uploads_and_imports_over_the_write_budget_are_refused_before_they_are_read() {
+    let app = common::spawn_app_with(|c| c.writes_per_sec = 1).await;
+    let editor = app.login("editor").await;
+    let id = editor.first_product("s1").await["id"].as_i64().unwrap();
+    // Bodies that cannot be decoded: until the budget (bursts of two) is
+    // spent they are refused for what they are; after, for the budget,
+    // before anybody looked at them.
+    let image = || {
+        let path = format!("/api/v1/stores/s1/products/{id}/image");
+        editor.request(Method::PUT, &path).header("content-type", "image/png").body("not an image")
+    };
+    let statuses = statuses_until_rate_limited(&editor, image, 415).await;
+    assert!(statuses.contains(&429), "image: never refused for the budget: {statuses:?}");
+    let import = || {
+        let path = "/api/v1/stores/s1/products/import";
+        editor.request(Method::POST, path).header("content-type", "text/csv").body("not,a\nheader")
+    };
+    let statuses = statuses_until_rate_limited(&editor, import, 422).await;
+    assert!(statuses.contains(&429), "import: never refused for the budget: {statuses:?}");
+}
+
+#[actix_web::test]
 async fn replaced_and_deleted_images_are_collected_unless_still_referenced() {
     let app = common::spawn_app_with(|c| c.media_gc_grace_secs = 0).await;
     let admin = app.login("admin").await;

@@ -61,6 +61,32 @@ async fn raw_close_code(read: &mut (impl AsyncRead + Unpin)) -> Option<u16> {
     }
 }
 
+/// A client text frame, masked as RFC 6455 requires of clients.
+fn masked_text(text: &str) -> Vec<u8> {
+    let payload = text.as_bytes();
+    let mut frame = vec![0x81];
+    match payload.len() {
+        short @ 0..=125 => frame.push(0x80 | short as u8),
+        long => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(long as u16).to_be_bytes());
+        }
+    }
+    let mask = [1u8, 2, 3, 4];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
+}
+
+/// Waits until `done` holds, checking every 50 ms; panics after `FRAME_TIMEOUT`.
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + common::FRAME_TIMEOUT;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[actix_web::test]
 async fn malformed_json_is_refused() {
     let app = common::spawn_app().await;
@@ -133,6 +159,75 @@ async fn a_frame_header_over_the_limit_closes_the_socket_before_its_payload_is_b
 }
 
 #[actix_web::test]
+async fn a_socket_that_stops_reading_keeps_its_place_until_the_server_drops_it() {
+    let app = common::spawn_app_with(|c| {
+        c.max_connections_per_principal = 1;
+        c.heartbeat_ms = 300;
+        // Long enough that the checks below run well before it, however
+        // loaded the machine.
+        c.write_timeout_secs = 20;
+        c.outbox_capacity = 8;
+        c.ws_frames_per_sec = 1000;
+        c.ws_max_strikes = 1000;
+    })
+    .await;
+    let (viewer, admin) = (app.login("viewer").await, app.login("admin").await);
+    let mut stalled = raw_ws(&app, viewer.token.as_deref().unwrap(), Some(4096)).await;
+    // It asks for full pages again and again and never reads an answer, and
+    // the store's writes push more: megabytes pile up on the way to it.
+    let subscribe = json!({"type": "subscribe", "store": "s1", "view": {"page_size": 200}});
+    for _ in 0..150 {
+        stalled.write_all(&masked_text(&subscribe.to_string())).await.unwrap();
+    }
+    let product = admin.first_product("s1").await["id"].as_i64().unwrap();
+    for stock in 0..5 {
+        admin.patch(&format!("/api/v1/stores/s1/products/{product}"), json!({"stock": stock})).await.assert_status(200);
+    }
+    // Then it goes silent: it misses its heartbeats and its session ends.
+    let metrics = app.state.metrics.clone();
+    wait_until("the session ended", || metrics.ws_connections.get() == 0).await;
+    // Its connection is still open, with its data stuck, and still takes
+    // the viewer's one place.
+    let url = format!("{}/ws?token={}", app.base.replacen("http", "ws", 1), viewer.token.as_deref().unwrap());
+    let refused = tokio_tungstenite::connect_async(url.clone()).await.expect_err("a second socket was let in");
+    assert!(refused.to_string().contains("429"), "{refused}");
+    // Once nothing got through for --write-timeout-secs, the server drops
+    // the connection, and the place comes back.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut replacement = loop {
+        match tokio_tungstenite::connect_async(url.clone()).await {
+            Ok((ws, _)) => break common::Ws { stream: ws },
+            Err(e) => assert!(e.to_string().contains("429") && tokio::time::Instant::now() < deadline, "{e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(replacement.next().await["type"], "hello");
+    // The stalled client finds its connection gone.
+    let _ = stalled.write_all(&masked_text(r#"{"type":"ping"}"#)).await;
+    let mut rest = Vec::new();
+    let ended = tokio::time::timeout(common::FRAME_TIMEOUT, stalled.read_to_end(&mut rest)).await;
+    assert!(ended.is_ok(), "the stalled connection is still open");
+}
+
+#[actix_web::test]
+async fn open_websockets_are_capped_per_address() {
+    let app = common::spawn_app_with(|c| c.max_connections_per_ip = 2).await;
+    let (admin, editor, viewer) = (app.login("admin").await, app.login("editor").await, app.login("viewer").await);
+    let first = app.ws(&admin).await;
+    let _second = app.ws(&editor).await;
+    let url = format!("{}/ws?token={}", app.base.replacen("http", "ws", 1), viewer.token.as_deref().unwrap());
+    let refused = tokio_tungstenite::connect_async(url.clone()).await.expect_err("a third socket was let in");
+    assert!(refused.to_string().contains("429"), "{refused}");
+    // A closed socket gives its place back once its connection is gone.
+    drop(first);
+    let deadline = tokio::time::Instant::now() + common::FRAME_TIMEOUT;
+    while let Err(e) = tokio_tungstenite::connect_async(url.clone()).await {
+        assert!(e.to_string().contains("429") && tokio::time::Instant::now() < deadline, "{e}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
 async fn unknown_and_ungranted_stores_look_the_same() {
     let app = common::spawn_app().await;
     let viewer = app.login("viewer").await;
@@ -165,6 +260,47 @@ async fn a_flood_is_cut_off_and_others_are_unaffected() {
     assert_eq!(flood.close_code().await, Some(1008));
     calm.send(json!({"type": "ping", "id": "still here"})).await;
     assert_eq!(calm.next_of("pong").await["ref"], "still here");
+}
+
+#[actix_web::test]
+async fn publish_view_floods_are_held_to_the_write_limit() {
+    let app = common::spawn_app_with(|c| {
+        c.writes_per_sec = 1;
+        c.ws_max_strikes = 1000;
+    })
+    .await;
+    let (editor, admin) = (app.login("editor").await, app.login("admin").await);
+    let since = admin.get("/api/v1/stores/s1/snapshot").await.json["seq"].as_i64().unwrap();
+    // Two sockets of one principal: the budget is the principal's, not the socket's.
+    let mut sockets = [app.ws(&editor).await, app.ws(&editor).await];
+    let started = std::time::Instant::now();
+    for ws in &mut sockets {
+        for id in 0..15 {
+            ws.send(json!({"type": "publish_view", "id": id, "store": "s1", "view": {"page": 2}})).await;
+        }
+        ws.send(json!({"type": "ping", "id": "done"})).await;
+    }
+    // Refusals are answered in order, before the pong.
+    let mut refused = 0;
+    for ws in &mut sockets {
+        loop {
+            let frame = ws.next().await;
+            if frame["type"] == "pong" {
+                break;
+            }
+            if frame["type"] == "error" {
+                assert_eq!(frame["code"], "rate_limited", "{frame}");
+                assert!(frame["ref"].is_number(), "{frame}");
+                refused += 1;
+            }
+        }
+    }
+    // One write a second, in bursts of two, over the time the flood took.
+    let allowed = 3 + started.elapsed().as_secs() as usize;
+    assert!(30 - refused <= allowed, "{} of 30 publishes passed a budget of {allowed}", 30 - refused);
+    let events = admin.get(&format!("/api/v1/stores/s1/events?since={since}&limit=1000")).await.json;
+    let published = events["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "view.published").count();
+    assert!(published <= allowed, "{published} view.published events for a budget of {allowed}");
 }
 
 #[actix_web::test]

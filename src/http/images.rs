@@ -1,6 +1,7 @@
 //! `PUT|DELETE /stores/{store}/products/{id}/image` (editor),
 //! `GET /media/{store}/{hash}/{size}`, `POST /admin/media/gc`.
-//! Processing runs on the blocking pool; the product's new image is a
+//! Processing runs on the blocking pool, at most `--image-concurrency`
+//! uploads at once (the image gate, see `media`); the product's new image is a
 //! committed write like any other, so subscribers get
 //! `product.image_changed` in the same flush as other changes.
 
@@ -13,7 +14,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::products::{product_answer, ProductWritten};
-use super::{ask, if_match, open_store, read_body, require_admin, write};
+use super::{ask, commit, if_match, open_store, read_body, require_admin, write};
 use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::db;
@@ -67,7 +68,8 @@ async fn upload_bytes(req: &HttpRequest, payload: web::Payload, limit: usize) ->
     request_body(content((Vec<u8> = "image/*"), (String = "multipart/form-data"))),
     params(("store" = String, Path, description = "store slug"), ("id" = i64, Path, description = "product id"), ("If-Match" = Option<String>, Header, description = "the ETag last read"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe write key")),
     responses((status = 200, body = ProductWritten), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody),
-        (status = 413, body = ErrorBody, description = "body too large"), (status = 415, body = ErrorBody, description = "not PNG, JPEG or WebP"), (status = 422, body = ErrorBody, description = "cannot be decoded, or dimensions over the limit (limit_exceeded)")))]
+        (status = 413, body = ErrorBody, description = "body too large"), (status = 415, body = ErrorBody, description = "not PNG, JPEG or WebP"), (status = 422, body = ErrorBody, description = "cannot be decoded, or dimensions over the limit (limit_exceeded)"),
+        (status = 429, body = ErrorBody, description = "over the write budget; see Retry-After"), (status = 503, body = ErrorBody, description = "too many images being processed; see Retry-After")))]
 pub async fn put(
     state: web::Data<AppState>,
     who: Principal,
@@ -77,18 +79,26 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let (slug, id) = path.into_inner();
     let store = open_store(&state, &who, &slug, Role::Editor)?;
+    // The write is counted before the upload is read and decoded: a
+    // principal over its budget costs no decoding.
+    state.rate_limits.write(&who.name)?;
     ask(&store.actor, GetProduct(id)).await?;
     let bytes = upload_bytes(&req, payload, state.config.max_image_bytes).await?;
+    let decoding = state.image_gate.enter().await.ok_or_else(|| {
+        log::warn!("image gate full: upload turned away");
+        ApiError::Busy("processing images")
+    })?;
     let processed = actix_web::rt::task::spawn_blocking(move || media::process(&bytes))
         .await
         .map_err(|e| ApiError::Internal(format!("image task: {e}")))??;
+    drop(decoding);
     let pin = state.media.pin(&processed.hash);
     let (media_store, hash) = (state.media.clone(), processed.hash.clone());
     actix_web::rt::task::spawn_blocking(move || media_store.store(&processed))
         .await
         .map_err(|e| ApiError::Internal(format!("image task: {e}")))??;
     let change = Change::SetImage { id, if_match: if_match(&req)?, image: Some(hash) };
-    let done = write(&store, &req, &who, change).await?;
+    let done = commit(&store, &req, &who, change).await?;
     drop(pin);
     Ok(product_answer(StatusCode::OK, done.seq, done.answer))
 }

@@ -1,6 +1,7 @@
 //! Rate limits (governor) and connection counts: login attempts per client
-//! IP, failed logins per username, REST writes per principal, open
-//! WebSockets per principal. Excess answers `429` with `Retry-After`.
+//! IP, failed logins per username, writes per principal (`WriteLimit`, shared
+//! with WebSocket sessions), open WebSockets per principal and per client
+//! address. Excess answers `429` with `Retry-After`.
 //!
 //! Lockout, by design: per username only *failed* logins count
 //! (`FailedLogins`), and once a username has failed too often only the
@@ -13,7 +14,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
@@ -22,6 +23,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::config::Config;
 use crate::counted::{lock, CountedKey, CountedKeys};
 use crate::error::ApiError;
+use crate::store::write_limit::WriteLimit;
 
 /// How long a failed login counts against its username.
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
@@ -33,9 +35,19 @@ pub struct RateLimits {
     /// have not failed for it.
     login_user_clean: DefaultKeyedRateLimiter<String>,
     failed_logins: FailedLogins,
-    writes: DefaultKeyedRateLimiter<String>,
+    writes: Arc<WriteLimit>,
     connections: CountedKeys,
     max_connections: usize,
+    connections_by_ip: CountedKeys,
+    max_connections_per_ip: usize,
+}
+
+/// An open WebSocket, counted against its principal and its address for as
+/// long as this lives (`http::ws` keeps it with the TCP connection).
+#[derive(Debug)]
+pub struct OpenSocket {
+    _principal: CountedKey,
+    _address: Option<CountedKey>,
 }
 
 fn nonzero(n: u32) -> NonZeroU32 {
@@ -53,15 +65,15 @@ impl RateLimits {
     /// Limiters as configured.
     pub fn new(config: &Config) -> Self {
         let login = Quota::per_minute(nonzero(config.login_attempts_per_minute));
-        let writes = Quota::per_second(nonzero(config.writes_per_sec))
-            .allow_burst(nonzero(config.writes_per_sec.saturating_mul(2)));
         Self {
             login_ip: RateLimiter::keyed(login),
             login_user_clean: RateLimiter::keyed(login),
             failed_logins: FailedLogins::new(config.login_attempts_per_minute.max(1) as usize),
-            writes: RateLimiter::keyed(writes),
+            writes: Arc::new(WriteLimit::new(config.writes_per_sec)),
             connections: CountedKeys::default(),
             max_connections: config.max_connections_per_principal,
+            connections_by_ip: CountedKeys::default(),
+            max_connections_per_ip: config.max_connections_per_ip,
         }
     }
 
@@ -90,14 +102,28 @@ impl RateLimits {
 
     /// A write by `principal`.
     pub fn write(&self, principal: &str) -> Result<(), ApiError> {
-        refused(self.writes.check_key(&principal.to_owned()))
+        self.writes.check(principal)
     }
 
-    /// Counts an open WebSocket of `principal`; the guard uncounts it.
-    pub fn connect(&self, principal: &str) -> Result<CountedKey, ApiError> {
-        self.connections
-            .try_acquire(principal, self.max_connections)
-            .ok_or(ApiError::RateLimited { retry_after_secs: 5 })
+    /// The write budget, shared with WebSocket sessions (`publish_view`).
+    pub fn writes(&self) -> Arc<WriteLimit> {
+        self.writes.clone()
+    }
+
+    /// Counts an open WebSocket of `principal` from `ip`; dropping the
+    /// answer uncounts it.
+    pub fn connect(&self, principal: &str, ip: Option<IpAddr>) -> Result<OpenSocket, ApiError> {
+        let too_many = || ApiError::RateLimited { retry_after_secs: 5 };
+        let principal = self.connections.try_acquire(principal, self.max_connections).ok_or_else(too_many)?;
+        let address = match ip {
+            Some(ip) => Some(
+                self.connections_by_ip
+                    .try_acquire(&ip.to_string(), self.max_connections_per_ip)
+                    .ok_or_else(too_many)?,
+            ),
+            None => None,
+        };
+        Ok(OpenSocket { _principal: principal, _address: address })
     }
 }
 
@@ -212,13 +238,18 @@ mod tests {
     }
 
     #[test]
-    fn connections_are_counted() {
+    fn sockets_are_counted_per_principal_and_per_address() {
         let mut config = Config::for_data_dir("/tmp".into());
         config.max_connections_per_principal = 1;
+        config.max_connections_per_ip = 2;
         let limits = RateLimits::new(&config);
-        let guard = limits.connect("user:a").unwrap();
-        assert!(limits.connect("user:a").is_err());
-        drop(guard);
-        assert!(limits.connect("user:a").is_ok());
+        let (here, there) = (Some("198.51.100.9".parse().unwrap()), Some("203.0.113.5".parse().unwrap()));
+        let a = limits.connect("user:a", here).unwrap();
+        assert!(limits.connect("user:a", there).is_err(), "one per principal");
+        let b = limits.connect("user:b", here).unwrap();
+        assert!(limits.connect("user:c", here).is_err(), "two per address");
+        assert!(limits.connect("user:c", there).is_ok());
+        drop((a, b));
+        assert!(limits.connect("user:a", here).is_ok());
     }
 }

@@ -106,8 +106,9 @@ fn idempotency_key(req: &HttpRequest, who: &Principal, change: &Change) -> Resul
     Ok(Some(IdempotencyKey { principal: who.name.clone(), key: key.to_owned(), fingerprint: change.fingerprint() }))
 }
 
-/// Sends a write to the store's actor and waits until it is durable;
-/// answers its seq and the answer its kind of change produces.
+/// Counts a write against the principal's write budget, then sends it to
+/// the store's actor and waits until it is durable; answers its seq and the
+/// answer its kind of change produces.
 pub async fn write<T: Answer>(
     store: &OpenStore<'_>,
     req: &HttpRequest,
@@ -115,6 +116,18 @@ pub async fn write<T: Answer>(
     change: Change,
 ) -> Result<Committed<T>, ApiError> {
     store.state.rate_limits.write(&who.name)?;
+    commit(store, req, who, change).await
+}
+
+/// Like `write`, for a handler that counted the write itself before some
+/// expensive work (reading and decoding an upload, parsing an import), so
+/// that a principal over its budget is refused before that work.
+pub async fn commit<T: Answer>(
+    store: &OpenStore<'_>,
+    req: &HttpRequest,
+    who: &Principal,
+    change: Change,
+) -> Result<Committed<T>, ApiError> {
     let idempotency = idempotency_key(req, who, &change)?;
     let pending = PendingChange { by: who.name.clone(), idempotency, change };
     let applied = ask(&store.actor, Write(pending)).await?;

@@ -15,7 +15,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ask, committed, open_store, read_body, write, IMPORT_LIMIT};
+use super::{ask, commit, committed, open_store, read_body, IMPORT_LIMIT};
 use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ErrorBody};
@@ -126,6 +126,8 @@ pub async fn import(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let store = open_store(&state, &who, &path, Role::Editor)?;
+    // Counted before the body is read and parsed (see `http::commit`).
+    state.rate_limits.write(&who.name)?;
     let body = read_body(&req, body, IMPORT_LIMIT).await?;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let rows = parse_rows(content_type, &body)?;
@@ -136,7 +138,7 @@ pub async fn import(
     for (i, row) in rows.iter().enumerate() {
         row.validate().map_err(|e| ApiError::invalid("body", format!("row {}: {e}", i + 1)))?;
     }
-    let done: Committed<ImportReport> = write(&store, &req, &who, Change::ImportProducts { rows }).await?;
+    let done: Committed<ImportReport> = commit(&store, &req, &who, Change::ImportProducts { rows }).await?;
     Ok(committed(StatusCode::OK, done.seq, done.answer))
 }
 

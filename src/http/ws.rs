@@ -2,22 +2,49 @@
 //! outbox is the response body. Browsers authenticate with the session cookie, and then the
 //! `Origin` must be an allowed one (cross-site WebSocket hijacking); other
 //! clients send `?token=` or `Authorization: Bearer`.
+//!
+//! A socket counts against its principal's and its address's limits for as
+//! long as its TCP connection lives, not as long as its session: the count
+//! (`OpenSocket`) is kept in the connection's own data (`ConnectionSlots`,
+//! put there by `on_connect`), which actix drops with the connection. A
+//! session that stopped (heartbeat timeout, close) while its client does
+//! not read used to give its place back at once, with the connection and
+//! megabytes of unsent data still held; the connection itself is ended by
+//! `--write-timeout-secs` (TCP_USER_TIMEOUT on the listener, see
+//! `lib.rs`), because actix-http stops polling a response body whose
+//! writes are stuck and so cannot be told to give up from the body.
+//! Guarded by `tests/ws_hostile.rs`
+//! (`a_socket_that_stops_reading_keeps_its_place_until_the_server_drops_it`).
 
+use std::any::Any;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix::{Actor, AsyncContext};
 use actix_http::BoxedPayloadStream;
+use actix_web::dev::Extensions;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::extract::{bearer, principal_for, SESSION_COOKIE};
 use crate::error::{ApiError, ErrorBody};
+use crate::http::limits::OpenSocket;
 use crate::session::SessionActor;
 use crate::wire::frame_limit::FrameLimit;
 use crate::wire::outbox::{Outbox, OutboxBody};
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+/// What a TCP connection holds until it is closed: the counts of the
+/// WebSocket it was upgraded to.
+#[derive(Default)]
+pub struct ConnectionSlots(RefCell<Vec<OpenSocket>>);
+
+/// Gives every new connection its `ConnectionSlots` (`HttpServer::on_connect`).
+pub fn on_connect(_: &dyn Any, data: &mut Extensions) {
+    data.insert(ConnectionSlots::default());
+}
 
 /// `?token=` for clients that cannot set headers on an upgrade.
 #[derive(Debug, Deserialize)]
@@ -60,7 +87,11 @@ async fn open(state: web::Data<AppState>, req: &HttpRequest, body: web::Payload)
         (None, None) => return Err(ApiError::Unauthenticated),
     };
     let principal = principal_for(&state.pool, token).await?;
-    let connection = state.rate_limits.connect(&principal.name)?;
+    let client = state.authenticator.trusted_proxies.client_ip(req);
+    let socket = state.rate_limits.connect(&principal.name, client)?;
+    // `run` installs `on_connect` for every listener.
+    let slots =
+        req.conn_data::<ConnectionSlots>().ok_or_else(|| ApiError::Internal("connection slots missing".into()))?;
     // The client's bytes reach actix-ws through `FrameLimit`, which refuses
     // an oversized frame at its header instead of buffering its payload.
     let limited = FrameLimit::new(body, state.config.max_frame_bytes);
@@ -80,7 +111,10 @@ async fn open(state: web::Data<AppState>, req: &HttpRequest, body: web::Payload)
     SessionActor::create(move |ctx| {
         let outbox = Outbox::new(id, queue, ctx.address().recipient());
         ctx.add_stream(stream);
-        SessionActor::new(id, principal, handles, outbox, connection)
+        SessionActor::new(id, principal, handles, outbox)
     });
+    // Only now that the upgrade is certain: a keep-alive connection whose
+    // upgrade failed must not keep a place.
+    slots.0.borrow_mut().push(socket);
     Ok(response.set_body(body).map_into_boxed_body())
 }

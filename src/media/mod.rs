@@ -9,6 +9,13 @@
 //! Files live in `<data dir>/media/<hash>/{original,card,thumb}.{jpg,png}`,
 //! named by the SHA-256 of the re-encoded original, so replacing an image
 //! changes its URL. All of it runs on the blocking pool.
+//!
+//! Decoding is the expensive part: a 471 KB PNG of 6300×6300 pixels takes
+//! some 230 MB while it is processed. So `process` runs only with a place
+//! at the image `Gate` (`--image-concurrency`, one per core by default);
+//! an upload that finds none within `PROCESS_WAIT` is answered 503
+//! `unavailable` with `Retry-After` (`http/images.rs`). Guarded by
+//! `tests/images.rs` (`uploads_beyond_the_decoding_gate_get_503_and_change_nothing`).
 
 pub mod gc;
 
@@ -20,6 +27,10 @@ use sha2::{Digest, Sha256};
 
 use crate::counted::{CountedKey, CountedKeys};
 use crate::error::ApiError;
+
+/// How long an upload waits for a place to be decoded before it is
+/// answered 503.
+pub const PROCESS_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Widest or tallest image accepted.
 pub const MAX_SIDE: u32 = 8000;
@@ -58,6 +69,8 @@ fn encode(img: &DynamicImage, name: &'static str) -> Result<Rendition, ApiError>
 }
 
 /// Validates, decodes and re-encodes an upload into its renditions.
+/// Blocking and memory-hungry: call it on the blocking pool, holding a
+/// place at the image gate.
 pub fn process(bytes: &[u8]) -> Result<Processed, ApiError> {
     let format = image::guess_format(bytes).ok();
     if !matches!(format, Some(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP)) {

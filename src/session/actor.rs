@@ -17,13 +17,13 @@ use serde_json::Value;
 
 use crate::auth::extract::principal_by_hash;
 use crate::auth::{Principal, Role};
-use crate::counted::CountedKey;
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::model::change::{Change, PendingChange};
 use crate::model::StoreInfo;
 use crate::ops::metrics::Metrics;
 use crate::store::messages::{SetView, Subscribe, Unsubscribe, Write};
+use crate::store::write_limit::WriteLimit;
 use crate::store::{StoreActor, StoreRegistry};
 use crate::wire::frame_limit;
 use crate::wire::outbox::{Evicted, Outbox, SLOW_CONSUMER};
@@ -50,11 +50,13 @@ pub struct SessionLimits {
     pub revalidate: Duration,
 }
 
-/// What every session uses, shared by all of them: its limits, the stores,
-/// the metrics it counts into, and the database for credential re-checks.
+/// What every session uses, shared by all of them: its limits, the stores
+/// and the write budget they share with REST, the metrics it counts into,
+/// and the database for credential re-checks.
 pub struct SessionHandles {
     pub limits: SessionLimits,
     pub registry: StoreRegistry,
+    pub writes: Arc<WriteLimit>,
     pub metrics: Arc<Metrics>,
     pub pool: DbPool,
 }
@@ -70,19 +72,11 @@ pub struct SessionActor {
     strikes: u32,
     limiter: DefaultDirectRateLimiter,
     close: Option<CloseReason>,
-    /// Counts this socket against the principal's limit while it lives.
-    _connection: CountedKey,
 }
 
 impl SessionActor {
     /// A session for `principal` whose frames go to `outbox`.
-    pub fn new(
-        id: u64,
-        principal: Principal,
-        handles: Arc<SessionHandles>,
-        outbox: Outbox,
-        connection: CountedKey,
-    ) -> Self {
+    pub fn new(id: u64, principal: Principal, handles: Arc<SessionHandles>, outbox: Outbox) -> Self {
         // Bursts of up to two seconds' worth of frames pass.
         let burst = handles.limits.frames_per_sec.saturating_mul(NonZeroU32::MIN.saturating_add(1));
         let quota = Quota::per_second(handles.limits.frames_per_sec).allow_burst(burst);
@@ -96,7 +90,6 @@ impl SessionActor {
             strikes: 0,
             limiter: RateLimiter::direct(quota),
             close: None,
-            _connection: connection,
         }
     }
 
@@ -113,9 +106,6 @@ impl SessionActor {
     /// Answers a refused frame; closes the socket after too many.
     fn refuse(&mut self, error: ApiError, reference: Option<&Value>, ctx: &mut Context<Self>) {
         self.handles.metrics.errors.with_label_values(&[error.code()]).inc();
-        if matches!(error, ApiError::RateLimited { .. }) {
-            self.handles.metrics.rate_limited.with_label_values(&["ws_frames"]).inc();
-        }
         self.send(error_frame(&error, reference));
         self.strikes += 1;
         if self.strikes >= self.handles.limits.max_strikes {
@@ -125,6 +115,7 @@ impl SessionActor {
 
     fn on_text(&mut self, text: &str, ctx: &mut Context<Self>) {
         if self.limiter.check().is_err() {
+            self.handles.metrics.rate_limited.with_label_values(&["ws_frames"]).inc();
             self.refuse(ApiError::RateLimited { retry_after_secs: 1 }, None, ctx);
             return;
         }
@@ -231,6 +222,11 @@ impl SessionActor {
     ) -> Result<(), ApiError> {
         let (meta, _) = self.open(&body.store, Role::Editor)?;
         body.view.validate()?;
+        // A published view is a durable write: it spends the principal's
+        // write budget like a REST write.
+        self.handles.writes.check(&self.principal.name).inspect_err(|_| {
+            self.handles.metrics.rate_limited.with_label_values(&["ws_writes"]).inc();
+        })?;
         let store = self.handles.registry.actor(meta);
         let write = Write(PendingChange {
             by: self.principal.name.clone(),
