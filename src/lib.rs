@@ -155,6 +155,8 @@ fn serve(
                     .custom_request_replace("method", |req| req.method().to_string())
                     .exclude("/ws"),
             )
+            // Outermost: every answer gets them, errors and preflights too.
+            .wrap(http::headers::security_headers())
             .configure(http::routes)
             .configure(|cfg| http::pages(cfg, &static_dir))
     })

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth;
 pub mod dashboard;
 pub mod events;
+pub mod headers;
 pub mod health;
 pub mod images;
 pub mod limits;
