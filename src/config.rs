@@ -141,6 +141,10 @@ pub struct Config {
     /// PEM private key for --tls-cert.
     #[arg(long, global = true, env = "STORESYNC_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Clients reach this server only through an https reverse proxy: mark
+    /// the session cookie Secure and send HSTS, as with --tls-cert.
+    #[arg(long, global = true, env = "STORESYNC_BEHIND_HTTPS_PROXY")]
+    pub behind_https_proxy: bool,
     /// Bearer token required by GET /metrics; open when unset.
     #[arg(long, global = true, env = "STORESYNC_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
@@ -191,6 +195,13 @@ impl Config {
             Some(url) => PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)),
             None => self.data_dir.join("storesync.db"),
         }
+    }
+
+    /// Whether browsers reach the server over https: it serves TLS itself,
+    /// or an https proxy fronts it. The session cookie is then `Secure` and
+    /// answers carry HSTS.
+    pub fn serves_https(&self) -> bool {
+        (self.tls_cert.is_some() && self.tls_key.is_some()) || self.behind_https_proxy
     }
 
     /// The flush window as a duration.

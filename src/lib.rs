@@ -141,6 +141,7 @@ fn serve(
 ) -> Result<(actix_web::dev::Server, &'static str), String> {
     let static_dir = config.static_dir.clone();
     let cors_origins = config.cors_origins.clone();
+    let https = config.serves_https();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let server = HttpServer::new(move || {
         App::new()
@@ -156,7 +157,7 @@ fn serve(
                     .exclude("/ws"),
             )
             // Outermost: every answer gets them, errors and preflights too.
-            .wrap(http::headers::security_headers())
+            .wrap(http::headers::security_headers(https))
             .configure(http::routes)
             .configure(|cfg| http::pages(cfg, &static_dir))
     })

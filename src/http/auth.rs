@@ -93,6 +93,9 @@ pub async fn login(
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
+        // Secure whenever browsers come over https, so the cookie never
+        // leaks over a plain-http request to the same host.
+        .secure(state.config.serves_https())
         .max_age(time::Duration::days(SESSION_DAYS))
         .finish();
     Ok(HttpResponse::Ok().cookie(cookie).json(LoginResponse { token, user: me.user, stores: me.stores }))
@@ -103,7 +106,12 @@ pub async fn login(
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(state: web::Data<AppState>, who: Principal) -> Result<HttpResponse, ApiError> {
     identity::logout(&state.pool, who.token_hash).await?;
-    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).same_site(SameSite::Lax).finish();
+    let mut gone = Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.serves_https())
+        .finish();
     gone.make_removal();
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }
