@@ -176,6 +176,10 @@ pub struct Config {
     /// Largest image upload, in bytes.
     #[arg(long, global = true, env = "STORESYNC_MAX_IMAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_image_bytes: usize,
+    /// Seconds a request body may take to arrive in full, counted from its
+    /// headers; a slower one gets 408 and its connection is closed.
+    #[arg(long, global = true, env = "STORESYNC_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
     /// Seconds between media garbage collections.
     #[arg(long, global = true, env = "STORESYNC_MEDIA_GC_SECS", default_value_t = 300)]
     pub media_gc_secs: u64,
@@ -202,6 +206,11 @@ impl Config {
     /// answers carry HSTS.
     pub fn serves_https(&self) -> bool {
         (self.tls_cert.is_some() && self.tls_key.is_some()) || self.behind_https_proxy
+    }
+
+    /// The request body deadline (at least a second).
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs.max(1))
     }
 
     /// The flush window as a duration.

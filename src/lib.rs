@@ -149,6 +149,7 @@ fn serve(
             .app_data(web::Data::from(state.authenticator.clone()))
             .app_data(web::Data::from(state.metrics.clone()))
             .wrap(middleware::Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
+            .wrap(middleware::from_fn(http::body_deadline::enforce))
             .wrap(middleware::from_fn(ops::requests::track))
             // Method and path only: query strings may carry `?token=`.
             .wrap(
