@@ -145,7 +145,8 @@ pub struct Config {
     /// the session cookie Secure and send HSTS, as with --tls-cert.
     #[arg(long, global = true, env = "STORESYNC_BEHIND_HTTPS_PROXY")]
     pub behind_https_proxy: bool,
-    /// Bearer token required by GET /metrics; open when unset.
+    /// Bearer token required by GET /metrics; when unset, only loopback
+    /// clients (not through a proxy) may read it.
     #[arg(long, global = true, env = "STORESYNC_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
     /// Seconds between sync-health samples (15 minutes are kept).
