@@ -162,7 +162,12 @@ pub struct Config {
     /// PEM private key for --tls-cert.
     #[arg(long, global = true, env = "STORESYNC_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
-    /// Bearer token required by GET /metrics; open when unset.
+    /// Clients reach this server only through an https reverse proxy: mark
+    /// the session cookie Secure and send HSTS, as with --tls-cert.
+    #[arg(long, global = true, env = "STORESYNC_BEHIND_HTTPS_PROXY")]
+    pub behind_https_proxy: bool,
+    /// Bearer token required by GET /metrics; when unset, only loopback
+    /// clients (not through a proxy) may read it.
     #[arg(long, global = true, env = "STORESYNC_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
     /// Seconds between sync-health samples (15 minutes are kept).
@@ -198,6 +203,10 @@ pub struct Config {
     /// then get 503.
     #[arg(long, global = true, env = "STORESYNC_IMAGE_CONCURRENCY")]
     pub image_concurrency: Option<usize>,
+    /// Seconds a request body may take to arrive in full, counted from its
+    /// headers; a slower one gets 408 and its connection is closed.
+    #[arg(long, global = true, env = "STORESYNC_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
     /// Seconds between media garbage collections.
     #[arg(long, global = true, env = "STORESYNC_MEDIA_GC_SECS", default_value_t = 300)]
     pub media_gc_secs: u64,
@@ -257,6 +266,18 @@ impl Config {
             None if url.is_empty() => Err("the database URL is empty".into()),
             None => Ok(Database::Sqlite(PathBuf::from(url))),
         }
+    }
+
+    /// Whether browsers reach the server over https: it serves TLS itself,
+    /// or an https proxy fronts it. The session cookie is then `Secure` and
+    /// answers carry HSTS.
+    pub fn serves_https(&self) -> bool {
+        (self.tls_cert.is_some() && self.tls_key.is_some()) || self.behind_https_proxy
+    }
+
+    /// The request body deadline (at least a second).
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs.max(1))
     }
 
     /// The flush window as a duration.

@@ -43,6 +43,8 @@ pub enum ApiError {
     Limit(String),
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
+    #[error("the request body did not arrive within {secs} seconds")]
+    RequestTimeout { secs: u64 },
     #[error("store is temporarily unavailable")]
     Unavailable,
     /// Every place for some memory-hungry work is taken (`counted::Gate`);
@@ -112,6 +114,7 @@ impl ApiError {
             Self::UnknownFrame(_) => "unknown_type",
             Self::Limit(_) => "limit_exceeded",
             Self::RateLimited { .. } => "rate_limited",
+            Self::RequestTimeout { .. } => "request_timeout",
             Self::Unavailable | Self::Busy(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -151,6 +154,7 @@ impl ResponseError for ApiError {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -197,6 +201,7 @@ mod tests {
             (ApiError::UnsupportedMediaType { expected: "json" }, "unsupported_media_type", 415),
             (ApiError::IdempotencyKeyReused, "idempotency_key_reused", 422),
             (ApiError::RateLimited { retry_after_secs: 1 }, "rate_limited", 429),
+            (ApiError::RequestTimeout { secs: 30 }, "request_timeout", 408),
             (ApiError::Unavailable, "unavailable", 503),
             (ApiError::Busy("checking passwords"), "unavailable", 503),
         ];

@@ -163,6 +163,7 @@ fn serve(
 ) -> Result<(actix_web::dev::Server, &'static str), String> {
     let static_dir = config.static_dir.clone();
     let cors_origins = config.cors_origins.clone();
+    let https = config.serves_https();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let server = HttpServer::new(move || {
         App::new()
@@ -170,6 +171,7 @@ fn serve(
             .app_data(web::Data::from(state.authenticator.clone()))
             .app_data(web::Data::from(state.metrics.clone()))
             .wrap(middleware::Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
+            .wrap(middleware::from_fn(http::body_deadline::enforce))
             .wrap(middleware::from_fn(ops::requests::track))
             // Method and path only: query strings may carry `?token=`.
             .wrap(
@@ -177,6 +179,8 @@ fn serve(
                     .custom_request_replace("method", |req| req.method().to_string())
                     .exclude("/ws"),
             )
+            // Outermost: every answer gets them, errors and preflights too.
+            .wrap(http::headers::security_headers(https))
             .configure(http::routes)
             .configure(|cfg| http::pages(cfg, &static_dir))
     })

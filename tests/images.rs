@@ -1,7 +1,8 @@
 //! Product images: uploads in every accepted format produce renditions of
 //! the right sizes and a live `product.image_changed`; hostile uploads are
 //! refused without touching the current image; collection deletes only
-//! unreferenced files; private stores' images need a grant.
+//! unreferenced files; private stores' images need a grant, and without one
+//! answer exactly like an unknown store's.
 
 mod common;
 
@@ -227,6 +228,30 @@ async fn replaced_and_deleted_images_are_collected_unless_still_referenced() {
 }
 
 #[actix_web::test]
+async fn media_answers_for_private_and_unknown_stores_are_identical_without_a_grant() {
+    let app = common::spawn_app().await;
+    let admin = app.login("admin").await;
+    let id = admin.first_product("s3").await["id"].as_i64().unwrap();
+    let r = upload(&admin, "s3", id, encode(photo(64, 64), ImageFormat::Png), "image/png").await;
+    let hash = r.json["product"]["image"].as_str().unwrap().to_owned();
+    let (anonymous, ungranted) = (app.anonymous(), app.login("editor").await);
+    let mut expired = app.anonymous();
+    expired.token = Some("0".repeat(64));
+    for who in [&anonymous, &ungranted, &expired] {
+        for (size, fake) in [("thumb", hash.clone()), ("card", "ab".repeat(32))] {
+            // s3 is private and exists, s9 does not exist.
+            let private = fetch(who, &format!("/media/s3/{fake}/{size}")).await;
+            let unknown = fetch(who, &format!("/media/s9/{fake}/{size}")).await;
+            assert_eq!(private.0, 404);
+            assert_eq!((private.0, &private.1), (unknown.0, &unknown.1), "{}", String::from_utf8_lossy(&unknown.1));
+            assert_eq!(private.2.get("content-type"), unknown.2.get("content-type"));
+            assert!(!String::from_utf8_lossy(&private.1).contains("s3"));
+        }
+    }
+    assert_eq!(fetch(&admin, &format!("/media/s3/{hash}/thumb")).await.0, 200, "a grant opens it");
+}
+
+#[actix_web::test]
 async fn private_store_images_need_a_grant() {
     let app = common::spawn_app().await;
     let admin = app.login("admin").await;
@@ -234,7 +259,7 @@ async fn private_store_images_need_a_grant() {
     let r = upload(&admin, "s2", private_id, encode(photo(64, 64), ImageFormat::Jpeg), "image/jpeg").await;
     let hash = r.json["product"]["image"].as_str().unwrap().to_owned();
     let path = format!("/media/s2/{hash}/thumb");
-    assert_eq!(fetch(&app.anonymous(), &path).await.0, 401);
+    assert_eq!(fetch(&app.anonymous(), &path).await.0, 404, "like an unknown store");
     assert_eq!(fetch(&app.login("editor").await, &path).await.0, 404, "an editor of s1 only");
     assert_eq!(fetch(&app.login("viewer").await, &path).await.0, 200, "a viewer of s2");
     let (_, _, headers) = fetch(&admin, &path).await;

@@ -1,4 +1,5 @@
-//! Operations: Prometheus metrics, readiness, request ids, the server's own
+//! Operations: Prometheus metrics (closed to all but loopback without a
+//! token), readiness, request ids, the server's own
 //! alerts, and the load generator against a real server (clean, and with
 //! frames dropped on purpose).
 
@@ -72,6 +73,52 @@ async fn metrics_can_require_a_token() {
     anon.get("/metrics").await.assert_error(401, "unauthenticated");
     let scraper = common::Client { token: Some("scrape-secret".into()), ..anon };
     scraper.get("/metrics").await.assert_status(200);
+}
+
+/// This host's address on a non-loopback interface, if it has one.
+fn non_loopback_ip() -> Option<std::net::IpAddr> {
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    // A UDP connect sends nothing: it only picks the route's source address.
+    probe.connect("192.0.2.1:9").ok()?;
+    Some(probe.local_addr().ok()?.ip()).filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+}
+
+/// A server listening on every interface; its port.
+async fn spawn_on_all_interfaces(tweak: impl FnOnce(&mut storesync::config::Config)) -> (tempfile::TempDir, u16) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::test_config(dir.path());
+    tweak(&mut config);
+    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let running = storesync::run(listener, config).await.unwrap();
+    actix_web::rt::spawn(running.server);
+    (dir, running.addr.port())
+}
+
+#[actix_web::test]
+async fn metrics_are_served_only_to_loopback_clients_without_a_token() {
+    let app = common::spawn_app().await;
+    let anon = app.anonymous();
+    anon.get("/metrics").await.assert_status(200);
+    for header in ["x-forwarded-for", "forwarded", "x-real-ip"] {
+        // A reverse proxy on this host: its clients are not local.
+        let proxied = anon.request(reqwest::Method::GET, "/metrics").header(header, "203.0.113.9");
+        anon.send(proxied).await.assert_error(403, "forbidden");
+    }
+    let Some(ip) = non_loopback_ip() else {
+        eprintln!("no non-loopback interface: the remote-client half of this test is skipped");
+        return;
+    };
+    let (_dir, port) = spawn_on_all_interfaces(|_| {}).await;
+    let remote = common::Client { base: format!("http://{ip}:{port}"), ..app.anonymous() };
+    remote.get("/healthz").await.assert_status(200);
+    let r = remote.get("/metrics").await;
+    r.assert_error(403, "forbidden");
+    assert!(!r.text.contains("s1"), "{}", r.text);
+    // With a token, a remote scraper that has it may read.
+    let (_dir, port) = spawn_on_all_interfaces(|c| c.metrics_token = Some("scrape-secret".into())).await;
+    let remote = common::Client { base: format!("http://{ip}:{port}"), ..app.anonymous() };
+    remote.get("/metrics").await.assert_error(401, "unauthenticated");
+    common::Client { token: Some("scrape-secret".into()), ..remote }.get("/metrics").await.assert_status(200);
 }
 
 #[actix_web::test]

@@ -19,7 +19,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use super::peer::TrustedProxies;
-use super::{token_hash, Principal, Role};
+use super::{token_hash, Principal, PrincipalKind, Role};
 use crate::db::{self, queries::auth, DbPool};
 use crate::error::ApiError;
 
@@ -110,6 +110,7 @@ pub async fn principal_by_hash(pool: &DbPool, hash: String) -> Result<Principal,
                 is_admin: user.is_admin,
                 grants,
                 token_hash: hash,
+                kind: PrincipalKind::Session,
             });
         }
         let token = auth::live_token(conn, &hash)?.ok_or(ApiError::Unauthenticated)?;
@@ -130,6 +131,7 @@ pub async fn principal_by_hash(pool: &DbPool, hash: String) -> Result<Principal,
             is_admin: false,
             grants,
             token_hash: hash,
+            kind: PrincipalKind::ApiToken,
         })
     })
     .await

@@ -22,7 +22,7 @@ use std::sync::LazyLock;
 
 use chrono::{Duration, Utc};
 
-use super::{hash_password, new_token, token_hash, verify_password, Role, Secret};
+use super::{hash_password, new_token, token_hash, verify_password, Principal, PrincipalKind, Role, Secret};
 use crate::counted::{Gate, GatePass};
 use crate::db::{self, queries::auth, DbPool};
 use crate::error::ApiError;
@@ -103,8 +103,17 @@ pub async fn login(pool: &DbPool, gate: &Gate, username: String, password: Secre
     Ok(LoggedIn { token: Secret::new(token), username })
 }
 
-/// Ends the session whose token hashes to `token_hash`.
-pub async fn logout(pool: &DbPool, token_hash: String) -> Result<(), ApiError> {
+/// Ends the login session `who` authenticated with. An API token is not a
+/// session: logging out with one is refused (`bad_request`) rather than
+/// answered as a success that leaves the token working.
+pub async fn logout(pool: &DbPool, who: &Principal) -> Result<(), ApiError> {
+    if who.kind == PrincipalKind::ApiToken {
+        return Err(ApiError::BadRequest(
+            "an API token is not a login session; an administrator revokes it with DELETE /api/v1/admin/tokens/{id}"
+                .into(),
+        ));
+    }
+    let token_hash = who.token_hash.clone();
     db::blocking(pool, move |conn| Ok(auth::delete_session(conn, &token_hash)?)).await
 }
 

@@ -77,6 +77,15 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// What a principal authenticated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// A login session (cookie or bearer), ended by logout.
+    Session,
+    /// An API token, ended by revocation (`DELETE /admin/tokens/{id}`).
+    ApiToken,
+}
+
 /// Who is asking, and what they may do in which store.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -90,6 +99,7 @@ pub struct Principal {
     pub grants: HashMap<StoreId, Role>,
     /// Hash of the credential, to re-check it for open WebSockets.
     pub token_hash: String,
+    pub kind: PrincipalKind,
 }
 
 impl Principal {
@@ -166,6 +176,7 @@ mod tests {
             is_admin: false,
             grants: HashMap::from([(1, Role::Viewer)]),
             token_hash: String::new(),
+            kind: PrincipalKind::Session,
         };
         assert!(p.require(1, "s1", Role::Viewer).is_ok());
         assert_eq!(p.require(1, "s1", Role::Editor).unwrap_err().code(), "forbidden");

@@ -96,17 +96,26 @@ pub async fn login(
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
+        // Secure whenever browsers come over https, so the cookie never
+        // leaks over a plain-http request to the same host.
+        .secure(state.config.serves_https())
         .max_age(time::Duration::days(SESSION_DAYS))
         .finish();
     Ok(HttpResponse::Ok().cookie(cookie).json(LoginResponse { token, user: me.user, stores: me.stores }))
 }
 
-/// Ends the session of the request's token or cookie.
+/// Ends the login session of the request's token or cookie. An API token
+/// cannot log out (400): it stays valid until an admin revokes it.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+    responses((status = 204), (status = 400, body = ErrorBody, description = "bad_request: the credential is an API token, which only revocation ends"), (status = 401, body = ErrorBody)))]
 pub async fn logout(state: web::Data<AppState>, who: Principal) -> Result<HttpResponse, ApiError> {
-    identity::logout(&state.pool, who.token_hash).await?;
-    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).same_site(SameSite::Lax).finish();
+    identity::logout(&state.pool, &who).await?;
+    let mut gone = Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.serves_https())
+        .finish();
     gone.make_removal();
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }

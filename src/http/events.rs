@@ -1,7 +1,10 @@
 //! `GET /stores/{store}/events?since=&limit=&wait=`: the history and audit
 //! trail, and the fallback for clients that cannot hold a WebSocket. With
 //! `wait`, it long-polls: it answers as soon as the store's seq passes
-//! `since`, or empty after `wait` seconds.
+//! `since`, or empty after `wait` seconds. A long-poll re-checks its
+//! credential and grant after waiting: revoked or logged out it answers
+//! `401`, without the grant `404`, never the events. Guarded by
+//! `tests/long_poll.rs`.
 
 use std::time::Duration;
 
@@ -11,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ask, open_store};
 use crate::app::AppState;
+use crate::auth::extract::principal_by_hash;
 use crate::auth::{Principal, Role};
 use crate::db::{self, queries::events};
 use crate::error::{ApiError, ErrorBody};
@@ -54,7 +58,9 @@ pub struct EventsPage {
 
 /// Events after `since`, oldest first.
 #[utoipa::path(get, path = "/api/v1/stores/{store}/events", tag = "events", params(("store" = String, Path, description = "store slug"), EventsQuery),
-    responses((status = 200, body = EventsPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = EventsPage), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "no valid credential, also when it ended during a long-poll"),
+        (status = 404, body = ErrorBody, description = "unknown or ungranted store, also when the grant was removed during a long-poll"), (status = 422, body = ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
     who: Principal,
@@ -76,6 +82,11 @@ pub async fn list(
                 _ = &mut deadline => break,
             }
         }
+        // The wait may have outlived the credential (logout, revocation,
+        // expiry, password reset) or the grant: check both again, so that
+        // nothing written after either ended is answered.
+        let now = principal_by_hash(&state.pool, who.token_hash.clone()).await?;
+        now.require(store.meta.id, &path, Role::Viewer)?;
     }
     let last_seq = *seq_rx.borrow();
     let store_id = store.meta.id;

@@ -1,5 +1,9 @@
 //! `GET /healthz` (the process serves) and `GET /readyz` (the database
-//! answers, migrations are applied, store actors answer).
+//! answers, migrations are applied, store actors answer); `GET /metrics`
+//! (closed by default: loopback only, or the `--metrics-token` bearer) and
+//! the admins' sync-health panel. Guarded by `tests/ops.rs`.
+
+use std::net::IpAddr;
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
@@ -52,19 +56,44 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus text format; needs `Authorization: Bearer <--metrics-token>`
-/// when one is configured.
-#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text exposition"), (status = 401, body = crate::error::ErrorBody)))]
-pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
-    if let Some(expected) = &state.config.metrics_token {
-        let ok = crate::auth::extract::bearer(&req).is_some_and(|g| {
-            // Compare hashes, so the comparison time says nothing of the token.
-            crate::auth::token_hash(g) == crate::auth::token_hash(expected)
-        });
-        if !ok {
-            return Err(ApiError::Unauthenticated);
-        }
+/// Whether a `/metrics` request may be answered. With `--metrics-token`,
+/// only its bearer may read; without one, only a loopback peer that is not
+/// a proxy forwarding someone else (a `Forwarded`, `X-Forwarded-For` or
+/// `X-Real-IP` header): the metrics name every store slug, and a reverse
+/// proxy on the same host makes every client look local.
+fn metrics_access(
+    expected: Option<&str>,
+    presented: Option<&str>,
+    peer: Option<IpAddr>,
+    forwarded: bool,
+) -> Result<(), ApiError> {
+    match expected {
+        // Compare hashes, so the comparison time says nothing of the token.
+        Some(expected) => match presented {
+            Some(given) if crate::auth::token_hash(given) == crate::auth::token_hash(expected) => Ok(()),
+            _ => Err(ApiError::Unauthenticated),
+        },
+        None if peer.is_some_and(|ip| ip.is_loopback()) && !forwarded => Ok(()),
+        None => Err(ApiError::Forbidden(
+            "metrics are served to loopback clients only; set --metrics-token to scrape from elsewhere".into(),
+        )),
     }
+}
+
+/// Prometheus text format. With `--metrics-token`, needs
+/// `Authorization: Bearer <token>`; without, answers loopback clients only.
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text exposition"),
+    (status = 401, body = crate::error::ErrorBody, description = "--metrics-token is set and the request does not carry it"),
+    (status = 403, body = crate::error::ErrorBody, description = "no --metrics-token, and the client is not on loopback (or came through a proxy)")))]
+pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    let headers = req.headers();
+    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"].iter().any(|h| headers.contains_key(*h));
+    metrics_access(
+        state.config.metrics_token.as_deref(),
+        crate::auth::extract::bearer(&req),
+        req.peer_addr().map(|a| a.ip()),
+        forwarded,
+    )?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render()))
 }
 
@@ -113,4 +142,25 @@ pub async fn admin_alerts(
 ) -> Result<web::Json<Vec<crate::ops::health::Alert>>, ApiError> {
     require_any_admin(&who)?;
     Ok(web::Json(state.health.alerts()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_need_loopback_without_a_token_and_the_token_with_one() {
+        let (local, remote): (IpAddr, IpAddr) = ("127.0.0.1".parse().unwrap(), "192.0.2.7".parse().unwrap());
+        let v6_local: IpAddr = "::1".parse().unwrap();
+        assert!(metrics_access(None, None, Some(local), false).is_ok());
+        assert!(metrics_access(None, None, Some(v6_local), false).is_ok());
+        let code = |r: Result<(), ApiError>| r.unwrap_err().code();
+        assert_eq!(code(metrics_access(None, None, Some(remote), false)), "forbidden");
+        assert_eq!(code(metrics_access(None, Some("guess"), Some(remote), false)), "forbidden");
+        assert_eq!(code(metrics_access(None, None, Some(local), true)), "forbidden", "a proxy on this host");
+        assert_eq!(code(metrics_access(None, None, None, false)), "forbidden");
+        assert!(metrics_access(Some("s3cret"), Some("s3cret"), Some(remote), true).is_ok());
+        assert_eq!(code(metrics_access(Some("s3cret"), None, Some(local), false)), "unauthenticated");
+        assert_eq!(code(metrics_access(Some("s3cret"), Some("other"), Some(local), false)), "unauthenticated");
+    }
 }

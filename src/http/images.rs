@@ -120,10 +120,12 @@ pub async fn delete(
 }
 
 /// Serves a stored image with a strong ETag and immutable caching. Images of
-/// stores that are not public need a grant on the store.
+/// stores that are not public need a grant (any role) on the store; without
+/// one the answer is the same `404` as for an unknown store or image.
 #[utoipa::path(get, path = "/media/{store}/{hash}/{size}", tag = "products",
     params(("store" = String, Path, description = "store slug"), ("hash" = String, Path, description = "the product's image hash"), ("size" = String, Path, description = "original, card or thumb")),
-    responses((status = 200, description = "the image"), (status = 304), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the image"), (status = 304),
+        (status = 404, body = ErrorBody, description = "unknown store or image, or a private store without a login or grant: one identical answer")))]
 pub async fn serve(
     state: web::Data<AppState>,
     who: Option<Principal>,
@@ -131,12 +133,15 @@ pub async fn serve(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (slug, hash, size) = path.into_inner();
-    let meta = state.registry.meta(&slug)?;
-    if !meta.info.public {
-        who.ok_or(ApiError::Unauthenticated)?.require(meta.id, &slug, Role::Viewer)?;
-    }
+    // One answer for an unknown store, a private store without a login or
+    // a grant, and an image the store does not use: the slug is not in it,
+    // so it tells nothing about which private stores exist.
     let what = format!("image {hash}/{size}");
     let not_found = || ApiError::NotFound(what.clone());
+    let meta = state.registry.meta(&slug).map_err(|_| not_found())?;
+    if !meta.info.public && who.and_then(|who| who.role(meta.id)).is_none() {
+        return Err(not_found());
+    }
     if !media::is_hash(&hash) || !media::SIZES.contains(&size.as_str()) {
         return Err(not_found());
     }

@@ -5,8 +5,10 @@
 
 pub mod admin;
 pub mod auth;
+pub mod body_deadline;
 pub mod dashboard;
 pub mod events;
+pub mod headers;
 pub mod health;
 pub mod images;
 pub mod limits;
@@ -20,7 +22,7 @@ pub mod ws;
 
 use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Handler, Message};
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::app::AppState;
@@ -158,7 +160,7 @@ pub async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usiz
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the body failed: {e}")))?;
+        let chunk = chunk.map_err(|e| body_read_error(req, &e))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::TooLarge { limit });
         }
@@ -167,8 +169,20 @@ pub async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usiz
     Ok(body)
 }
 
-fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+/// What a failed body read answers: `408 request_timeout` when the body
+/// deadline (`body_deadline`) passed, else `400`.
+fn body_read_error(req: &HttpRequest, err: &PayloadError) -> ApiError {
+    if body_deadline::is_deadline(err) {
+        let secs = req.app_data::<web::Data<AppState>>().map_or(0, |s| s.config.body_timeout().as_secs());
+        ApiError::RequestTimeout { secs }
+    } else {
+        ApiError::BadRequest(format!("reading the body failed: {err}"))
+    }
+}
+
+fn json_error(err: JsonPayloadError, req: &HttpRequest) -> actix_web::Error {
     let api = match err {
+        JsonPayloadError::Payload(e) => body_read_error(req, &e),
         JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
             ApiError::TooLarge { limit }
         }

@@ -27,7 +27,9 @@ impl Modify for Security {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "storesync", description = "Real-time data synchronization for multi-store commerce back offices. \
-        Errors are `{error:{code,message,details?}}`; writes answer the store's new `seq`."),
+        Errors are `{error:{code,message,details?}}`; writes answer the store's new `seq`. \
+        Any route that takes a body answers `408 request_timeout` (and closes the connection) when the whole body \
+        does not arrive within `--body-timeout-secs` (30 s) of the request's headers."),
     paths(
         health::healthz, health::readyz, health::metrics, health::admin_health, health::admin_alerts,
         auth::login, auth::logout, auth::me,

@@ -219,7 +219,7 @@ pub async fn create_token(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&who)?;
     let NewToken { name, role, stores, expires_in_days } = body.into_inner();
-    if name.trim().is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+    if name.trim().is_empty() || name.len() > 100 || !crate::model::is_printable_line(&name) {
         return Err(ApiError::invalid("name", "a token name has 1-100 printable characters".into()));
     }
     if stores.is_empty() || stores.len() > 100 {

@@ -132,9 +132,24 @@ fn check_sku(sku: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Unicode bidirectional embedding, override and isolate controls
+/// (U+202A–U+202E, U+2066–U+2069). Invisible, they reorder how the text
+/// around them is displayed ("Trojan Source"), so a name could show as
+/// another one; `char::is_control` does not count them.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether a one-line text other users will see (a name, an order
+/// reference, a token name) has no control character, bidi controls
+/// included.
+pub fn is_printable_line(text: &str) -> bool {
+    !text.chars().any(|c| c.is_control() || is_bidi_control(c))
+}
+
 fn check_name(name: &str) -> Result<(), ApiError> {
     let len = name.chars().count();
-    if name.trim().is_empty() || len > MAX_NAME_LEN || name.chars().any(char::is_control) {
+    if name.trim().is_empty() || len > MAX_NAME_LEN || !is_printable_line(name) {
         return Err(ApiError::invalid("name", format!("name must be 1-{MAX_NAME_LEN} printable characters")));
     }
     Ok(())
@@ -286,6 +301,13 @@ impl DashboardPatch {
             if notice.chars().count() > MAX_NOTICE_LEN {
                 return Err(ApiError::invalid("notice", format!("notice must be at most {MAX_NOTICE_LEN} characters")));
             }
+            // Line breaks stay allowed (the admin edits it in a textarea).
+            if notice.chars().any(is_bidi_control) {
+                return Err(ApiError::invalid(
+                    "notice",
+                    "notice must not contain bidirectional control characters".into(),
+                ));
+            }
         }
         Ok(())
     }
@@ -332,7 +354,7 @@ impl NewSale {
             }
         }
         if let Some(r) = &self.order_ref {
-            if r.is_empty() || r.len() > 100 || r.chars().any(char::is_control) {
+            if r.is_empty() || r.len() > 100 || !is_printable_line(r) {
                 return Err(ApiError::invalid("order_ref", "order_ref must be 1-100 characters".into()));
             }
         }
@@ -489,4 +511,22 @@ pub struct ProductPage {
     /// Products matching the filter, over all pages.
     pub total: usize,
     pub rows: Vec<Product>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidi_controls_are_not_printable_but_other_scripts_are() {
+        for c in
+            ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}']
+        {
+            assert!(is_bidi_control(c) && !is_printable_line(&format!("a{c}b")), "U+{:04X}", c as u32);
+        }
+        for ok in ["Café au lait", "שלום", "مرحبا", "日本語", "emoji 🎉"] {
+            assert!(is_printable_line(ok), "{ok}");
+        }
+        assert!(!is_printable_line("tab\there"));
+    }
 }

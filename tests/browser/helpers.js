@@ -2,6 +2,7 @@
 // child process (fresh data directory, ephemeral port), Debian's Chromium
 // driven by playwright-core, logins, REST calls and DOM waits.
 
+import assert from 'node:assert/strict';
 import { before, after } from 'node:test';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -77,9 +78,21 @@ export function launchBrowser() {
   });
 }
 
+/**
+ * What Chromium reported blocking under the server's Content-Security-Policy,
+ * in any context `newContext` made; `serverAndBrowser` fails a test file
+ * that saw any, so the pages are proven to work under the policy.
+ * @type {string[]}
+ */
+export const cspViolations = [];
+
 /** A fresh browser context with a fixed locale, so money formats predictably. */
-export function newContext(browser, opts = {}) {
-  return browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1280, height: 800 }, ...opts });
+export async function newContext(browser, opts = {}) {
+  const ctx = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1280, height: 800 }, ...opts });
+  ctx.on('console', (msg) => {
+    if (msg.text().includes('Content Security Policy')) cspViolations.push(`${msg.location().url}: ${msg.text()}`);
+  });
+  return ctx;
 }
 
 /**
@@ -231,6 +244,7 @@ export function serverAndBrowser() {
   after(async () => {
     await env.browser?.close();
     await env.server?.stop();
+    assert.deepEqual(cspViolations, [], 'the pages broke the Content-Security-Policy');
   });
   return env;
 }
