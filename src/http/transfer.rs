@@ -42,7 +42,9 @@ impl From<ImportRow> for NewProduct {
     }
 }
 
-fn parse_rows(content_type: &str, body: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
+/// Parses an import body by its content type (JSON array or CSV with a
+/// header row); pure, so property tests feed it arbitrary bytes.
+pub fn parse_rows(content_type: &str, body: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
     if content_type.starts_with("application/json") {
         serde_json::from_slice(body).map_err(|e| {
             if e.is_data() {
@@ -109,7 +111,8 @@ pub enum ExportFormat {
     Csv,
 }
 
-fn to_csv(products: &[Product]) -> Result<Vec<u8>, ApiError> {
+/// The CSV export: a header row, then one row per product.
+pub fn to_csv(products: &[Product]) -> Result<Vec<u8>, ApiError> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
     out.write_record([
