@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::store::messages::WatchSeq;
 
 /// Liveness: 200 whenever the server runs.
-#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "serving")))]
+#[utoipa::path(get, path = "/healthz", tag = "ops", security(()), responses((status = 200, description = "serving")))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
@@ -41,7 +41,7 @@ async fn check(state: &AppState) -> Result<(), String> {
 
 /// Readiness: 200 when the database and store actors answer, else 503
 /// with the reason.
-#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200, description = "ready"), (status = 503, description = "not ready, with the reason")))]
+#[utoipa::path(get, path = "/readyz", tag = "ops", security(()), responses((status = 200, description = "ready"), (status = 503, description = "not ready, with the reason")))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match check(&state).await {
         Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
@@ -54,7 +54,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 /// Prometheus text format; needs `Authorization: Bearer <--metrics-token>`
 /// when one is configured.
-#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text exposition"), (status = 401, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/metrics", tag = "ops", security((), ("bearer" = [])), responses((status = 200, description = "Prometheus text exposition"), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
     if let Some(expected) = &state.config.metrics_token {
         let ok = crate::auth::extract::bearer(&req).is_some_and(|g| {

@@ -153,7 +153,7 @@ pub fn to_csv(products: &[Product]) -> Result<Vec<u8>, ApiError> {
 /// Every product of the store, as CSV or JSON.
 #[utoipa::path(get, path = "/api/v1/stores/{store}/products/export", tag = "products",
     params(("store" = String, Path, description = "store slug"), ExportQuery),
-    responses((status = 200, body = Vec<Product>, description = "JSON array, or CSV with format=csv"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "JSON array, or CSV with format=csv", content((Vec<Product> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn export(
     state: web::Data<AppState>,
     who: Principal,
