@@ -66,7 +66,7 @@ fn me_of(state: &AppState, who: &Principal) -> Me {
 }
 
 /// Logs in with a username and password.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, security(()),
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody, description = "too many attempts; see Retry-After"), (status = 503, body = ErrorBody, description = "too many password checks in flight; see Retry-After")))]
 pub async fn login(
     state: web::Data<AppState>,

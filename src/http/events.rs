@@ -37,12 +37,15 @@ fn default_limit() -> i64 {
 pub struct EventsQuery {
     /// Answer events with a seq above this (default 0: from the start).
     #[serde(default)]
+    #[param(minimum = 0)]
     pub since: Seq,
     /// At most this many (1-1000, default 100).
     #[serde(default = "default_limit")]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: i64,
     /// Seconds to wait for a new event when there is none (0-60).
     #[serde(default)]
+    #[param(maximum = 60)]
     pub wait: u64,
 }
 

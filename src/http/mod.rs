@@ -97,7 +97,11 @@ pub fn etag(version: i64) -> String {
 }
 
 /// The `Idempotency-Key` of a request, scoped to its principal.
-fn idempotency_key(req: &HttpRequest, who: &Principal, change: &Change) -> Result<Option<IdempotencyKey>, ApiError> {
+pub fn idempotency_key(
+    req: &HttpRequest,
+    who: &Principal,
+    change: &Change,
+) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = req.headers().get("idempotency-key") else {
         return Ok(None);
     };

@@ -93,7 +93,9 @@ fn parse_csv(body: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
         .collect()
 }
 
-fn parse_rows(content_type: &str, body: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
+/// Parses an import body by its content type (JSON array or CSV with a
+/// header row); pure, so property tests feed it arbitrary bytes.
+pub fn parse_rows(content_type: &str, body: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
     if content_type.starts_with("application/json") {
         serde_json::from_slice(body).map_err(|e| {
             if e.is_data() {
@@ -160,7 +162,8 @@ pub enum ExportFormat {
     Csv,
 }
 
-fn to_csv(products: &[Product]) -> Result<Vec<u8>, ApiError> {
+/// The CSV export: a header row, then one row per product.
+pub fn to_csv(products: &[Product]) -> Result<Vec<u8>, ApiError> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
     out.write_record([
@@ -204,7 +207,7 @@ fn to_csv(products: &[Product]) -> Result<Vec<u8>, ApiError> {
 /// spreadsheet would run as a formula are prefixed with `'`.
 #[utoipa::path(get, path = "/api/v1/stores/{store}/products/export", tag = "products",
     params(("store" = String, Path, description = "store slug"), ExportQuery),
-    responses((status = 200, body = Vec<Product>, description = "JSON array, or CSV with format=csv; a CSV cell starting with = + - @ tab or CR is prefixed with '"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "JSON array, or CSV with format=csv; a CSV cell starting with = + - @ tab or CR is prefixed with '", content((Vec<Product> = "application/json"), (String = "text/csv"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn export(
     state: web::Data<AppState>,
     who: Principal,

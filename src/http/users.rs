@@ -36,8 +36,9 @@ pub struct UserView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
     pub username: String,
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 1000)]
     pub password: Secret,
     #[serde(default)]
     pub is_admin: bool,
@@ -47,7 +48,7 @@ pub struct NewUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPassword {
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 1000)]
     pub password: Secret,
 }
 
@@ -62,13 +63,16 @@ pub struct GrantBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub name: String,
     pub role: Role,
     /// Store slugs the token may use.
+    #[schema(min_items = 1, max_items = 100)]
     pub stores: Vec<String>,
     /// Days until it stops working (at most 3650; 0: already expired); never
     /// when absent.
     #[serde(default)]
+    #[schema(maximum = 3650)]
     pub expires_in_days: Option<u32>,
 }
 

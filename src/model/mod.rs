@@ -93,10 +93,14 @@ pub struct Product {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
     pub sku: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub name: String,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000.0)]
     pub price: i64,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000.0)]
     pub stock: i64,
     #[serde(default = "default_status")]
     pub status: ProductStatus,
@@ -111,16 +115,21 @@ fn default_status() -> ProductStatus {
 #[serde(deny_unknown_fields)]
 pub struct ProductPatch {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
     pub sku: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000.0)]
     pub price: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000.0)]
     pub stock: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000.0)]
     pub views: Option<i64>,
 }
 
@@ -273,12 +282,16 @@ pub const MAX_NOTICE_LEN: usize = 500;
 #[serde(deny_unknown_fields)]
 pub struct DashboardPatch {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000.0)]
     pub visitors_today: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000.0)]
     pub refunds_today: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000.0)]
     pub revenue_target: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
     pub notice: Option<String>,
 }
 
@@ -318,9 +331,11 @@ impl DashboardPatch {
 #[serde(deny_unknown_fields)]
 pub struct SaleLine {
     pub product_id: ProductId,
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub quantity: i64,
     /// Price per unit; the product's current price when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000.0)]
     pub unit_price: Option<i64>,
 }
 
@@ -330,7 +345,9 @@ pub struct SaleLine {
 pub struct NewSale {
     /// The order's id in the shop system; unique per store when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub order_ref: Option<String>,
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<SaleLine>,
     /// When the order was placed, from 2000-01-01T00:00:00Z to one day
     /// from now; now when omitted.
@@ -466,9 +483,13 @@ fn default_page_size() -> usize {
 pub struct View {
     /// 1-based page number.
     #[serde(default = "default_page")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: usize,
     /// Rows per page, 1-200.
     #[serde(default = "default_page_size")]
+    #[schema(minimum = 1, maximum = 200)]
+    #[param(minimum = 1, maximum = 200)]
     pub page_size: usize,
     #[serde(default)]
     pub sort: SortField,
@@ -476,6 +497,8 @@ pub struct View {
     pub dir: SortDir,
     /// Case-insensitive substring of name or SKU.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100)]
+    #[param(max_length = 100)]
     pub q: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,

@@ -71,13 +71,12 @@ fn commit_with(
             let attempt = conn.transaction(|conn| {
                 // A panic is a bug in one write's apply step; caught here,
                 // inside the savepoint, it rolls back that write only.
-                std::panic::catch_unwind(AssertUnwindSafe(|| apply_write(conn, target, write, seq, now))).unwrap_or_else(
-                    |payload| {
+                std::panic::catch_unwind(AssertUnwindSafe(|| apply_write(conn, target, write, seq, now)))
+                    .unwrap_or_else(|payload| {
                         let detail = panic_message(payload.as_ref());
                         panicked = Some(detail.clone());
                         Err(ApiError::Internal(format!("write panicked: {detail}")))
-                    },
-                )
+                    })
             });
             match attempt {
                 Ok(applied) => {

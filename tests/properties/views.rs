@@ -1,0 +1,156 @@
+//! `View::validate` accepts exactly the documented bounds, and a valid view
+//! of any store pages exactly like a plain filter, sort and slice of its
+//! products, also after products were added, changed and removed (the
+//! index keeps one sorted set per column and must move rows in each).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use actix_web::ResponseError;
+use chrono::{DateTime, Utc};
+use proptest::prelude::*;
+use storesync::model::{Product, ProductId, SortDir, SortField, View, MAX_PAGE_SIZE};
+use storesync::testkit;
+
+use super::{any_view, budget, status, valid_view};
+
+/// A product with fields from small ranges, so sorts meet ties and
+/// searches meet matches; ids repeat too (a later one replaces).
+fn product() -> impl Strategy<Value = Product> {
+    let figures = (0..5i64, 0..5i64, 0..3i64, 0..3i64, 0..5i64, 0..4i64);
+    (1..60 as ProductId, "[A-Ca-c0-2]{1,4}", "[a-cA-C ]{1,6}", status(), figures).prop_map(
+        |(id, sku, name, status, (price, stock, views, units_sold, revenue, updated))| Product {
+            sku,
+            name,
+            price,
+            stock,
+            status,
+            views,
+            units_sold,
+            revenue,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(updated),
+            ..testkit::product(id)
+        },
+    )
+}
+
+fn products() -> impl Strategy<Value = Vec<Product>> {
+    prop::collection::vec(product(), 0..40)
+}
+
+/// A change to the store's products after it was loaded.
+#[derive(Debug, Clone)]
+enum Edit {
+    Upsert(Product),
+    Remove(ProductId),
+}
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    let edit = prop_oneof![
+        2 => product().prop_map(Edit::Upsert),
+        1 => (1..60 as ProductId).prop_map(Edit::Remove),
+    ];
+    prop::collection::vec(edit, 0..20)
+}
+
+/// The order a column sorts in, ascending, ties broken by id.
+fn ascending(a: &Product, b: &Product, field: SortField) -> Ordering {
+    let by = match field {
+        SortField::Id => Ordering::Equal,
+        SortField::Sku => a.sku.to_lowercase().cmp(&b.sku.to_lowercase()),
+        SortField::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+        SortField::Price => a.price.cmp(&b.price),
+        SortField::Stock => a.stock.cmp(&b.stock),
+        SortField::Status => a.status.as_str().cmp(b.status.as_str()),
+        SortField::Views => a.views.cmp(&b.views),
+        SortField::UnitsSold => a.units_sold.cmp(&b.units_sold),
+        SortField::Revenue => a.revenue.cmp(&b.revenue),
+        SortField::UpdatedAt => a.updated_at.cmp(&b.updated_at),
+    };
+    by.then(a.id.cmp(&b.id))
+}
+
+fn in_order(a: &Product, b: &Product, view: &View) -> Ordering {
+    match view.dir {
+        SortDir::Asc => ascending(a, b, view.sort),
+        SortDir::Desc => ascending(b, a, view.sort),
+    }
+}
+
+/// The documented filter: status equal, `q` a case-insensitive substring
+/// of name or SKU.
+fn passes(p: &Product, view: &View) -> bool {
+    let q = view.q.as_deref().map(str::to_lowercase).unwrap_or_default();
+    view.status.is_none_or(|s| p.status == s)
+        && (p.name.to_lowercase().contains(&q) || p.sku.to_lowercase().contains(&q))
+}
+
+/// The view moved into the bounds `validate` accepts (mapped rather than
+/// filtered: long campaigns would reject too many).
+fn within_bounds(view: View) -> View {
+    View {
+        page: view.page % 1_000_000 + 1,
+        page_size: view.page_size % MAX_PAGE_SIZE + 1,
+        q: view.q.map(|q| q.chars().take(100).collect()),
+        ..view
+    }
+}
+
+proptest! {
+    #![proptest_config(budget(256))]
+
+    #[test]
+    fn validation_accepts_exactly_the_documented_bounds(view in any_view()) {
+        let valid = (1..=1_000_000).contains(&view.page)
+            && (1..=MAX_PAGE_SIZE).contains(&view.page_size)
+            && view.q.as_ref().is_none_or(|q| q.chars().count() <= 100);
+        match view.validate() {
+            Ok(()) => prop_assert!(valid, "{view:?} accepted"),
+            Err(e) => {
+                prop_assert!(!valid, "{view:?} refused: {e}");
+                prop_assert_eq!(e.code(), "invalid_field");
+                prop_assert_eq!(e.status_code().as_u16(), 422);
+            }
+        }
+    }
+
+    #[test]
+    fn a_valid_view_pages_like_filter_sort_and_slice(
+        loaded in products(),
+        edits in edits(),
+        view in prop_oneof![valid_view(), any_view().prop_map(within_bounds)],
+    ) {
+        let mut state = testkit::store_state(chrono_tz::UTC, loaded.clone(), 16);
+        let mut model: BTreeMap<ProductId, Product> = loaded.into_iter().map(|p| (p.id, p)).collect();
+        for edit in edits {
+            match edit {
+                Edit::Upsert(p) => {
+                    model.insert(p.id, p.clone());
+                    state.products.upsert(p);
+                }
+                Edit::Remove(id) => {
+                    prop_assert_eq!(state.products.remove(id).map(|p| p.id), model.remove(&id).map(|p| p.id));
+                }
+            }
+        }
+        prop_assert_eq!(state.products.len(), model.len());
+
+        let page = state.page(&view);
+        let mut expected: Vec<&Product> = model.values().filter(|p| passes(p, &view)).collect();
+        expected.sort_by(|a, b| in_order(a, b, &view));
+        prop_assert_eq!(page.total, expected.len(), "total counts the filter's matches");
+        prop_assert_eq!(&page.view, &view);
+        prop_assert_eq!(page.seq, state.seq);
+        prop_assert!(page.rows.len() <= view.page_size);
+        for pair in page.rows.windows(2) {
+            prop_assert_eq!(in_order(&pair[0], &pair[1], &view), Ordering::Less, "rows follow sort and dir");
+        }
+        let skip = (view.page - 1).saturating_mul(view.page_size);
+        let ids: Vec<ProductId> = page.rows.iter().map(|p| p.id).collect();
+        let expected: Vec<ProductId> = expected.iter().skip(skip).take(view.page_size).map(|p| p.id).collect();
+        prop_assert_eq!(ids, expected, "the page is the slice of the sorted matches");
+        for row in &page.rows {
+            prop_assert_eq!(Some(row), model.get(&row.id), "rows carry the current product");
+        }
+    }
+}
