@@ -82,7 +82,7 @@ fn metrics_access(
 
 /// Prometheus text format. With `--metrics-token`, needs
 /// `Authorization: Bearer <token>`; without, answers loopback clients only.
-#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text exposition"),
+#[utoipa::path(get, path = "/metrics", tag = "ops", security((), ("bearer" = [])), responses((status = 200, description = "Prometheus text exposition"),
     (status = 401, body = crate::error::ErrorBody, description = "--metrics-token is set and the request does not carry it"),
     (status = 403, body = crate::error::ErrorBody, description = "no --metrics-token, and the client is not on loopback (or came through a proxy)")))]
 pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
