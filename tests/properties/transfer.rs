@@ -60,12 +60,16 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// A name `NewProduct::validate` accepts: no control characters, not
-/// blank, with CSV's special characters and invisible ones mixed in.
+/// A name `NewProduct::validate` accepts: no control characters and no
+/// bidi controls (U+202A–U+202E, U+2066–U+2069), not blank, with CSV's
+/// special characters and invisible ones mixed in.
 fn name() -> impl Strategy<Value = String> {
     let c = prop_oneof![
         // Mapped, not filtered: filtering rejects too often in long campaigns.
-        4 => any::<char>().prop_map(|c| if c.is_control() { '\u{fffd}' } else { c }),
+        4 => any::<char>().prop_map(|c| {
+            let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi { '\u{fffd}' } else { c }
+        }),
         1 => prop::sample::select(vec![',', '"', ' ', '\'', ';', '\u{feff}', '\u{2028}', '\u{a0}']),
     ];
     prop::collection::vec(c, 1..=MAX_NAME_LEN)
