@@ -71,6 +71,15 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Cuts every connection to this PostgreSQL database and refuses new
+    /// ones (`false`), as an outage of the database server would, or lets
+    /// them in again (`true`).
+    pub fn set_reachable(&self, reachable: bool) {
+        postgres::set_reachable(self.postgres_url.as_deref().expect("a PostgreSQL test database"), reachable);
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some(url) = &self.postgres_url {
@@ -122,6 +131,16 @@ mod postgres {
         }
     }
 
+    pub fn set_reachable(url: &str, reachable: bool) {
+        let (host, name, params) = parts(url);
+        let mut conn = PgConnection::establish(&format!("{host}/postgres{params}")).unwrap();
+        conn.batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {reachable}")).unwrap();
+        if !reachable {
+            let cut = format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'");
+            conn.batch_execute(&cut).unwrap();
+        }
+    }
+
     /// Drops the databases of test processes that are gone.
     fn sweep(conn: &mut PgConnection) {
         let names: Vec<Name> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'storesync_t_%'")
@@ -170,12 +189,17 @@ impl TestApp {
 
     /// A client logged in as a demo user.
     pub async fn login(&self, user: &str) -> Client {
-        let anon = self.anonymous();
-        let r = anon.post("/api/v1/auth/login", serde_json::json!({"username": user, "password": PASSWORD})).await;
-        r.assert_status(200);
-        let token = r.json["token"].as_str().unwrap().to_owned();
-        Client { token: Some(token), ..anon }
+        login_at(&self.base, user).await
     }
+}
+
+/// A client of the server at `base` logged in as a demo user.
+pub async fn login_at(base: &str, user: &str) -> Client {
+    let anon = Client { http: reqwest::Client::new(), base: base.to_owned(), token: None };
+    let r = anon.post("/api/v1/auth/login", serde_json::json!({"username": user, "password": PASSWORD})).await;
+    r.assert_status(200);
+    let token = r.json["token"].as_str().unwrap().to_owned();
+    Client { token: Some(token), ..anon }
 }
 
 /// An HTTP answer, read whole.
@@ -279,16 +303,23 @@ pub const FRAME_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20
 impl TestApp {
     /// Opens `/ws` with a bearer token in the query and reads `hello`.
     pub async fn ws(&self, client: &Client) -> Ws {
-        let url = format!("{}/ws?token={}", self.base.replacen("http", "ws", 1), client.token.as_deref().unwrap_or(""));
+        Ws::open(client).await
+    }
+}
+
+impl Ws {
+    /// Opens `/ws` of the client's server with its bearer token in the
+    /// query and reads `hello`.
+    pub async fn open(client: &Client) -> Ws {
+        let url =
+            format!("{}/ws?token={}", client.base.replacen("http", "ws", 1), client.token.as_deref().unwrap_or(""));
         let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         let mut ws = Ws { stream };
         let hello = ws.next().await;
         assert_eq!(hello["type"], "hello", "{hello}");
         ws
     }
-}
 
-impl Ws {
     /// Sends a JSON text frame.
     pub async fn send(&mut self, frame: Value) {
         use futures_util::SinkExt;
