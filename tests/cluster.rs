@@ -294,9 +294,23 @@ async fn without_the_broker_nodes_deliver_by_reading_the_database_and_return_to_
     };
     eventually("the broker is up", async || broker(1).await == "up").await;
 
+    // A message that does not parse is counted and skipped; the write it
+    // stands for would come from the database.
+    let published = Command::new("redis-cli")
+        .args(["-p", &cluster.redis.port.to_string(), "PUBLISH", "storesync:batch:1", "{not json"])
+        .output()
+        .unwrap();
+    assert!(published.status.success());
+    eventually("the garbage is counted", async || {
+        admins[1].get("/metrics").await.text.contains("storesync_broker_messages_total{outcome=\"unparsable\"} 1")
+    })
+    .await;
+    let written = create_products(admins[0].clone(), "AFTER-GARBAGE".into(), 1).await;
+    sub.read_to(written[0].1).await;
+
     cluster.redis.stop();
     eventually("node 1 sees the broker down", async || broker(1).await == "down").await;
-    let mut acked = Vec::new();
+    let mut acked = written;
     for round in 0..5 {
         let written = create_products(admins[0].clone(), format!("POLL{round}"), 1).await;
         let started = Instant::now();
@@ -355,4 +369,36 @@ async fn a_database_outage_refuses_writes_with_503_and_the_nodes_recover_by_them
         assert!(sub.created.contains(id), "product {id} missing");
         admins[1].get(&format!("/api/v1/stores/s1/products/{id}")).await.assert_status(200);
     }
+}
+
+#[test]
+fn a_wrong_or_unreachable_broker_is_a_one_line_error_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |database: Option<&str>, broker: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_storesync"));
+        match database {
+            Some(url) => command.env("DATABASE_URL", url),
+            None => command.env_remove("DATABASE_URL"),
+        };
+        let out = command
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .env("STORESYNC_BROKER_URL", broker)
+            .env("STORESYNC_LOG", "info")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{broker} must be refused");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let refused = serve(None, "nats://127.0.0.1:4222");
+    assert!(refused.contains("unsupported broker URL scheme \"nats\""), "{refused}");
+    let refused = serve(None, "redis://127.0.0.1:6379");
+    assert!(refused.contains("needs a PostgreSQL database"), "{refused}");
+    assert!(!dir.path().join("data").exists(), "nothing is created for a refused config");
+    let Some(database) = common::postgres_url(dir.path()) else { return };
+    let _db = TestDatabase::of(dir.path());
+    let refused = serve(Some(&database), "redis://:s3cret@127.0.0.1:1");
+    assert!(refused.contains("cannot reach the broker redis://:***@127.0.0.1:1"), "{refused}");
+    assert!(!refused.contains("s3cret"), "the password must not be logged: {refused}");
+    assert_eq!(refused.lines().filter(|l| l.contains("ERROR")).count(), 1, "{refused}");
 }
