@@ -92,7 +92,8 @@ impl Cluster {
 
     fn add_node(&mut self) {
         let broker = self.redis.url();
-        let (child, base, _) = common::start_server(self.dir.path(), &["--broker-url", &broker]);
+        let args = ["--broker-url", &broker, "--revalidate-secs", "1"];
+        let (child, base, _) = common::start_server(self.dir.path(), &args);
         self.nodes.push(Node { child, base });
     }
 
@@ -274,6 +275,26 @@ async fn a_killed_node_loses_nothing_acknowledged_and_its_clients_resume_on_anot
     }
     let dead = wait_for_viewers(&mut watcher, 0).await;
     eprintln!("a killed node's presence was released after {dead:?}");
+}
+
+#[actix_web::test]
+async fn a_published_view_and_a_logout_reach_sockets_on_other_nodes() {
+    let Some(cluster) = Cluster::start(2) else { return };
+    let admins = cluster.admins().await;
+    let viewer = login_at(&cluster.nodes[1].base, "viewer").await;
+    let mut follower = Ws::open(&viewer).await;
+    follower.subscribe(json!({"type": "subscribe", "store": "s1", "follow": true})).await;
+    let mut publisher = Ws::open(&admins[0]).await;
+    publisher.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
+    let view = json!({"page": 3, "page_size": 10});
+    publisher.send(json!({"type": "publish_view", "id": 9, "store": "s1", "view": view})).await;
+    let page = follower.next_of("page").await;
+    assert_eq!((page["view"]["page"].as_i64(), page["rows"].as_array().unwrap().len()), (Some(3), 10), "{page}");
+
+    // Logging out through node 0 closes the session's socket on node 1.
+    let session = Client { base: cluster.nodes[0].base.clone(), ..viewer.clone() };
+    session.post("/api/v1/auth/logout", json!({})).await.assert_status(204);
+    assert_eq!(follower.close_code().await, Some(4001), "the logged-out session's socket is closed");
 }
 
 /// Reads presence frames until the viewers count is `viewers`.
