@@ -10,10 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 
 async fn login(base: &str) -> common::Client {
-    let anon = common::Client { http: reqwest::Client::new(), base: base.to_owned(), token: None };
-    let r = anon.post("/api/v1/auth/login", json!({"username": "admin", "password": common::PASSWORD})).await;
-    r.assert_status(200);
-    common::Client { token: Some(r.json["token"].as_str().unwrap().to_owned()), ..anon }
+    common::Client::login(base, "admin", common::PASSWORD).await
 }
 
 #[actix_web::test]

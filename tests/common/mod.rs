@@ -82,7 +82,7 @@ impl Drop for TestDatabase {
 /// Per-test PostgreSQL databases: `storesync_t_<pid>_<n>`, created from the
 /// server's maintenance database and dropped with their app; databases left
 /// by earlier runs whose process is gone are dropped at the first creation.
-mod postgres {
+pub mod postgres {
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::Once;
 
@@ -170,11 +170,7 @@ impl TestApp {
 
     /// A client logged in as a demo user.
     pub async fn login(&self, user: &str) -> Client {
-        let anon = self.anonymous();
-        let r = anon.post("/api/v1/auth/login", serde_json::json!({"username": user, "password": PASSWORD})).await;
-        r.assert_status(200);
-        let token = r.json["token"].as_str().unwrap().to_owned();
-        Client { token: Some(token), ..anon }
+        Client::login(&self.base, user, PASSWORD).await
     }
 }
 
@@ -216,6 +212,15 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client of the server at `base`, logged in.
+    pub async fn login(base: &str, user: &str, password: &str) -> Client {
+        let anon = Client { http: reqwest::Client::new(), base: base.to_owned(), token: None };
+        let r = anon.post("/api/v1/auth/login", serde_json::json!({"username": user, "password": password})).await;
+        r.assert_status(200);
+        let token = r.json["token"].as_str().unwrap().to_owned();
+        Client { token: Some(token), ..anon }
+    }
+
     /// A request builder with the token set.
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let mut b = self.http.request(method, format!("{}{}", self.base, path));
