@@ -124,12 +124,21 @@ async fn a_store_moves_from_sqlite_to_postgres_whole_and_its_seq_continues() {
 
     let (mut node, base, log) = common::start_server(dir.path(), &["--database-url", &target]);
     assert!(!log.lock().unwrap().iter().any(|l| l.contains("demo data seeded")), "the copy is not seeded again");
+    let session = Client { base: base.clone(), ..admin };
+    session.get("/api/v1/me").await.assert_status(200);
     let admin = Client::login(&base, "admin", PASSWORD).await;
     for ((path, after), (_, before)) in observed(&admin).await.iter().zip(&before) {
         assert!(after == before, "{path} differs after the move");
     }
     let resumed = admin.get(&format!("/api/v1/stores/s1/events?since={}&limit=1000", seq - 2)).await;
     assert_eq!(resumed.json["events"].as_array().unwrap().len(), 2, "{}", resumed.text);
+    let mut ws = common::Ws::connect(&base, &admin).await;
+    let sub = ws.subscribe(json!({"type": "subscribe", "store": "s1", "since": seq - 2})).await;
+    assert_eq!((sub["mode"].as_str(), sub["seq"].as_i64()), (Some("replay"), Some(seq)));
+    let mut applied = seq - 2;
+    while applied < seq {
+        common::apply_batch(&mut applied, &ws.next_of("batch").await);
+    }
     Client::login(&base, "carol", "carol's password").await.get(&path).await.assert_status(200);
     let integration = Client { token: Some(token.json["token"].as_str().unwrap().to_owned()), ..admin.clone() };
     integration.get(&path).await.assert_status(200);

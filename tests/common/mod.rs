@@ -284,16 +284,22 @@ pub const FRAME_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20
 impl TestApp {
     /// Opens `/ws` with a bearer token in the query and reads `hello`.
     pub async fn ws(&self, client: &Client) -> Ws {
-        let url = format!("{}/ws?token={}", self.base.replacen("http", "ws", 1), client.token.as_deref().unwrap_or(""));
+        Ws::connect(&self.base, client).await
+    }
+}
+
+impl Ws {
+    /// Opens `/ws` of the server at `base` with `client`'s token in the
+    /// query and reads `hello`.
+    pub async fn connect(base: &str, client: &Client) -> Ws {
+        let url = format!("{}/ws?token={}", base.replacen("http", "ws", 1), client.token.as_deref().unwrap_or(""));
         let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         let mut ws = Ws { stream };
         let hello = ws.next().await;
         assert_eq!(hello["type"], "hello", "{hello}");
         ws
     }
-}
 
-impl Ws {
     /// Sends a JSON text frame.
     pub async fn send(&mut self, frame: Value) {
         use futures_util::SinkExt;
