@@ -201,3 +201,45 @@ fn same_database(a: &Database, b: &Database) -> bool {
         (a, b) => a == b,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::sqlite::SqliteConnection;
+    use diesel_migrations::MigrationHarness;
+
+    use super::*;
+
+    fn migrated() -> Conn {
+        let mut conn = Conn::Sqlite(SqliteConnection::establish(":memory:").unwrap());
+        conn.run_pending_migrations(super::super::SQLITE_MIGRATIONS).unwrap();
+        conn
+    }
+
+    #[derive(QueryableByName)]
+    struct Table {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+
+    /// A table a migration adds must be copied too, or migrate-to would
+    /// leave its rows behind without a word.
+    #[test]
+    fn every_table_the_migrations_create_is_copied() {
+        let (mut source, mut target) = (migrated(), migrated());
+        let mut copied: Vec<String> =
+            copy_tables(&mut source, &mut target).unwrap().into_iter().map(|(table, _)| table.to_owned()).collect();
+        let Conn::Sqlite(sqlite) = &mut source else { unreachable!() };
+        let mut tables: Vec<String> = diesel::sql_query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' \
+             AND name != '__diesel_schema_migrations'",
+        )
+        .load::<Table>(sqlite)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+        copied.sort();
+        tables.sort();
+        assert_eq!(copied, tables);
+    }
+}
