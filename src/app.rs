@@ -12,6 +12,7 @@ use actix_web::web;
 use crate::auth::extract::Authenticator;
 use crate::auth::identity;
 use crate::auth::peer::TrustedProxies;
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::counted::Gate;
 use crate::db::{self, DbPool};
@@ -20,7 +21,7 @@ use crate::media::{self, MediaStore};
 use crate::ops::health::{HealthMonitor, Thresholds};
 use crate::ops::metrics::Metrics;
 use crate::session::{SessionHandles, SessionLimits};
-use crate::store::publish::SingleNode;
+use crate::store::publish::{Publish, SingleNode};
 use crate::store::{StoreRegistry, StoreSettings};
 
 /// What every handler can reach.
@@ -39,6 +40,8 @@ pub struct AppState {
     pub password_gate: Gate,
     /// Places for image decoding.
     pub image_gate: Gate,
+    /// This node's link to the other nodes, when it is one of a cluster.
+    pub cluster: Option<Arc<Cluster>>,
 }
 
 impl AppState {
@@ -48,8 +51,16 @@ impl AppState {
         let stores =
             db::blocking(&pool, |conn| Ok(db::queries::stores::all(conn)?)).await.map_err(|e| e.to_string())?;
         let metrics = Metrics::new();
+        let cluster = match config.broker()? {
+            Some(url) => Some(Cluster::connect(&url, metrics.clone()).await?),
+            None => None,
+        };
+        let publish: Arc<dyn Publish> = match &cluster {
+            Some(cluster) => cluster.clone(),
+            None => Arc::new(SingleNode),
+        };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let registry = StoreRegistry::new(pool.clone(), store_settings(&config, &metrics), stores, cores)?;
+        let registry = StoreRegistry::new(pool.clone(), store_settings(&config, &metrics, publish), stores, cores)?;
         log::info!(data_dir:% = config.data_dir.display(), stores = registry.stores().len(); "store registry ready");
         let sample_every = Duration::from_secs(config.health_sample_secs.max(1));
         let rate_limits = RateLimits::new(&config);
@@ -76,13 +87,17 @@ impl AppState {
             health: HealthMonitor::new(metrics.clone(), thresholds(&config), sample_every),
             metrics,
             media: MediaStore::new(&config.data_dir),
+            cluster,
             config,
         })
     }
 
     /// Starts the background loops: health sampling, idle-store
-    /// hibernation and media collection.
+    /// hibernation, media collection, and in a cluster the broker's.
     pub fn spawn_background(state: &web::Data<AppState>) {
+        if let Some(cluster) = &state.cluster {
+            cluster.start(state.registry.clone(), state.pool.clone());
+        }
         actix_web::rt::spawn(state.health.clone().run());
         if state.config.store_idle_secs > 0 {
             actix_web::rt::spawn(hibernate_idle_stores(state.registry.clone(), state.config.store_idle_secs));
@@ -91,7 +106,7 @@ impl AppState {
     }
 }
 
-fn store_settings(config: &Config, metrics: &Arc<Metrics>) -> StoreSettings {
+fn store_settings(config: &Config, metrics: &Arc<Metrics>, publish: Arc<dyn Publish>) -> StoreSettings {
     StoreSettings {
         metrics: metrics.clone(),
         debug_drop_batch_every: config.debug_drop_batch_every,
@@ -99,7 +114,7 @@ fn store_settings(config: &Config, metrics: &Arc<Metrics>) -> StoreSettings {
         max_batch: config.max_batch.max(1),
         flush_window: config.flush_window(),
         max_replay: config.max_replay.max(0),
-        publish: Arc::new(SingleNode),
+        publish,
     }
 }
 
@@ -121,6 +136,7 @@ fn thresholds(config: &Config) -> Thresholds {
         memory_per_client_bytes: config.alert_memory_per_client_mb * 1024.0 * 1024.0,
         resyncs_per_min: config.alert_resyncs_per_min,
         errors_per_min: config.alert_errors_per_min,
+        expect_broker: config.broker_url.is_some(),
     }
 }
 

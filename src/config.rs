@@ -70,6 +70,11 @@ pub struct Config {
     /// dir. Any other scheme is refused.
     #[arg(long, global = true, env = "DATABASE_URL")]
     pub database_url: Option<String>,
+    /// The cluster broker, a Redis URL (redis://host:port): every node that
+    /// shares the PostgreSQL database and the broker serves every store.
+    /// Unset: one node.
+    #[arg(long, global = true, env = "STORESYNC_BROKER_URL")]
+    pub broker_url: Option<String>,
     /// Directory of the browser pages.
     #[arg(long, global = true, env = "STORESYNC_STATIC_DIR", default_value = "./static")]
     pub static_dir: PathBuf,
@@ -245,8 +250,9 @@ impl Database {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-fn redact_password(url: &str) -> String {
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for
+/// logs (database and broker URLs).
+pub fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
     match rest.split_once('@') {
         Some((user, host)) if user.contains(':') => {
@@ -272,6 +278,25 @@ impl Config {
             }
             None if url.is_empty() => Err("the database URL is empty".into()),
             None => Ok(Database::Sqlite(PathBuf::from(url))),
+        }
+    }
+
+    /// The broker URL when this node is one of a cluster. A cluster shares
+    /// one PostgreSQL database: SQLite files are not shared between hosts.
+    pub fn broker(&self) -> Result<Option<String>, String> {
+        let Some(url) = &self.broker_url else {
+            return Ok(None);
+        };
+        match url.split_once("://") {
+            Some(("redis", _)) => {}
+            Some((scheme, _)) => return Err(format!("unsupported broker URL scheme {scheme:?}: use redis://")),
+            None => return Err(format!("the broker URL {url:?} has no scheme: use redis://host:port")),
+        }
+        match self.database()? {
+            Database::Postgres(_) => Ok(Some(url.clone())),
+            Database::Sqlite(_) => {
+                Err("a cluster (--broker-url) needs a PostgreSQL database (--database-url postgres://…)".into())
+            }
         }
     }
 
@@ -326,8 +351,25 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_needs_redis_and_postgresql() {
+        let config = |database: &str, broker: &str| {
+            let mut config = Config::parse_from(["storesync"]);
+            config.database_url = Some(database.into());
+            config.broker_url = Some(broker.into());
+            config.broker()
+        };
+        let pg = "postgres://postgres@127.0.0.1:5432/x";
+        assert_eq!(config(pg, "redis://127.0.0.1:6379"), Ok(Some("redis://127.0.0.1:6379".into())));
+        assert!(config(pg, "nats://127.0.0.1:4222").unwrap_err().contains("\"nats\""));
+        assert!(config(pg, "127.0.0.1:6379").is_err());
+        assert!(config("data/a.db", "redis://127.0.0.1:6379").unwrap_err().contains("PostgreSQL"));
+    }
+
+    #[test]
     fn logged_database_urls_hide_the_password() {
         let described = Database::Postgres("postgres://app:s3cret@db:5432/shop".into()).describe();
         assert_eq!(described, "postgres://app:***@db:5432/shop");
+        assert_eq!(redact_password("redis://:s3cret@cache:6379/0"), "redis://:***@cache:6379/0");
+        assert_eq!(redact_password("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
     }
 }

@@ -57,13 +57,25 @@ pub enum ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
-        Self::Internal(format!("database: {e}"))
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            // The database went away (restarted, unreachable): the client
+            // may retry, and nothing is wrong with the request or the code.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                log::warn!(error = info.message(); "database connection lost");
+                Self::Unavailable
+            }
+            e => Self::Internal(format!("database: {e}")),
+        }
     }
 }
 
 impl From<diesel::r2d2::PoolError> for ApiError {
+    /// No connection within the pool's timeout: the database is away or
+    /// saturated, which a retry may outlast.
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        Self::Internal(format!("database pool: {e}"))
+        log::warn!(error:% = e; "no database connection");
+        Self::Unavailable
     }
 }
 

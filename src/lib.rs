@@ -8,9 +8,11 @@
 //! - `model`: the domain types (products, dashboard, sales, events, views),
 //!   what a write is and what it produced (`model::change`).
 //! - `wire`: the v1 frames and the bounded outbox, shared by both actors.
-//! - `db`: the SQLite pool, migrations, named queries, group commit, demo seed.
+//! - `db`: the SQLite or PostgreSQL pool, migrations, named queries, group commit, demo seed.
 //! - `store`: the supervised `StoreActor` per store, the `StoreRegistry`,
 //!   and the publish seam (`store::publish`).
+//! - `cluster`: several nodes over one PostgreSQL and a Redis broker: the
+//!   broker side of the publish seam, presence across nodes, catch-up.
 //! - `session`: the `SessionActor` per WebSocket.
 //! - `auth`: passwords, tokens, the `Principal` and its store grants.
 //! - `http`: the REST routes under `/api/v1`, one file per resource, and `/ws`.
@@ -33,6 +35,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod counted;
 pub mod db;
@@ -76,7 +79,10 @@ pub fn prepare_database(config: &Config) -> Result<db::DbPool, String> {
         return Ok(pool);
     }
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    match db::seed::seed_if_empty(&mut conn, config.demo_password.as_deref()).map_err(|e| format!("seeding failed: {e:?}"))? {
+    let seeded = db::with_setup_lock(&mut conn, |conn| {
+        db::seed::seed_if_empty(conn, config.demo_password.as_deref()).map_err(|e| format!("seeding failed: {e:?}"))
+    })?;
+    match seeded {
         Seeded::AlreadySeeded => log::info!(
             "demo users admin, editor, viewer keep their password (the one printed at first start, or STORESYNC_DEMO_PASSWORD)"
         ),

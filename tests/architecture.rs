@@ -9,15 +9,25 @@ use std::path::{Path, PathBuf};
 const RULES: &[(&str, &[&str])] = &[
     (
         "model",
-        &["crate::app", "crate::auth", "crate::db", "crate::http", "crate::session", "crate::store", "crate::wire"],
+        &[
+            "crate::app",
+            "crate::auth",
+            "crate::cluster",
+            "crate::db",
+            "crate::http",
+            "crate::session",
+            "crate::store",
+            "crate::wire",
+        ],
     ),
-    ("wire", &["crate::app", "crate::db", "crate::http", "crate::session", "crate::store"]),
-    ("store", &["crate::app", "crate::http", "crate::session"]),
-    ("session", &["crate::app", "crate::http"]),
-    ("db", &["crate::app", "crate::http", "crate::session", "crate::store", "crate::wire"]),
-    ("auth", &["crate::app", "crate::http", "crate::session", "crate::store"]),
-    ("ops", &["crate::app", "crate::http", "crate::session", "crate::store"]),
-    ("media", &["crate::app", "crate::http", "crate::session", "crate::store"]),
+    ("wire", &["crate::app", "crate::cluster", "crate::db", "crate::http", "crate::session", "crate::store"]),
+    ("store", &["crate::app", "crate::cluster", "crate::http", "crate::session"]),
+    ("cluster", &["crate::app", "crate::http", "crate::session"]),
+    ("session", &["crate::app", "crate::cluster", "crate::http"]),
+    ("db", &["crate::app", "crate::cluster", "crate::http", "crate::session", "crate::store", "crate::wire"]),
+    ("auth", &["crate::app", "crate::cluster", "crate::http", "crate::session", "crate::store"]),
+    ("ops", &["crate::app", "crate::cluster", "crate::http", "crate::session", "crate::store"]),
+    ("media", &["crate::app", "crate::cluster", "crate::http", "crate::session", "crate::store"]),
     ("http", &["diesel"]),
 ];
 

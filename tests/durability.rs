@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 
 async fn login(base: &str) -> common::Client {
-    common::Client::login(base, "admin", common::PASSWORD).await
+    common::login_at(base, "admin").await
 }
 
 #[actix_web::test]

@@ -88,7 +88,7 @@ async fn a_store_moves_from_sqlite_to_postgres_whole_and_its_seq_continues() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("storesync.db");
     let (mut node, base, _) = common::start_server(dir.path(), &["--database-url", sqlite.to_str().unwrap()]);
-    let admin = Client::login(&base, "admin", PASSWORD).await;
+    let admin = common::login_at(&base, "admin").await;
     let created = admin.create_product("s1", "MOVE-1", 1234).await;
     let path = format!("/api/v1/stores/s1/products/{}", created["id"]);
     admin.patch(&path, json!({"stock": 7})).await.assert_status(200);
@@ -126,20 +126,21 @@ async fn a_store_moves_from_sqlite_to_postgres_whole_and_its_seq_continues() {
     assert!(!log.lock().unwrap().iter().any(|l| l.contains("demo data seeded")), "the copy is not seeded again");
     let session = Client { base: base.clone(), ..admin };
     session.get("/api/v1/me").await.assert_status(200);
-    let admin = Client::login(&base, "admin", PASSWORD).await;
+    let admin = common::login_at(&base, "admin").await;
     for ((path, after), (_, before)) in observed(&admin).await.iter().zip(&before) {
         assert!(after == before, "{path} differs after the move");
     }
     let resumed = admin.get(&format!("/api/v1/stores/s1/events?since={}&limit=1000", seq - 2)).await;
     assert_eq!(resumed.json["events"].as_array().unwrap().len(), 2, "{}", resumed.text);
-    let mut ws = common::Ws::connect(&base, &admin).await;
+    let mut ws = common::Ws::open(&admin).await;
     let sub = ws.subscribe(json!({"type": "subscribe", "store": "s1", "since": seq - 2})).await;
     assert_eq!((sub["mode"].as_str(), sub["seq"].as_i64()), (Some("replay"), Some(seq)));
     let mut applied = seq - 2;
     while applied < seq {
         common::apply_batch(&mut applied, &ws.next_of("batch").await);
     }
-    Client::login(&base, "carol", "carol's password").await.get(&path).await.assert_status(200);
+    let carol = json!({"username": "carol", "password": "carol's password"});
+    Client { token: None, ..admin.clone() }.post("/api/v1/auth/login", carol).await.assert_status(200);
     let integration = Client { token: Some(token.json["token"].as_str().unwrap().to_owned()), ..admin.clone() };
     integration.get(&path).await.assert_status(200);
     let retried = admin.send(keyed(&admin)).await;

@@ -169,12 +169,46 @@ where
     }
 }
 
+/// Runs `f` in a read-only transaction that sees one moment of the
+/// database: SQLite's reads in a transaction already do; PostgreSQL's
+/// default (read committed) sees each statement's own moment, so the
+/// transaction asks for repeatable read.
+pub fn snapshot_transaction<T, E, F>(conn: &mut Conn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut Conn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        if let Conn::Pg(c) = conn {
+            c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        f(conn)
+    })
+}
+
 /// Applies pending migrations; returns how many ran.
 pub fn migrate(pool: &DbPool) -> Result<usize, String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let migrations = conn.migrations();
-    let applied = conn.run_pending_migrations(migrations).map_err(|e| e.to_string())?;
-    Ok(applied.len())
+    with_setup_lock(&mut conn, |conn| {
+        let migrations = conn.migrations();
+        let applied = conn.run_pending_migrations(migrations).map_err(|e| e.to_string())?;
+        Ok(applied.len())
+    })
+}
+
+/// Runs `f` (migrations, the demo seed) holding the database's setup lock,
+/// so the nodes of a cluster that start together set it up one at a time:
+/// a PostgreSQL advisory lock; an SQLite file has one node.
+pub fn with_setup_lock<T>(conn: &mut Conn, f: impl FnOnce(&mut Conn) -> Result<T, String>) -> Result<T, String> {
+    const SETUP_LOCK: &str = "7265727665"; // any constant key shared by every node
+    let Conn::Pg(pg) = conn else { return f(conn) };
+    pg.batch_execute(&format!("SELECT pg_advisory_lock({SETUP_LOCK})")).map_err(|e| format!("setup lock: {e}"))?;
+    let result = f(conn);
+    if let Conn::Pg(pg) = conn {
+        pg.batch_execute(&format!("SELECT pg_advisory_unlock({SETUP_LOCK})"))
+            .map_err(|e| format!("setup lock: {e}"))?;
+    }
+    result
 }
 
 /// Whether every embedded migration has been applied.

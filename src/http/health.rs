@@ -44,11 +44,16 @@ async fn check(state: &AppState) -> Result<(), String> {
 }
 
 /// Readiness: 200 when the database and store actors answer, else 503
-/// with the reason.
+/// with the reason. In a cluster, `broker` says whether the Redis broker
+/// delivers (`up`) or the node reads other nodes' writes from the database
+/// (`down`); a single node answers `null`.
 #[utoipa::path(get, path = "/readyz", tag = "ops", security(()), responses((status = 200, description = "ready"), (status = 503, description = "not ready, with the reason")))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    // A node without its broker still serves and delivers (by reading the
+    // database), so it stays ready; the answer says how it delivers.
+    let broker = state.cluster.as_ref().map(|c| if c.broker_up() { "up" } else { "down" });
     match check(&state).await {
-        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready", "broker": broker })),
         Err(reason) => {
             log::warn!(reason = reason.as_str(); "not ready");
             HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "reason": reason }))

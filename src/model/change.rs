@@ -111,7 +111,7 @@ answer!(Dashboard: Outcome::Dashboard(dashboard) => dashboard);
 answer!(SaleReceipt: Outcome::Sale(receipt) => receipt);
 
 /// A change to the store actor's live state, applied only after commit.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Effect {
     UpsertProduct(Product),
     RemoveProduct(ProductId),
@@ -133,8 +133,8 @@ pub struct Applied {
 /// What one group commit made durable in a store: the events it appended,
 /// in seq order, up to seq `to`, and their effects on the live state. The
 /// unit a store actor publishes (`store::publish`) and applies to its live
-/// state and fan-out.
-#[derive(Debug, Clone, PartialEq)]
+/// state and fan-out. In a cluster it travels between nodes as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommittedBatch {
     pub store_id: StoreId,
     pub to: Seq,
@@ -153,6 +153,12 @@ impl CommittedBatch {
             batch.effects.append(&mut applied.effects);
         }
         batch
+    }
+
+    /// The seq of its first event (batches are never empty once gathered
+    /// from writes that changed something).
+    pub fn from(&self) -> Seq {
+        self.events.first().map_or(self.to, |e| e.seq)
     }
 }
 

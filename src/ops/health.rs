@@ -28,6 +28,8 @@ pub struct Thresholds {
     pub memory_per_client_bytes: f64,
     pub resyncs_per_min: f64,
     pub errors_per_min: f64,
+    /// A cluster node: alert while the broker is down.
+    pub expect_broker: bool,
 }
 
 /// One interval's figures.
@@ -191,6 +193,12 @@ impl HealthMonitor {
                 format!("{:.1} internal errors per minute above {}", s.errors as f64 * per_min, t.errors_per_min),
             );
         }
+        if t.expect_broker && self.metrics.broker_up.get() == 0 {
+            fire(
+                "broker_down",
+                "the cluster broker is unreachable: other nodes' writes arrive by reading the database".into(),
+            );
+        }
         firing
     }
 
@@ -227,6 +235,7 @@ mod tests {
             memory_per_client_bytes: 1e12,
             resyncs_per_min: 0.0,
             errors_per_min: 1e9,
+            expect_broker: false,
         };
         let monitor = HealthMonitor::new(metrics.clone(), thresholds, Duration::from_secs(10));
         metrics.resyncs.with_label_values(&["slow_consumer"]).inc();

@@ -21,6 +21,7 @@ pub struct StoreCounters {
     pub dropped: IntCounter,
     pub subscriptions: IntGauge,
     pub restarts: IntCounter,
+    pub gap_repairs: IntCounter,
     pub flush_events: Histogram,
 }
 
@@ -42,11 +43,15 @@ pub struct Metrics {
     pub auth_failures: IntCounter,
     pub errors: IntCounterVec,
     pub http_requests: HistogramVec,
+    /// 1 while this node receives the cluster broker's messages.
+    pub broker_up: IntGauge,
+    pub broker_messages: IntCounterVec,
     attempted: IntCounterVec,
     succeeded: IntCounterVec,
     dropped: IntCounterVec,
     subscriptions: IntGaugeVec,
     restarts: IntCounterVec,
+    gap_repairs: IntCounterVec,
 }
 
 fn must<T>(result: prometheus::Result<T>) -> T {
@@ -83,6 +88,8 @@ impl Metrics {
         must(registry.register(Box::new(outbox_frames.clone())));
         let stores_loaded = must(IntGauge::new("stores_loaded", "Stores whose live state is in memory"));
         must(registry.register(Box::new(stores_loaded.clone())));
+        let broker_up = must(IntGauge::new("broker_up", "1 while the cluster broker delivers to this node"));
+        must(registry.register(Box::new(broker_up.clone())));
         let subscriptions =
             must(IntGaugeVec::new(Opts::new("subscriptions", "Subscribed sessions per store"), &["store"]));
         must(registry.register(Box::new(subscriptions.clone())));
@@ -117,6 +124,12 @@ impl Metrics {
             ),
             errors: counter_vec("errors_total", "Error answers and error frames, by code", "code"),
             http_requests,
+            broker_up,
+            broker_messages: counter_vec(
+                "broker_messages_total",
+                "Cluster broker messages: published, received, unparsable, dropped (queue full or broker down)",
+                "outcome",
+            ),
             attempted: counter_vec("deliveries_attempted_total", "Frames queued for a subscriber, by store", "store"),
             succeeded: counter_vec(
                 "deliveries_succeeded_total",
@@ -126,6 +139,11 @@ impl Metrics {
             dropped: counter_vec("deliveries_dropped_total", "Frames dropped (slow consumer, gone), by store", "store"),
             subscriptions,
             restarts: counter_vec("store_restarts_total", "Store actor restarts, by store", "store"),
+            gap_repairs: counter_vec(
+                "gap_repairs_total",
+                "Gaps in a store's stream repaired from the database (cluster), by store",
+                "store",
+            ),
             registry,
         })
     }
@@ -138,6 +156,7 @@ impl Metrics {
             dropped: self.dropped.with_label_values(&[slug]),
             subscriptions: self.subscriptions.with_label_values(&[slug]),
             restarts: self.restarts.with_label_values(&[slug]),
+            gap_repairs: self.gap_repairs.with_label_values(&[slug]),
             flush_events: self.flush_events.clone(),
         }
     }

@@ -12,7 +12,16 @@
 //! Idle: on `Hibernate` (see `registry.rs`) a store with no subscribers and
 //! nothing in flight drops its live state; `Wake` loads it again the same
 //! way.
+//!
+//! In seq order: every committed batch, its own or another node's
+//! (`Remote`), goes through `accept`, which applies it when it follows the
+//! live state's seq and otherwise holds it in `ahead`. A gap the broker does
+//! not fill within its grace (or that `CatchUp` reports) is repaired from
+//! the database: the state at the database's seq and the events in between,
+//! read in one snapshot (`repair`). A batch at or below the live seq is
+//! dropped, so no event is applied twice.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,7 +39,11 @@ use crate::error::ApiError;
 use crate::model::change::{Applied, CommittedBatch, PendingChange};
 use crate::model::Seq;
 use crate::ops::metrics::{Metrics, StoreCounters};
-use crate::wire::protocol::{error_frame, ServerFrame};
+use crate::wire::protocol::{error_frame, Presence, ServerFrame};
+
+/// How long a batch past a gap waits for the batches before it, once this
+/// node's own commit revealed the gap.
+const GAP_GRACE: Duration = Duration::from_millis(300);
 
 /// Tunables a store actor needs from the config, and the metrics it updates.
 #[derive(Clone)]
@@ -69,6 +82,15 @@ pub struct StoreActor {
     /// Subscriptions that woke the store, joined once it has loaded.
     pub(super) deferred: Vec<Subscribe>,
     seq_tx: watch::Sender<Seq>,
+    /// Committed batches past a gap, by their first seq.
+    ahead: BTreeMap<Seq, CommittedBatch>,
+    /// The highest seq known committed, by a batch or the database: the
+    /// live state is behind while its seq is lower.
+    known_seq: Seq,
+    repair_timer: Option<SpawnHandle>,
+    repairing: bool,
+    /// The local presence last handed to `Publish`.
+    presence_published: Presence,
 }
 
 impl StoreActor {
@@ -91,6 +113,11 @@ impl StoreActor {
             hibernating: false,
             deferred: Vec::new(),
             seq_tx: watch::Sender::new(0),
+            ahead: BTreeMap::new(),
+            known_seq: 0,
+            repair_timer: None,
+            repairing: false,
+            presence_published: Presence::default(),
         }
     }
 
@@ -114,12 +141,14 @@ impl StoreActor {
 
     fn load(&mut self, ctx: &mut Context<Self>) {
         let store_id = self.meta.id;
+        self.ahead.clear();
         let fut = db::blocking(&self.pool, move |conn| db::queries::stores::load(conn, store_id));
         ctx.wait(fut.into_actor(self).map(|loaded, act, ctx| match loaded {
             Ok(loaded) => {
                 let state = StoreState::new(act.meta.clone(), loaded, act.settings.history_size);
                 log::info!(store = act.meta.info.slug.as_str(), seq = state.seq, products = state.products.len(); "store loaded");
                 act.seq_tx.send_replace(state.seq);
+                act.known_seq = state.seq;
                 act.fanout.flushed_seq = state.seq;
                 act.state = Some(state);
                 act.settings.metrics.stores_loaded.inc();
@@ -190,8 +219,106 @@ impl StoreActor {
         }
         if !batch.events.is_empty() {
             self.settings.publish.publish(&self.meta, &batch);
-            self.apply_batch(batch, ctx);
+            self.accept(batch, GAP_GRACE, ctx);
         }
+    }
+
+    /// Applies a committed batch in seq order: now if it follows the live
+    /// state, else once the batches before it arrived or were repaired
+    /// (waiting at most `grace` for them). Batches already applied are
+    /// dropped.
+    fn accept(&mut self, batch: CommittedBatch, grace: Duration, ctx: &mut Context<Self>) {
+        let Some(state) = self.state.as_ref() else {
+            return;
+        };
+        if batch.to <= state.seq {
+            return;
+        }
+        self.known_seq = self.known_seq.max(batch.to);
+        self.ahead.insert(batch.from(), batch);
+        self.apply_ready(ctx);
+        self.repair_if_behind(grace, ctx);
+    }
+
+    /// The live seq (`Seq::MAX` without live state: nothing to apply).
+    fn live_seq(&self) -> Seq {
+        self.state.as_ref().map_or(Seq::MAX, |s| s.seq)
+    }
+
+    /// Applies the held batches that now follow the live state.
+    fn apply_ready(&mut self, ctx: &mut Context<Self>) {
+        while let Some((&from, next)) = self.ahead.first_key_value() {
+            let seq = self.live_seq();
+            if next.to > seq && from > seq + 1 {
+                break;
+            }
+            let Some(batch) = self.ahead.remove(&from) else { break };
+            if batch.to > seq {
+                self.apply_batch(batch, ctx);
+            }
+        }
+        if self.live_seq() >= self.known_seq {
+            if let Some(timer) = self.repair_timer.take() {
+                ctx.cancel_future(timer);
+            }
+        }
+    }
+
+    /// Repairs the gap after `wait` if the live state is behind, unless the
+    /// broker fills it first or a repair is already due.
+    fn repair_if_behind(&mut self, wait: Duration, ctx: &mut Context<Self>) {
+        if self.live_seq() >= self.known_seq || self.repair_timer.is_some() || self.repairing {
+            return;
+        }
+        self.repair_timer = Some(ctx.run_later(wait, |act, ctx| {
+            act.repair_timer = None;
+            act.repair(ctx);
+        }));
+    }
+
+    /// Reads what the live state misses from the database: the store's
+    /// state at the database's seq and the events since the live seq, in
+    /// one snapshot. More missing events than a resume would replay
+    /// restarts the store instead (its subscribers resync).
+    fn repair(&mut self, ctx: &mut Context<Self>) {
+        let Some(since) = self.state.as_ref().map(|s| s.seq) else {
+            return;
+        };
+        self.repairing = true;
+        let (store_id, limit) = (self.meta.id, self.settings.max_replay);
+        let read = db::blocking(&self.pool, move |conn| db::queries::stores::load_after(conn, store_id, since, limit));
+        ctx.spawn(read.into_actor(self).map(move |read, act, ctx| {
+            act.repairing = false;
+            let (loaded, events) = match read {
+                Ok(read) => read,
+                Err(e) => {
+                    log::warn!(store = act.meta.info.slug.as_str(), error:% = e; "gap repair failed; retrying");
+                    act.repair_if_behind(Duration::from_secs(1), ctx);
+                    return;
+                }
+            };
+            let Some(state) = act.state.as_mut() else {
+                return;
+            };
+            if loaded.seq <= state.seq {
+                act.apply_ready(ctx);
+                act.repair_if_behind(GAP_GRACE, ctx);
+                return;
+            }
+            if events.len() as i64 != loaded.seq - since {
+                log::warn!(store = act.meta.info.slug.as_str(), from = since, to = loaded.seq; "gap too long to replay; restarting store");
+                ctx.stop();
+                return;
+            }
+            act.counters.gap_repairs.inc();
+            let events = events.into_iter().filter(|e| e.seq > state.seq).collect();
+            let batch = CommittedBatch { store_id, to: loaded.seq, events, effects: Vec::new() };
+            state.replace(loaded);
+            act.known_seq = act.known_seq.max(batch.to);
+            act.apply_batch(batch, ctx);
+            act.apply_ready(ctx);
+            act.repair_if_behind(GAP_GRACE, ctx);
+        }));
     }
 
     /// Applies a committed batch to the live state and queues its events
@@ -244,6 +371,11 @@ impl StoreActor {
         for gone in self.fanout.flush(state) {
             self.fanout.remove(gone);
         }
+        let local = self.fanout.local_presence();
+        if local != self.presence_published {
+            self.presence_published = local;
+            self.settings.publish.presence(&self.meta, local);
+        }
     }
 }
 
@@ -268,6 +400,13 @@ impl Supervised for StoreActor {
         self.hibernating = false;
         self.flush_timer = None;
         self.presence_timer = None;
+        self.repair_timer = None;
+        self.repairing = false;
+        self.ahead.clear();
+        if self.presence_published != Presence::default() {
+            self.presence_published = Presence::default();
+            self.settings.publish.presence(&self.meta, Presence::default());
+        }
         let slug = self.meta.info.slug.clone();
         let resync = ServerFrame::Resync { store: &slug, reason: "store_restart" }.encode();
         let fresh = self.empty_fanout();
@@ -398,5 +537,34 @@ impl Handler<Reload> for StoreActor {
         } else {
             ctx.stop();
         }
+    }
+}
+
+impl Handler<Remote> for StoreActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Remote, ctx: &mut Context<Self>) {
+        // Another node's batch follows in a moment when this one is early.
+        self.accept(msg.0, GAP_GRACE, ctx);
+    }
+}
+
+impl Handler<CatchUp> for StoreActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: CatchUp, ctx: &mut Context<Self>) {
+        if self.state.is_some() {
+            self.known_seq = self.known_seq.max(msg.seq);
+            self.repair_if_behind(msg.grace, ctx);
+        }
+    }
+}
+
+impl Handler<RemotePresence> for StoreActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: RemotePresence, ctx: &mut Context<Self>) {
+        self.fanout.set_remote_presence(msg.0);
+        self.schedule_flush(ctx);
     }
 }

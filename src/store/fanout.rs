@@ -64,6 +64,8 @@ pub struct Fanout {
     subscribers: HashMap<u64, Subscriber>,
     /// Subscribers by role, kept as they join and leave.
     presence: Presence,
+    /// Subscribers of this store on the other nodes of a cluster.
+    remote_presence: Presence,
     pending: Vec<Event>,
     /// When the oldest pending event committed (delivery latency).
     oldest_commit: Option<Instant>,
@@ -138,6 +140,7 @@ impl Fanout {
         Self {
             subscribers: HashMap::new(),
             presence: Presence::default(),
+            remote_presence: Presence::default(),
             pending: Vec::new(),
             oldest_commit: None,
             counters,
@@ -165,8 +168,23 @@ impl Fanout {
     /// How long until changed presence counts may go out (at most one
     /// presence frame per `PRESENCE_INTERVAL`); `None` when unchanged.
     pub fn presence_wait(&self) -> Option<Duration> {
-        (self.presence != self.presence_sent)
+        (self.presence() != self.presence_sent)
             .then(|| self.presence_sent_at.map_or(Duration::ZERO, |at| PRESENCE_INTERVAL.saturating_sub(at.elapsed())))
+    }
+
+    /// Subscribers on every node.
+    pub fn presence(&self) -> Presence {
+        self.presence + self.remote_presence
+    }
+
+    /// Subscribers on this node.
+    pub fn local_presence(&self) -> Presence {
+        self.presence
+    }
+
+    /// Sets the subscribers the other nodes of a cluster reported.
+    pub fn set_remote_presence(&mut self, remote: Presence) {
+        self.remote_presence = remote;
     }
 
     fn count(&mut self, role: Role, joined: bool) {
@@ -319,9 +337,9 @@ impl Fanout {
         if !self.presence_wait().is_some_and(|wait| wait.is_zero()) {
             return;
         }
-        self.presence_sent = self.presence;
+        self.presence_sent = self.presence();
         self.presence_sent_at = Some(Instant::now());
-        let frame = ServerFrame::Presence { store: slug, counts: self.presence }.encode();
+        let frame = ServerFrame::Presence { store: slug, counts: self.presence_sent }.encode();
         for (id, sub) in self.subscribers.iter().filter(|(_, s)| s.topics.has(Topic::Presence)) {
             push_unless_gone(sub, *id, &frame, slug, gone);
         }

@@ -5,9 +5,10 @@ use chrono::NaiveDate;
 use tokio::sync::watch;
 
 use crate::error::ApiError;
-use crate::model::change::{Applied, PendingChange};
+use crate::model::change::{Applied, CommittedBatch, PendingChange};
 use crate::model::{DailyPoint, Dashboard, Product, ProductId, ProductPage, Seq, View};
 use crate::model::{SalesSummary, Snapshot};
+use crate::wire::protocol::Presence;
 
 /// Commit one write with the next group commit; replies once durable.
 #[derive(Message)]
@@ -107,3 +108,22 @@ pub struct SetView {
     pub view: View,
     pub reference: Option<serde_json::Value>,
 }
+
+/// A batch another node of the cluster committed; applied in seq order.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Remote(pub CommittedBatch);
+
+/// The database holds this store at `seq`: a store behind it waits `grace`
+/// for the broker to bring the batches, then reads them itself.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CatchUp {
+    pub seq: Seq,
+    pub grace: std::time::Duration,
+}
+
+/// Subscribers of this store on the other nodes of the cluster.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RemotePresence(pub Presence);

@@ -132,6 +132,17 @@ impl StoreRegistry {
         addr
     }
 
+    /// The running actors with their store ids, neither started nor woken:
+    /// for the cluster's messages, which only stores with live state need.
+    pub fn running(&self) -> Vec<(StoreId, Addr<StoreActor>)> {
+        self.actors().iter().filter(|(_, r)| r.addr.connected()).map(|(id, r)| (*id, r.addr.clone())).collect()
+    }
+
+    /// A store's running actor, if it runs on this node.
+    pub fn running_actor(&self, id: StoreId) -> Option<Addr<StoreActor>> {
+        self.actors().get(&id).filter(|r| r.addr.connected()).map(|r| r.addr.clone())
+    }
+
     /// Tells every store no request was routed to for `idle_after` to
     /// hibernate; it does so only without subscribers and work in flight,
     /// so a store that refused (its last subscriber leaves later, without a

@@ -49,6 +49,15 @@ impl StoreState {
         }
     }
 
+    /// Takes the products, settings and days of a newer read of the store
+    /// (gap repair); the events in between are applied after, so history
+    /// and seq move with them.
+    pub fn replace(&mut self, loaded: LoadedStore) {
+        self.products = ProductIndex::new(loaded.products);
+        self.settings = loaded.settings;
+        self.days = loaded.days;
+    }
+
     /// Applies a committed write: its effects (taken out of `applied`), its
     /// events, its seq.
     pub fn apply(&mut self, batch: &mut CommittedBatch) {

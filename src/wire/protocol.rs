@@ -169,11 +169,23 @@ pub enum Mode {
 }
 
 /// Presence counts of a store.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Presence {
     pub admins: usize,
     pub editors: usize,
     pub viewers: usize,
+}
+
+impl std::ops::Add for Presence {
+    type Output = Presence;
+
+    fn add(self, other: Presence) -> Presence {
+        Presence {
+            admins: self.admins + other.admins,
+            editors: self.editors + other.editors,
+            viewers: self.viewers + other.viewers,
+        }
+    }
 }
 
 /// A frame the server sends.

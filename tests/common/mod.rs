@@ -71,6 +71,15 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Cuts every connection to this PostgreSQL database and refuses new
+    /// ones (`false`), as an outage of the database server would, or lets
+    /// them in again (`true`).
+    pub fn set_reachable(&self, reachable: bool) {
+        postgres::set_reachable(self.postgres_url.as_deref().expect("a PostgreSQL test database"), reachable);
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some(url) = &self.postgres_url {
@@ -122,6 +131,16 @@ pub mod postgres {
         }
     }
 
+    pub fn set_reachable(url: &str, reachable: bool) {
+        let (host, name, params) = parts(url);
+        let mut conn = PgConnection::establish(&format!("{host}/postgres{params}")).unwrap();
+        conn.batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {reachable}")).unwrap();
+        if !reachable {
+            let cut = format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'");
+            conn.batch_execute(&cut).unwrap();
+        }
+    }
+
     /// Drops the databases of test processes that are gone.
     fn sweep(conn: &mut PgConnection) {
         let names: Vec<Name> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'storesync_t_%'")
@@ -170,8 +189,17 @@ impl TestApp {
 
     /// A client logged in as a demo user.
     pub async fn login(&self, user: &str) -> Client {
-        Client::login(&self.base, user, PASSWORD).await
+        login_at(&self.base, user).await
     }
+}
+
+/// A client of the server at `base` logged in as a demo user.
+pub async fn login_at(base: &str, user: &str) -> Client {
+    let anon = Client { http: reqwest::Client::new(), base: base.to_owned(), token: None };
+    let r = anon.post("/api/v1/auth/login", serde_json::json!({"username": user, "password": PASSWORD})).await;
+    r.assert_status(200);
+    let token = r.json["token"].as_str().unwrap().to_owned();
+    Client { token: Some(token), ..anon }
 }
 
 /// An HTTP answer, read whole.
@@ -212,15 +240,6 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client of the server at `base`, logged in.
-    pub async fn login(base: &str, user: &str, password: &str) -> Client {
-        let anon = Client { http: reqwest::Client::new(), base: base.to_owned(), token: None };
-        let r = anon.post("/api/v1/auth/login", serde_json::json!({"username": user, "password": password})).await;
-        r.assert_status(200);
-        let token = r.json["token"].as_str().unwrap().to_owned();
-        Client { token: Some(token), ..anon }
-    }
-
     /// A request builder with the token set.
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let mut b = self.http.request(method, format!("{}{}", self.base, path));
@@ -284,15 +303,16 @@ pub const FRAME_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20
 impl TestApp {
     /// Opens `/ws` with a bearer token in the query and reads `hello`.
     pub async fn ws(&self, client: &Client) -> Ws {
-        Ws::connect(&self.base, client).await
+        Ws::open(client).await
     }
 }
 
 impl Ws {
-    /// Opens `/ws` of the server at `base` with `client`'s token in the
+    /// Opens `/ws` of the client's server with its bearer token in the
     /// query and reads `hello`.
-    pub async fn connect(base: &str, client: &Client) -> Ws {
-        let url = format!("{}/ws?token={}", base.replacen("http", "ws", 1), client.token.as_deref().unwrap_or(""));
+    pub async fn open(client: &Client) -> Ws {
+        let url =
+            format!("{}/ws?token={}", client.base.replacen("http", "ws", 1), client.token.as_deref().unwrap_or(""));
         let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         let mut ws = Ws { stream };
         let hello = ws.next().await;

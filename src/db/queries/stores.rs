@@ -7,9 +7,9 @@ use diesel::prelude::*;
 
 use crate::db::models::{DailySalesRow, ProductRow, StoreRow};
 use crate::db::schema::{daily_sales, products, stores};
-use crate::db::Conn;
+use crate::db::{self, Conn};
 use crate::error::ApiError;
-use crate::model::{DailyPoint, DashboardSettings, Product, Seq};
+use crate::model::{DailyPoint, DashboardSettings, Event, Product, Seq};
 
 /// Every store, by id.
 pub fn all(conn: &mut Conn) -> QueryResult<Vec<StoreRow>> {
@@ -25,28 +25,50 @@ pub struct LoadedStore {
     pub days: BTreeMap<NaiveDate, DailyPoint>,
 }
 
+/// Every store's seq, by id.
+pub fn seqs(conn: &mut Conn) -> QueryResult<Vec<(i64, Seq)>> {
+    stores::table.order(stores::id).select((stores::id, stores::seq)).load(conn)
+}
+
 /// Reads a store's whole live state.
 pub fn load(conn: &mut Conn, store_id: i64) -> Result<LoadedStore, ApiError> {
-    conn.transaction(|conn| {
-        let seq = stores::table.find(store_id).select(stores::seq).first(conn)?;
-        let products = products::table
-            .filter(products::store_id.eq(store_id))
-            .select(ProductRow::as_select())
-            .load(conn)?
-            .into_iter()
-            .map(ProductRow::into_product)
-            .collect();
-        let settings = super::sales::settings(conn, store_id)?;
-        let days = daily_sales::table
-            .filter(daily_sales::store_id.eq(store_id))
-            .select(DailySalesRow::as_select())
-            .load(conn)?
-            .into_iter()
-            .filter_map(|r| day_point(&r))
-            .map(|p| (p.day, p))
-            .collect();
-        Ok(LoadedStore { seq, products, settings, days })
+    db::snapshot_transaction(conn, |conn| read(conn, store_id))
+}
+
+/// Reads a store's whole live state and at most `limit` events after
+/// `since`, as of one moment: the events end at the state's seq.
+pub fn load_after(
+    conn: &mut Conn,
+    store_id: i64,
+    since: Seq,
+    limit: i64,
+) -> Result<(LoadedStore, Vec<Event>), ApiError> {
+    db::snapshot_transaction(conn, |conn| {
+        let loaded = read(conn, store_id)?;
+        let events = super::events::since(conn, store_id, since, limit)?;
+        Ok((loaded, events))
     })
+}
+
+fn read(conn: &mut Conn, store_id: i64) -> Result<LoadedStore, ApiError> {
+    let seq = stores::table.find(store_id).select(stores::seq).first(conn)?;
+    let products = products::table
+        .filter(products::store_id.eq(store_id))
+        .select(ProductRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(ProductRow::into_product)
+        .collect();
+    let settings = super::sales::settings(conn, store_id)?;
+    let days = daily_sales::table
+        .filter(daily_sales::store_id.eq(store_id))
+        .select(DailySalesRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .filter_map(|r| day_point(&r))
+        .map(|p| (p.day, p))
+        .collect();
+    Ok(LoadedStore { seq, products, settings, days })
 }
 
 /// A daily row as a point; rows with an unparsable day (never written by

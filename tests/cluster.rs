@@ -1,0 +1,358 @@
+//! The cluster: three real nodes (the binary, as child processes) on one
+//! PostgreSQL database and a Redis server of the test's own, so it can be
+//! stopped and started. Runs on the PostgreSQL pass of the suite
+//! (`STORESYNC_TEST_POSTGRES`); without it there is no shared database and
+//! each test says so and returns.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{apply_batch, login_at, Client, TestDatabase, Ws, FRAME_TIMEOUT};
+use serde_json::json;
+
+/// A Redis server on a port of its own.
+struct Redis {
+    port: u16,
+    child: Child,
+}
+
+impl Redis {
+    fn start(port: u16) -> Redis {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/test installs it)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(10), "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Redis { port, child }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A storesync node.
+struct Node {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Nodes sharing one data dir (so one database, and one media folder, as
+/// shared storage would be) and one broker.
+struct Cluster {
+    nodes: Vec<Node>,
+    redis: Redis,
+    db: TestDatabase,
+    dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// `count` nodes, or `None` when the suite runs without PostgreSQL.
+    fn start(count: usize) -> Option<Cluster> {
+        if std::env::var(common::POSTGRES_ENV).is_err() {
+            eprintln!("cluster tests need PostgreSQL: set {} (scripts/test does)", common::POSTGRES_ENV);
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let db = TestDatabase::of(dir.path());
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let redis = Redis::start(port);
+        let mut cluster = Cluster { nodes: Vec::new(), redis, db, dir };
+        for _ in 0..count {
+            cluster.add_node();
+        }
+        Some(cluster)
+    }
+
+    fn add_node(&mut self) {
+        let broker = self.redis.url();
+        let (child, base, _) = common::start_server(self.dir.path(), &["--broker-url", &broker]);
+        self.nodes.push(Node { child, base });
+    }
+
+    async fn admins(&self) -> Vec<Client> {
+        let mut admins = Vec::new();
+        for node in &self.nodes {
+            admins.push(login_at(&node.base, "admin").await);
+        }
+        admins
+    }
+}
+
+/// A subscriber of store s1's products on one node, checking every batch
+/// starts right after the last one.
+struct Subscriber {
+    ws: Ws,
+    applied: i64,
+    created: Vec<i64>,
+}
+
+impl Subscriber {
+    async fn join(client: &Client, since: Option<i64>) -> Subscriber {
+        let mut ws = Ws::open(client).await;
+        let mut frame = json!({"type": "subscribe", "store": "s1", "topics": ["products"]});
+        if let Some(since) = since {
+            frame["since"] = json!(since);
+        }
+        let subscribed = ws.subscribe(frame).await;
+        let applied = since.unwrap_or_else(|| subscribed["seq"].as_i64().unwrap());
+        Subscriber { ws, applied, created: Vec::new() }
+    }
+
+    /// Reads batches until `seq` is applied.
+    async fn read_to(&mut self, seq: i64) {
+        while self.applied < seq {
+            let batch = self.ws.next_of("batch").await;
+            for event in apply_batch(&mut self.applied, &batch) {
+                if event["kind"] == "product.created" {
+                    self.created.push(event["data"]["id"].as_i64().unwrap());
+                }
+            }
+        }
+    }
+}
+
+/// Creates `count` products through `client`; answers (id, seq) of each.
+async fn create_products(client: Client, tag: String, count: usize) -> Vec<(i64, i64)> {
+    let mut acked = Vec::new();
+    for i in 0..count {
+        let body = json!({"sku": format!("{tag}-{i}"), "name": "clustered", "price": 100});
+        let r = client.post("/api/v1/stores/s1/products", body).await;
+        r.assert_status(201);
+        acked.push((r.json["product"]["id"].as_i64().unwrap(), r.json["seq"].as_i64().unwrap()));
+    }
+    acked
+}
+
+/// Waits until `check` holds, for at most `FRAME_TIMEOUT`.
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < FRAME_TIMEOUT, "{what}: not within {FRAME_TIMEOUT:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    started.elapsed()
+}
+
+#[actix_web::test]
+async fn writes_at_every_node_reach_every_subscriber_once_and_in_order() {
+    let Some(cluster) = Cluster::start(3) else { return };
+    let admins = cluster.admins().await;
+    let mut subscribers = Vec::new();
+    for admin in &admins {
+        subscribers.push(Subscriber::join(admin, None).await);
+    }
+    let writers: Vec<_> = admins
+        .iter()
+        .enumerate()
+        .map(|(n, admin)| actix_web::rt::spawn(create_products(admin.clone(), format!("N{n}"), 40)))
+        .collect();
+    let mut acked = Vec::new();
+    for writer in writers {
+        acked.extend(writer.await.unwrap());
+    }
+    let mut seqs: Vec<i64> = acked.iter().map(|(_, seq)| *seq).collect();
+    seqs.sort();
+    seqs.dedup();
+    assert_eq!(seqs.len(), acked.len(), "every write got a seq of its own");
+    let last = *seqs.last().unwrap();
+    let ids: Vec<i64> = acked.iter().map(|(id, _)| *id).collect();
+    for (n, sub) in subscribers.iter_mut().enumerate() {
+        sub.read_to(last).await;
+        for id in &ids {
+            assert!(
+                sub.created.contains(id),
+                "node {n}'s subscriber missed product {id}: acked {acked:?} seen {:?}",
+                sub.created
+            );
+        }
+    }
+    // Every node's live state holds every product.
+    for admin in &admins {
+        for id in &ids {
+            admin.get(&format!("/api/v1/stores/s1/products/{id}")).await.assert_status(200);
+        }
+    }
+}
+
+#[actix_web::test]
+async fn versions_and_idempotency_keys_hold_whichever_node_a_request_reaches() {
+    let Some(cluster) = Cluster::start(3) else { return };
+    let admins = cluster.admins().await;
+    let product = admins[0].create_product("s1", "IFM-1", 500).await;
+    let (id, version) = (product["id"].as_i64().unwrap(), product["version"].as_i64().unwrap());
+    let patch = |client: &Client, price: i64, version: i64| {
+        client
+            .request(reqwest::Method::PATCH, &format!("/api/v1/stores/s1/products/{id}"))
+            .header("if-match", format!("\"{version}\""))
+            .json(&json!({"price": price}))
+    };
+    admins[1].send(patch(&admins[1], 600, version)).await.assert_status(200);
+    admins[2].send(patch(&admins[2], 700, version)).await.assert_error(412, "version_stale");
+
+    let keyed = |client: &Client| {
+        client
+            .request(reqwest::Method::POST, "/api/v1/stores/s1/products")
+            .header("idempotency-key", "cluster-key-1")
+            .json(&json!({"sku": "IDEM-1", "name": "once", "price": 1}))
+    };
+    let first = admins[0].send(keyed(&admins[0])).await;
+    first.assert_status(201);
+    let again = admins[2].send(keyed(&admins[2])).await;
+    again.assert_status(201);
+    assert_eq!(again.json, first.json, "the replay answers what the first request did");
+    let page = admins[1].get("/api/v1/stores/s1/products?q=IDEM-1").await;
+    assert_eq!(page.json["total"], 1, "{}", page.text);
+
+    // The price set through node 1 is what node 0 serves, once its live
+    // state applied the batch.
+    eventually("node 0 serves the price set on node 1", async || {
+        admins[0].get(&format!("/api/v1/stores/s1/products/{id}")).await.json["price"] == 600
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_killed_node_loses_nothing_acknowledged_and_its_clients_resume_on_another() {
+    let Some(mut cluster) = Cluster::start(3) else { return };
+    let admins = cluster.admins().await;
+    let viewer = login_at(&cluster.nodes[0].base, "viewer").await;
+    // A presence watcher on node 1 sees node 0's viewer come and go.
+    let mut watcher = Ws::open(&admins[1]).await;
+    watcher.subscribe(json!({"type": "subscribe", "store": "s1", "topics": ["presence"]})).await;
+    let mut visitor = Ws::open(&viewer).await;
+    visitor.subscribe(json!({"type": "subscribe", "store": "s1", "topics": ["presence"]})).await;
+    wait_for_viewers(&mut watcher, 1).await;
+
+    let mut sub = Subscriber::join(&admins[0], None).await;
+    let mut acked = create_products(admins[0].clone(), "BEFORE".into(), 20).await;
+    acked.extend(create_products(admins[1].clone(), "MIDDLE".into(), 20).await);
+    sub.read_to(acked.iter().map(|(_, seq)| *seq).max().unwrap()).await;
+
+    // Writes keep arriving at node 1 while node 0 dies.
+    let writer = actix_web::rt::spawn(create_products(admins[1].clone(), "DURING".into(), 40));
+    cluster.nodes[0].child.kill().unwrap();
+    cluster.nodes[0].child.wait().unwrap();
+    acked.extend(writer.await.unwrap());
+    acked.extend(create_products(admins[2].clone(), "AFTER".into(), 20).await);
+
+    // The subscriber resumes on node 2 from the last seq it applied.
+    let resumed_at = sub.applied;
+    let mut resumed = Subscriber::join(&admins[2], Some(resumed_at)).await;
+    resumed.read_to(acked.iter().map(|(_, seq)| *seq).max().unwrap()).await;
+    for (id, seq) in &acked {
+        if *seq > resumed_at {
+            assert!(resumed.created.contains(id), "product {id} (seq {seq}) missing after the resume");
+        }
+        admins[2].get(&format!("/api/v1/stores/s1/products/{id}")).await.assert_status(200);
+    }
+    let dead = wait_for_viewers(&mut watcher, 0).await;
+    eprintln!("a killed node's presence was released after {dead:?}");
+}
+
+/// Reads presence frames until the viewers count is `viewers`.
+async fn wait_for_viewers(ws: &mut Ws, viewers: i64) -> Duration {
+    let started = Instant::now();
+    while ws.next_of("presence").await["viewers"] != viewers {}
+    started.elapsed()
+}
+
+#[actix_web::test]
+async fn without_the_broker_nodes_deliver_by_reading_the_database_and_return_to_it() {
+    let Some(mut cluster) = Cluster::start(2) else { return };
+    let admins = cluster.admins().await;
+    let mut sub = Subscriber::join(&admins[1], None).await;
+    let broker = |node: usize| {
+        let client = admins[node].clone();
+        async move { client.get("/readyz").await.json["broker"].as_str().unwrap_or_default().to_owned() }
+    };
+    eventually("the broker is up", async || broker(1).await == "up").await;
+
+    cluster.redis.stop();
+    eventually("node 1 sees the broker down", async || broker(1).await == "down").await;
+    let mut acked = Vec::new();
+    for round in 0..5 {
+        let written = create_products(admins[0].clone(), format!("POLL{round}"), 1).await;
+        let started = Instant::now();
+        sub.read_to(written[0].1).await;
+        eprintln!("broker down: delivered across nodes in {:?}", started.elapsed());
+        acked.extend(written);
+    }
+    let health = admins[1].get("/api/v1/admin/health").await;
+    health.assert_status(200);
+
+    cluster.redis = Redis::start(cluster.redis.port);
+    eventually("node 1 is back on the broker", async || broker(1).await == "up").await;
+    acked.extend(create_products(admins[0].clone(), "BACK".into(), 10).await);
+    sub.read_to(acked.iter().map(|(_, seq)| *seq).max().unwrap()).await;
+    for (id, _) in &acked {
+        assert!(sub.created.contains(id), "product {id} missing");
+    }
+}
+
+#[actix_web::test]
+async fn a_database_outage_refuses_writes_with_503_and_the_nodes_recover_by_themselves() {
+    let Some(cluster) = Cluster::start(2) else { return };
+    let admins = cluster.admins().await;
+    let mut sub = Subscriber::join(&admins[1], None).await;
+    let mut acked = create_products(admins[0].clone(), "UP".into(), 10).await;
+    cluster.db.set_reachable(false);
+    let mut refused = 0;
+    // Each waits for a pooled connection until the pool's timeout.
+    for i in 0..2 {
+        let body = json!({"sku": format!("DOWN-{i}"), "name": "refused", "price": 1});
+        let r = admins[0].post("/api/v1/stores/s1/products", body).await;
+        match r.status.as_u16() {
+            201 => acked.push((r.json["product"]["id"].as_i64().unwrap(), r.json["seq"].as_i64().unwrap())),
+            status => {
+                assert_eq!(status, 503, "{}", r.text);
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused > 0, "writes are refused while the database is away");
+    cluster.db.set_reachable(true);
+    let mut after = Vec::new();
+    eventually("writes succeed again", async || {
+        let body = json!({"sku": format!("BACK-{}", after.len()), "name": "back", "price": 1});
+        let r = admins[0].post("/api/v1/stores/s1/products", body).await;
+        if r.status == 201 {
+            after.push((r.json["product"]["id"].as_i64().unwrap(), r.json["seq"].as_i64().unwrap()));
+        }
+        r.status == 201
+    })
+    .await;
+    acked.extend(after);
+    acked.extend(create_products(admins[1].clone(), "AGAIN".into(), 5).await);
+    sub.read_to(acked.iter().map(|(_, seq)| *seq).max().unwrap()).await;
+    for (id, _) in &acked {
+        assert!(sub.created.contains(id), "product {id} missing");
+        admins[1].get(&format!("/api/v1/stores/s1/products/{id}")).await.assert_status(200);
+    }
+}
