@@ -173,19 +173,23 @@ pub fn run(config: &Config, url: &str) -> Result<String, String> {
     super::migrate(&pool)?;
     let mut to = pool.get().map_err(|e| e.to_string())?;
     let target_name = target_db.describe();
-    let stores: i64 = stores::table.count().get_result(&mut *to).map_err(|e| e.to_string())?;
-    if stores > 0 {
-        return Err(format!(
-            "the target {target_name} already has {stores} stores: migrate-to needs an empty database"
-        ));
-    }
-    let copied = super::write_transaction(&mut to, |to| {
-        // One snapshot of the source, even if a node still writes to it.
-        let copied = from.transaction(|from| copy_tables(from, to))?;
-        super::seed::advance_id_sequences(to)?;
-        Ok::<_, diesel::result::Error>(copied)
-    })
-    .map_err(|e| format!("copying into {target_name} failed: {e}"))?;
+    // Under the setup lock: a node starting on the target meanwhile waits,
+    // then finds the stores and seeds nothing.
+    let copied = super::with_setup_lock(&mut to, |to| {
+        let stores: i64 = stores::table.count().get_result(to).map_err(|e| e.to_string())?;
+        if stores > 0 {
+            return Err(format!(
+                "the target {target_name} already has {stores} stores: migrate-to needs an empty database"
+            ));
+        }
+        super::write_transaction(to, |to| {
+            // One snapshot of the source, even if a node still writes to it.
+            let copied = from.transaction(|from| copy_tables(from, to))?;
+            super::seed::advance_id_sequences(to)?;
+            Ok::<_, diesel::result::Error>(copied)
+        })
+        .map_err(|e| format!("copying into {target_name} failed: {e}"))
+    })?;
     let counts: Vec<String> = copied.iter().map(|(table, rows)| format!("{table}={rows}")).collect();
     Ok(format!("copied {} into {target_name}: {}", source.describe(), counts.join(" ")))
 }
