@@ -443,3 +443,17 @@ pub fn start_server(
     let base = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("server did not start");
     (child, base, lines)
 }
+
+/// Runs `storesync load` against `urls` (one `--url` each); its output and JSON report.
+pub fn run_load(urls: &[&str], settle_secs: &str) -> (std::process::Output, Value) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storesync"))
+        .arg("load")
+        .args(urls.iter().flat_map(|url| ["--url", url]))
+        .args(["--subscribers", "20", "--writers", "2", "--rate", "50", "--duration", "2s"])
+        .args(["--mix", "product=60,sale=20,dashboard=10,page=10", "--settle-secs", settle_secs, "--json"])
+        .env("STORESYNC_DEMO_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out, report)
+}
