@@ -149,6 +149,9 @@ fn drop_stalled_connections(listener: &TcpListener, secs: u64) -> Result<(), Str
 
 /// Starts serving on `listener`: database, store registry, HTTP routes.
 pub async fn run(listener: TcpListener, config: Config) -> Result<Running, String> {
+    // A broker URL the node cannot use is refused before anything is
+    // opened or created.
+    config.broker()?;
     let prepared = config.clone();
     let pool =
         actix_web::rt::task::spawn_blocking(move || prepare_database(&prepared)).await.map_err(|e| e.to_string())??;

@@ -92,7 +92,8 @@ impl Cluster {
 
     fn add_node(&mut self) {
         let broker = self.redis.url();
-        let (child, base, _) = common::start_server(self.dir.path(), &["--broker-url", &broker]);
+        let args = ["--broker-url", &broker, "--revalidate-secs", "1"];
+        let (child, base, _) = common::start_server(self.dir.path(), &args);
         self.nodes.push(Node { child, base });
     }
 
@@ -276,6 +277,26 @@ async fn a_killed_node_loses_nothing_acknowledged_and_its_clients_resume_on_anot
     eprintln!("a killed node's presence was released after {dead:?}");
 }
 
+#[actix_web::test]
+async fn a_published_view_and_a_logout_reach_sockets_on_other_nodes() {
+    let Some(cluster) = Cluster::start(2) else { return };
+    let admins = cluster.admins().await;
+    let viewer = login_at(&cluster.nodes[1].base, "viewer").await;
+    let mut follower = Ws::open(&viewer).await;
+    follower.subscribe(json!({"type": "subscribe", "store": "s1", "follow": true})).await;
+    let mut publisher = Ws::open(&admins[0]).await;
+    publisher.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
+    let view = json!({"page": 3, "page_size": 10});
+    publisher.send(json!({"type": "publish_view", "id": 9, "store": "s1", "view": view})).await;
+    let page = follower.next_of("page").await;
+    assert_eq!((page["view"]["page"].as_i64(), page["rows"].as_array().unwrap().len()), (Some(3), 10), "{page}");
+
+    // Logging out through node 0 closes the session's socket on node 1.
+    let session = Client { base: cluster.nodes[0].base.clone(), ..viewer.clone() };
+    session.post("/api/v1/auth/logout", json!({})).await.assert_status(204);
+    assert_eq!(follower.close_code().await, Some(4001), "the logged-out session's socket is closed");
+}
+
 /// Reads presence frames until the viewers count is `viewers`.
 async fn wait_for_viewers(ws: &mut Ws, viewers: i64) -> Duration {
     let started = Instant::now();
@@ -294,9 +315,23 @@ async fn without_the_broker_nodes_deliver_by_reading_the_database_and_return_to_
     };
     eventually("the broker is up", async || broker(1).await == "up").await;
 
+    // A message that does not parse is counted and skipped; the write it
+    // stands for would come from the database.
+    let published = Command::new("redis-cli")
+        .args(["-p", &cluster.redis.port.to_string(), "PUBLISH", "storesync:batch:1", "{not json"])
+        .output()
+        .unwrap();
+    assert!(published.status.success());
+    eventually("the garbage is counted", async || {
+        admins[1].get("/metrics").await.text.contains("storesync_broker_messages_total{outcome=\"unparsable\"} 1")
+    })
+    .await;
+    let written = create_products(admins[0].clone(), "AFTER-GARBAGE".into(), 1).await;
+    sub.read_to(written[0].1).await;
+
     cluster.redis.stop();
     eventually("node 1 sees the broker down", async || broker(1).await == "down").await;
-    let mut acked = Vec::new();
+    let mut acked = written;
     for round in 0..5 {
         let written = create_products(admins[0].clone(), format!("POLL{round}"), 1).await;
         let started = Instant::now();
@@ -355,6 +390,38 @@ async fn a_database_outage_refuses_writes_with_503_and_the_nodes_recover_by_them
         assert!(sub.created.contains(id), "product {id} missing");
         admins[1].get(&format!("/api/v1/stores/s1/products/{id}")).await.assert_status(200);
     }
+}
+
+#[test]
+fn a_wrong_or_unreachable_broker_is_a_one_line_error_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |database: Option<&str>, broker: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_storesync"));
+        match database {
+            Some(url) => command.env("DATABASE_URL", url),
+            None => command.env_remove("DATABASE_URL"),
+        };
+        let out = command
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .env("STORESYNC_BROKER_URL", broker)
+            .env("STORESYNC_LOG", "info")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{broker} must be refused");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let refused = serve(None, "nats://127.0.0.1:4222");
+    assert!(refused.contains("unsupported broker URL scheme \"nats\""), "{refused}");
+    let refused = serve(None, "redis://127.0.0.1:6379");
+    assert!(refused.contains("needs a PostgreSQL database"), "{refused}");
+    assert!(!dir.path().join("data").exists(), "nothing is created for a refused config");
+    let Some(database) = common::postgres_url(dir.path()) else { return };
+    let _db = TestDatabase::of(dir.path());
+    let refused = serve(Some(&database), "redis://:s3cret@127.0.0.1:1");
+    assert!(refused.contains("cannot reach the broker redis://:***@127.0.0.1:1"), "{refused}");
+    assert!(!refused.contains("s3cret"), "the password must not be logged: {refused}");
+    assert_eq!(refused.lines().filter(|l| l.contains("ERROR")).count(), 1, "{refused}");
 }
 
 #[actix_web::test]

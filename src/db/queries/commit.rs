@@ -50,6 +50,12 @@ type ApplyWrite = fn(&mut Conn, Target, &PendingChange, Seq, DateTime<Utc>) -> R
 /// database failure (`Internal`) aborts the batch, since the transaction
 /// itself may be unusable then. Guarded by the unit tests below and
 /// `tests/calendar.rs`.
+///
+/// Savepoints cost two statements per write, and on PostgreSQL every
+/// statement is a round trip: so the batch is first tried whole, without
+/// them (`all_or_nothing`), and only when one of its writes is refused is
+/// that attempt rolled back and the batch redone a savepoint per write. The
+/// events of the whole batch go in as one insert either way.
 fn commit_with(
     conn: &mut Conn,
     target: Target,
@@ -59,6 +65,25 @@ fn commit_with(
     // Microseconds: what both backends' TIMESTAMP keeps, so the live state
     // equals what a reload reads back.
     let now = Utc::now().trunc_subsecs(6);
+    let whole = db::write_transaction(conn, |conn| {
+        let mut seq = locked_seq(conn, target.store_id)?;
+        let mut results = Vec::with_capacity(batch.len());
+        for write in batch {
+            let applied = match replay(conn, target.store_id, write)? {
+                Some(replayed) => replayed.map_err(|_| GaveUp)?,
+                None => {
+                    guarded(|| apply_write(conn, target, write, seq, now)).map_err(|_| GaveUp)?.map_err(|_| GaveUp)?
+                }
+            };
+            seq = seq.max(applied.seq);
+            results.push(Ok(applied));
+        }
+        finish(conn, target, seq, &results)?;
+        Ok::<_, GaveUp>(results)
+    });
+    if let Ok(results) = whole {
+        return Ok(results);
+    }
     db::write_transaction(conn, |conn| {
         let mut seq = locked_seq(conn, target.store_id)?;
         let mut results = Vec::with_capacity(batch.len());
@@ -67,23 +92,19 @@ fn commit_with(
                 results.push(replayed);
                 continue;
             }
-            let mut panicked = None;
+            let mut panicked = false;
             let attempt = conn.transaction(|conn| {
-                // A panic is a bug in one write's apply step; caught here,
-                // inside the savepoint, it rolls back that write only.
-                std::panic::catch_unwind(AssertUnwindSafe(|| apply_write(conn, target, write, seq, now)))
-                    .unwrap_or_else(|payload| {
-                        let detail = panic_message(payload.as_ref());
-                        panicked = Some(detail.clone());
-                        Err(ApiError::Internal(format!("write panicked: {detail}")))
-                    })
+                guarded(|| apply_write(conn, target, write, seq, now)).unwrap_or_else(|detail| {
+                    panicked = true;
+                    Err(ApiError::Internal(format!("write panicked: {detail}")))
+                })
             });
             match attempt {
                 Ok(applied) => {
                     seq = applied.seq;
                     results.push(Ok(applied));
                 }
-                Err(e) if panicked.is_some() => {
+                Err(e) if panicked => {
                     log::error!(store = target.store_id, error:% = e; "a write panicked; refused alone, the batch goes on");
                     results.push(Err(e));
                 }
@@ -91,9 +112,40 @@ fn commit_with(
                 Err(refused) => results.push(Err(refused)),
             }
         }
-        diesel::update(stores::table.find(target.store_id)).set(stores::seq.eq(seq)).execute(conn)?;
+        finish(conn, target, seq, &results)?;
         Ok(results)
     })
+}
+
+/// Why the savepoint-free attempt at a batch gave up: a write was refused
+/// or failed, so the batch is redone a savepoint per write.
+struct GaveUp;
+
+impl From<diesel::result::Error> for GaveUp {
+    fn from(_: diesel::result::Error) -> Self {
+        GaveUp
+    }
+}
+
+impl From<ApiError> for GaveUp {
+    fn from(_: ApiError) -> Self {
+        GaveUp
+    }
+}
+
+/// Runs one write's apply step; a panic (a bug in that step) is caught and
+/// answered as `Err` with its message.
+fn guarded(apply: impl FnOnce() -> Result<Applied, ApiError>) -> Result<Result<Applied, ApiError>, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(apply)).map_err(|payload| panic_message(payload.as_ref()))
+}
+
+/// Appends the events of the batch's committed writes and advances the
+/// store's seq to `seq`.
+fn finish(conn: &mut Conn, target: Target, seq: Seq, results: &[Result<Applied, ApiError>]) -> QueryResult<()> {
+    let events: Vec<Event> = results.iter().flatten().flat_map(|a| a.events.iter().cloned()).collect();
+    events::append(conn, target.store_id, &events)?;
+    diesel::update(stores::table.find(target.store_id)).set(stores::seq.eq(seq)).execute(conn)?;
+    Ok(())
 }
 
 /// The store's seq, locked until commit on PostgreSQL, where writers on
@@ -127,8 +179,8 @@ fn apply_write(
 ) -> Result<Applied, ApiError> {
     let mut drafts = EventDrafts { seq, by: &write.by, now, events: Vec::new() };
     let (outcome, effects) = apply(conn, target, &write.change, &mut drafts)?;
+    // Appended with the whole batch's (`finish`).
     let events = drafts.events;
-    events::append(conn, target.store_id, &events)?;
     let applied_seq = events.last().map_or(seq, |e| e.seq);
     if let Some(key) = &write.idempotency {
         remember(conn, target.store_id, key, applied_seq, &outcome, now)?;
