@@ -78,6 +78,17 @@ fn to_micros(v: &mut Value) {
     }
 }
 
+/// A server child process, stopped when dropped: also when an assertion
+/// fails, so a failed test leaves no server behind.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -87,7 +98,8 @@ async fn a_store_moves_from_sqlite_to_postgres_whole_and_its_seq_continues() {
     let Some(server) = postgres_server() else { return };
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("storesync.db");
-    let (mut node, base, _) = common::start_server(dir.path(), &["--database-url", sqlite.to_str().unwrap()]);
+    let (node, base, _) = common::start_server(dir.path(), &["--database-url", sqlite.to_str().unwrap()]);
+    let node = Stopped(node);
     let admin = common::login_at(&base, "admin").await;
     let created = admin.create_product("s1", "MOVE-1", 1234).await;
     let path = format!("/api/v1/stores/s1/products/{}", created["id"]);
@@ -108,8 +120,7 @@ async fn a_store_moves_from_sqlite_to_postgres_whole_and_its_seq_continues() {
     let before = observed(&admin).await;
     let seq = before[1].1["last_seq"].as_i64().unwrap();
     assert!(seq >= 5, "{}", before[1].1);
-    node.kill().unwrap();
-    node.wait().unwrap();
+    drop(node);
 
     let target = common::postgres::create_database(&server);
     let _dropped = common::TestDatabase { postgres_url: Some(target.clone()) };
@@ -122,7 +133,8 @@ async fn a_store_moves_from_sqlite_to_postgres_whole_and_its_seq_continues() {
         assert!(summary.contains(copied), "{copied} in {summary}");
     }
 
-    let (mut node, base, log) = common::start_server(dir.path(), &["--database-url", &target]);
+    let (node, base, log) = common::start_server(dir.path(), &["--database-url", &target]);
+    let node = Stopped(node);
     assert!(!log.lock().unwrap().iter().any(|l| l.contains("demo data seeded")), "the copy is not seeded again");
     let session = Client { base: base.clone(), ..admin };
     session.get("/api/v1/me").await.assert_status(200);
@@ -161,8 +173,7 @@ async fn a_store_moves_from_sqlite_to_postgres_whole_and_its_seq_continues() {
         .post("/api/v1/admin/tokens", json!({"name": "two", "role": "viewer", "stores": ["s1"]}))
         .await
         .assert_status(201);
-    node.kill().unwrap();
-    node.wait().unwrap();
+    drop(node);
 
     let again = storesync(&["migrate-to", &target, "--data-dir", data_dir]);
     assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
