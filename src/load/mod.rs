@@ -59,7 +59,7 @@ pub struct LoadArgs {
     /// Topics subscribers ask for, comma-separated (default: all).
     #[arg(long, value_delimiter = ',')]
     pub topics: Vec<String>,
-    /// PID of the server, to report its memory per connection.
+    /// PID of the server (of the first --url), to report its memory per connection.
     #[arg(long)]
     pub server_pid: Option<u32>,
     /// Seconds to wait for deliveries after the last write.
@@ -369,8 +369,10 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
         .collect()
         .await;
     let sockets: Vec<(Socket, SubscriberLog)> = connected.into_iter().collect::<Result<_, _>>()?;
+    // The process is the first URL's: only its subscribers count.
+    let on_first = sockets.iter().filter(|(_, log)| log.node == 0).count();
     let memory = match (rss_before, args.server_pid.and_then(rss_kib)) {
-        (Some(before), Some(after)) if !sockets.is_empty() => Some((after - before) / sockets.len() as f64),
+        (Some(before), Some(after)) if on_first > 0 => Some((after - before) / on_first as f64),
         _ => None,
     };
     let (done_tx, done_rx) = tokio::sync::watch::channel(None);
