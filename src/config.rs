@@ -30,6 +30,13 @@ pub enum Command {
     Seed,
     /// Load-test a running server with real subscribers and writers.
     Load(Box<crate::load::LoadArgs>),
+    /// Copy every table of the database into an empty one (e.g. SQLite to
+    /// PostgreSQL), ids and seqs kept; stop the node first.
+    MigrateTo {
+        /// The target database: postgres://…, sqlite://… or a file path.
+        #[arg(value_name = "DATABASE_URL")]
+        target: String,
+    },
 }
 
 /// How hard SQLite syncs commits to disk.

@@ -17,6 +17,10 @@ fn main() -> ExitCode {
         Command::Seed => storesync::prepare_database(&cli.config).map(|_| ()),
         Command::Serve => serve(cli.config),
         Command::Load(args) => return load(*args),
+        // The summary goes to stdout; logs and errors to stderr.
+        Command::MigrateTo { target } => {
+            storesync::db::migrate_to::run(&cli.config, &target).map(|summary| println!("{summary}"))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

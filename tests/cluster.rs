@@ -423,3 +423,21 @@ fn a_wrong_or_unreachable_broker_is_a_one_line_error_at_start() {
     assert!(!refused.contains("s3cret"), "the password must not be logged: {refused}");
     assert_eq!(refused.lines().filter(|l| l.contains("ERROR")).count(), 1, "{refused}");
 }
+
+#[actix_web::test]
+async fn the_load_generator_spread_over_the_nodes_finds_nothing_lost_duplicated_or_out_of_order() {
+    let Some(cluster) = Cluster::start(3) else { return };
+    let urls: Vec<&str> = cluster.nodes.iter().map(|n| n.base.as_str()).collect();
+    let (out, report) = common::run_load(&urls, "10");
+    assert!(out.status.success(), "run failed: {}\n{report}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!((&report["lost"], &report["duplicated"], &report["out_of_order"]), (&json!(0), &json!(0), &json!(0)));
+    let per_url = report["per_url"].as_array().unwrap();
+    assert_eq!(per_url.len(), 3, "{report}");
+    for node in per_url {
+        // Every node took writes and served subscribers that got every
+        // write of every node.
+        assert!(node["writes_acked"].as_u64().unwrap() > 0, "{report}");
+        assert!(node["subscribers"].as_u64().unwrap() > 0, "{report}");
+        assert_eq!(node["deliveries"], node["deliveries_expected"], "{report}");
+    }
+}

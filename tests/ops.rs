@@ -183,22 +183,11 @@ async fn an_alert_fires_when_a_threshold_is_crossed_and_clears_after() {
     app.login("viewer").await.get("/api/v1/admin/alerts").await.assert_error(403, "forbidden");
 }
 
-fn run_load(base: &str, settle_secs: &str) -> (std::process::Output, serde_json::Value) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storesync"))
-        .args(["load", "--url", base, "--subscribers", "20", "--writers", "2", "--rate", "50", "--duration", "2s"])
-        .args(["--mix", "product=60,sale=20,dashboard=10,page=10", "--settle-secs", settle_secs, "--json"])
-        .env("STORESYNC_DEMO_PASSWORD", common::PASSWORD)
-        .output()
-        .unwrap();
-    let report = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    (out, report)
-}
-
 #[actix_web::test]
 async fn the_load_generator_verifies_delivery_and_catches_loss() {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, base, _) = common::start_server(dir.path(), &[]);
-    let (out, report) = run_load(&base, "10");
+    let (out, report) = common::run_load(&[&base], "10");
     assert!(out.status.success(), "clean run failed: {}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(report["lost"], 0);
     // Any number: how many writes a loaded machine acks in 2 s varies.
@@ -210,11 +199,33 @@ async fn the_load_generator_verifies_delivery_and_catches_loss() {
 
     let dir = tempfile::tempdir().unwrap();
     let (mut lossy, base, _) = common::start_server(dir.path(), &["--debug-drop-batch-every", "7"]);
-    let (out, report) = run_load(&base, "2");
+    let (out, report) = common::run_load(&[&base], "2");
     assert_eq!(out.status.code(), Some(3), "loss exits with 3: {report}");
     assert!(report["lost"].as_u64().unwrap() > 0, "{report}");
     lossy.kill().unwrap();
     lossy.wait().unwrap();
+}
+
+#[actix_web::test]
+async fn the_load_generator_spreads_over_several_urls_and_verifies_across_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, base, _) = common::start_server(dir.path(), &[]);
+    // Two URLs of one server stand in for two nodes: a write acknowledged
+    // through one must reach the subscribers connected through the other.
+    let other = base.replace("127.0.0.1", "localhost");
+    let (out, report) = common::run_load(&[&base, &other], "10");
+    assert!(out.status.success(), "run failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!((&report["lost"], &report["duplicated"], &report["out_of_order"]), (&json!(0), &json!(0), &json!(0)));
+    let per_url = report["per_url"].as_array().unwrap();
+    assert_eq!(per_url.iter().map(|n| n["url"].as_str().unwrap()).collect::<Vec<_>>(), [&base, &other]);
+    for node in per_url {
+        assert_eq!(node["subscribers"], 10, "{report}");
+        assert!(node["writes_acked"].as_u64().unwrap() > 0, "{report}");
+        assert!(node["deliveries"].as_u64().unwrap() > 0, "{report}");
+        assert_eq!(node["deliveries"], node["deliveries_expected"], "{report}");
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
 }
 
 fn migrate_with_database(url: &str) -> (std::process::Output, tempfile::TempDir) {

@@ -7,6 +7,7 @@
 //! crate calls the named functions in `queries`. The few statements the two
 //! backends word differently (upserts, row locks) go through `each_backend!`.
 
+pub mod migrate_to;
 pub mod models;
 pub mod queries;
 pub mod schema;

@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::model::{DashboardSettings, Event, EventKind, Product, ProductStatus, StoreInfo};
 
 /// A `stores` row.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = stores)]
 pub struct StoreRow {
     pub id: i64,

@@ -136,15 +136,16 @@ pub fn seed_if_empty(conn: &mut Conn, password: Option<&str>) -> Result<Seeded, 
     Ok(Seeded::Created { generated_password: generated })
 }
 
-/// The demo rows carry their own ids; PostgreSQL's id sequences must move
-/// past them before anything else inserts (SQLite's rowids follow the
-/// largest id by themselves).
-fn advance_id_sequences(conn: &mut Conn) -> Result<(), ApiError> {
-    if let Conn::Pg(pg) = conn {
-        pg.batch_execute(
-            "SELECT setval(pg_get_serial_sequence('stores', 'id'), (SELECT MAX(id) FROM stores));
-             SELECT setval(pg_get_serial_sequence('products', 'id'), (SELECT MAX(id) FROM products));",
-        )?;
+/// Rows written with their own ids (the demo data, a `migrate-to` copy):
+/// PostgreSQL's id sequences must move past them before anything else
+/// inserts (SQLite's rowids follow the largest id by themselves). An empty
+/// table leaves its sequence alone (`setval` of NULL does nothing).
+pub(super) fn advance_id_sequences(conn: &mut Conn) -> QueryResult<()> {
+    let Conn::Pg(pg) = conn else { return Ok(()) };
+    for table in ["stores", "users", "api_tokens", "products", "sales"] {
+        pg.batch_execute(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+        ))?;
     }
     Ok(())
 }

@@ -3,6 +3,10 @@
 //! then checks that every acknowledged write reached every subscriber of its
 //! store, in seq order, once, and reports latency from write request to
 //! receipt (see `report`). Exits non-zero when a delivery was lost.
+//!
+//! Given several `--url`s (the nodes of a cluster), it spreads subscribers
+//! and writes over them round-robin: a write acknowledged by one node must
+//! reach the subscribers of every node.
 
 pub mod report;
 
@@ -23,9 +27,10 @@ use report::{Acked, Received, Report, SubscriberLog};
 /// Options of `storesync load`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct LoadArgs {
-    /// Base URL of the server.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    pub url: String,
+    /// Base URL of the server; repeat it (or give a comma-separated list)
+    /// for the nodes of a cluster: subscribers and writes go round-robin.
+    #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:8080")]
+    pub url: Vec<String>,
     /// Stores to load, comma-separated slugs; subscribers and writes are spread over them.
     #[arg(long, value_delimiter = ',', default_value = "s1")]
     pub stores: Vec<String>,
@@ -54,7 +59,7 @@ pub struct LoadArgs {
     /// Topics subscribers ask for, comma-separated (default: all).
     #[arg(long, value_delimiter = ',')]
     pub topics: Vec<String>,
-    /// PID of the server, to report its memory per connection.
+    /// PID of the server (of the first --url), to report its memory per connection.
     #[arg(long)]
     pub server_pid: Option<u32>,
     /// Seconds to wait for deliveries after the last write.
@@ -124,7 +129,8 @@ fn rss_kib(pid: u32) -> Option<f64> {
 
 struct Target {
     http: reqwest::Client,
-    url: String,
+    /// The base URLs, without a trailing slash.
+    urls: Vec<String>,
     token: String,
     products: Vec<Vec<i64>>,
 }
@@ -135,7 +141,9 @@ impl Target {
             .pool_max_idle_per_host(args.writers.max(1) * 2)
             .build()
             .map_err(|e| e.to_string())?;
-        let url = args.url.trim_end_matches('/').to_owned();
+        let urls: Vec<String> = args.url.iter().map(|u| u.trim_end_matches('/').to_owned()).collect();
+        // One login and one product list serve every node: they share the database.
+        let url = urls.first().ok_or("give at least one --url")?;
         let token = match &args.token {
             Some(t) => t.clone(),
             None => {
@@ -176,12 +184,12 @@ impl Target {
             }
             products.push(ids);
         }
-        Ok(Self { http, url, token, products })
+        Ok(Self { http, urls, token, products })
     }
 
-    /// Sends one write; its seq when acknowledged.
-    async fn write(&self, op: Op, store: &str, products: &[i64]) -> Option<i64> {
-        let base = format!("{}/api/v1/stores/{store}", self.url);
+    /// Sends one write through node `node`; its seq when acknowledged.
+    async fn write(&self, node: usize, op: Op, store: &str, products: &[i64]) -> Option<i64> {
+        let base = format!("{}/api/v1/stores/{store}", self.urls[node]);
         let request = {
             // ThreadRng is not Send: use it before the first await.
             let mut rng = rand::thread_rng();
@@ -218,12 +226,13 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 
 async fn subscribe(
     target: &Target,
+    node: usize,
     store: usize,
     slug: &str,
     topics: &[String],
 ) -> Result<(Socket, SubscriberLog), String> {
     let started = Instant::now();
-    let ws_url = format!("{}/ws?token={}", target.url.replacen("http", "ws", 1), target.token);
+    let ws_url = format!("{}/ws?token={}", target.urls[node].replacen("http", "ws", 1), target.token);
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.map_err(|e| e.to_string())?;
     let mut frame = json!({"type": "subscribe", "store": slug, "view": {"page_size": 10, "sort": "name"}});
     if !topics.is_empty() {
@@ -242,6 +251,7 @@ async fn subscribe(
                 return Ok((
                     ws,
                     SubscriberLog {
+                        node,
                         store,
                         start,
                         topics: topics.to_vec(),
@@ -319,6 +329,13 @@ async fn read(
     log
 }
 
+/// The store and the node of the `n`th subscriber or write: stores
+/// round-robin, and nodes round-robin per round of stores, so that every
+/// store is subscribed to and written through every node.
+fn spread(n: usize, stores: usize, nodes: usize) -> (usize, usize) {
+    (n % stores, (n / stores) % nodes)
+}
+
 /// Runs a load test and prints its report; `Ok(false)` when a delivery was lost.
 pub async fn run(args: LoadArgs) -> Result<bool, String> {
     let mix = parse_mix(&args.mix)?;
@@ -338,12 +355,12 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
     let connected: Vec<Result<(Socket, SubscriberLog), String>> = futures_util::stream::iter(0..args.subscribers)
         .map(|i| {
             let target = target.clone();
-            let store = i % args.stores.len();
+            let (store, node) = spread(i, args.stores.len(), target.urls.len());
             let slug = args.stores[store].clone();
             let topics = args.topics.clone();
             let progress = progress.clone();
             async move {
-                let r = subscribe(&target, store, &slug, &topics).await;
+                let r = subscribe(&target, node, store, &slug, &topics).await;
                 progress.inc(1);
                 r
             }
@@ -352,15 +369,17 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
         .collect()
         .await;
     let sockets: Vec<(Socket, SubscriberLog)> = connected.into_iter().collect::<Result<_, _>>()?;
+    // The process is the first URL's: only its subscribers count.
+    let on_first = sockets.iter().filter(|(_, log)| log.node == 0).count();
     let memory = match (rss_before, args.server_pid.and_then(rss_kib)) {
-        (Some(before), Some(after)) if !sockets.is_empty() => Some((after - before) / sockets.len() as f64),
+        (Some(before), Some(after)) if on_first > 0 => Some((after - before) / on_first as f64),
         _ => None,
     };
     let (done_tx, done_rx) = tokio::sync::watch::channel(None);
     let readers: Vec<_> = sockets.into_iter().map(|(ws, log)| tokio::spawn(read(ws, log, done_rx.clone()))).collect();
 
     let acked = Arc::new(Mutex::new(Vec::<Acked>::new()));
-    let errors = Arc::new(AtomicU64::new(0));
+    let errors: Arc<Vec<AtomicU64>> = Arc::new(target.urls.iter().map(|_| AtomicU64::new(0)).collect());
     let started = Instant::now();
     let end = started + args.duration;
     let interval = (args.rate > 0.0).then(|| Duration::from_secs_f64(args.writers.max(1) as f64 / args.rate));
@@ -394,13 +413,13 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
                             }
                         })
                         .map_or(Op::Product, |(op, _)| *op);
-                    let store = n % stores.len();
+                    let (store, node) = spread(n, stores.len(), target.urls.len());
                     n += 1;
                     let sent = Instant::now();
-                    match target.write(op, &stores[store], &target.products[store]).await {
-                        Some(seq) => lock(&acked).push(Acked { store, seq, sent, topic: op.topic() }),
+                    match target.write(node, op, &stores[store], &target.products[store]).await {
+                        Some(seq) => lock(&acked).push(Acked { node, store, seq, sent, topic: op.topic() }),
                         None => {
-                            errors.fetch_add(1, Ordering::Relaxed);
+                            errors[node].fetch_add(1, Ordering::Relaxed);
                         }
                     }
                 }
@@ -427,7 +446,8 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
         logs.push(r.await.map_err(|e| e.to_string())?);
     }
     progress.finish_and_clear();
-    let report = Report::compute(&acked, &logs, errors.load(Ordering::Relaxed), duration, memory);
+    let errors: Vec<u64> = errors.iter().map(|e| e.load(Ordering::Relaxed)).collect();
+    let report = Report::compute(&target.urls, &acked, &logs, &errors, duration, memory);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {

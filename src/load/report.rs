@@ -1,7 +1,8 @@
 //! What a load run measured, computed from the writes that were
 //! acknowledged and the batches each subscriber received: delivery (every
 //! acknowledged write covered by a batch of every subscriber of its store),
-//! latency from write request to receipt, and the rest of the table.
+//! latency from write request to receipt, counts per node URL, and the rest
+//! of the table.
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,8 @@ use crate::model::Seq;
 /// An acknowledged write.
 #[derive(Debug, Clone, Copy)]
 pub struct Acked {
+    /// The index of the URL it was written through.
+    pub node: usize,
     pub store: usize,
     pub seq: Seq,
     pub sent: Instant,
@@ -30,6 +33,8 @@ pub struct Received {
 /// What one subscriber saw.
 #[derive(Debug, Default)]
 pub struct SubscriberLog {
+    /// The index of the URL it is connected to.
+    pub node: usize,
     pub store: usize,
     /// Topics it subscribed to; empty: all.
     pub topics: Vec<String>,
@@ -68,6 +73,21 @@ impl Percentiles {
     }
 }
 
+/// What went through one of the URLs.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NodeCounts {
+    pub url: String,
+    /// Subscribers connected to it.
+    pub subscribers: usize,
+    /// Writes it acknowledged, and writes sent to it that failed.
+    pub writes_acked: usize,
+    pub write_errors: u64,
+    /// What its subscribers were due (every acknowledged write of their
+    /// store, through any URL) and what they received.
+    pub deliveries_expected: u64,
+    pub deliveries: u64,
+}
+
 /// The result of a load run.
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -93,30 +113,44 @@ pub struct Report {
     pub snapshot_bytes_per_subscriber: f64,
     /// Server RSS growth per connection, with `--server-pid`.
     pub memory_per_connection_kib: Option<f64>,
+    /// The same counts per URL, in the order given.
+    pub per_url: Vec<NodeCounts>,
 }
 
 impl Report {
-    /// Joins writes and receipts.
+    /// Joins writes and receipts; `write_errors` are per URL.
     pub fn compute(
+        urls: &[String],
         acked: &[Acked],
         logs: &[SubscriberLog],
-        write_errors: u64,
+        write_errors: &[u64],
         duration: Duration,
         memory_per_connection_kib: Option<f64>,
     ) -> Self {
+        let mut per_url: Vec<NodeCounts> = urls
+            .iter()
+            .zip(write_errors)
+            .map(|(url, &write_errors)| NodeCounts { url: url.clone(), write_errors, ..NodeCounts::default() })
+            .collect();
+        for write in acked {
+            per_url[write.node].writes_acked += 1;
+        }
         let mut latencies = Vec::new();
-        let (mut expected, mut delivered) = (0u64, 0u64);
         for log in logs {
+            let node = &mut per_url[log.node];
+            node.subscribers += 1;
             let wants = |topic: &str| log.topics.is_empty() || log.topics.iter().any(|t| t == topic || t == "history");
             for write in acked.iter().filter(|w| w.store == log.store && w.seq > log.start && wants(w.topic)) {
-                expected += 1;
+                node.deliveries_expected += 1;
                 let i = log.batches.partition_point(|b| b.to < write.seq);
                 if let Some(batch) = log.batches.get(i).filter(|b| b.from <= write.seq) {
-                    delivered += 1;
+                    node.deliveries += 1;
                     latencies.push(batch.at.saturating_duration_since(write.sent).as_secs_f64() * 1000.0);
                 }
             }
         }
+        let expected: u64 = per_url.iter().map(|n| n.deliveries_expected).sum();
+        let delivered: u64 = per_url.iter().map(|n| n.deliveries).sum();
         let mut connects: Vec<f64> = logs.iter().map(|l| l.connect.as_secs_f64() * 1000.0).collect();
         let secs = duration.as_secs_f64().max(0.001);
         let per_subscriber = |bytes: u64| if logs.is_empty() { 0.0 } else { bytes as f64 / logs.len() as f64 };
@@ -124,7 +158,7 @@ impl Report {
             duration_s: secs,
             subscribers: logs.len(),
             writes_acked: acked.len(),
-            write_errors,
+            write_errors: write_errors.iter().sum(),
             deliveries_expected: expected,
             deliveries: delivered,
             lost: expected - delivered,
@@ -138,6 +172,7 @@ impl Report {
             bytes_per_subscriber_per_hour: per_subscriber(logs.iter().map(|l| l.bytes).sum()) / secs * 3600.0,
             snapshot_bytes_per_subscriber: per_subscriber(logs.iter().map(|l| l.snapshot_bytes).sum()),
             memory_per_connection_kib,
+            per_url,
         }
     }
 
@@ -151,7 +186,7 @@ impl Report {
         let lat = |p: &Percentiles| {
             format!("p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}", p.p50, p.p90, p.p99, p.p999, p.max)
         };
-        let rows = [
+        let mut rows = vec![
             ("duration", format!("{:.1} s", self.duration_s)),
             ("subscribers", self.subscribers.to_string()),
             ("writes acknowledged", format!("{} ({} failed)", self.writes_acked, self.write_errors)),
@@ -174,6 +209,20 @@ impl Report {
                 self.memory_per_connection_kib.map_or("(pass --server-pid)".into(), |k| format!("{k:.2} KiB")),
             ),
         ];
+        for node in &self.per_url {
+            rows.push((
+                "via",
+                format!(
+                    "{}: {} subscribers, {} writes ({} failed), {} of {} deliveries",
+                    node.url,
+                    node.subscribers,
+                    node.writes_acked,
+                    node.write_errors,
+                    node.deliveries,
+                    node.deliveries_expected
+                ),
+            ));
+        }
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         rows.iter().map(|(k, v)| format!("{k:<width$}  {v}\n")).collect()
     }
@@ -194,9 +243,9 @@ mod tests {
     fn a_write_outside_every_batch_is_lost() {
         let t = Instant::now();
         let acked = [
-            Acked { store: 0, seq: 5, sent: t, topic: "products" },
-            Acked { store: 0, seq: 9, sent: t, topic: "products" },
-            Acked { store: 0, seq: 11, sent: t, topic: "sales" },
+            Acked { node: 0, store: 0, seq: 5, sent: t, topic: "products" },
+            Acked { node: 1, store: 0, seq: 9, sent: t, topic: "products" },
+            Acked { node: 1, store: 0, seq: 11, sent: t, topic: "sales" },
         ];
         let log = SubscriberLog {
             store: 0,
@@ -205,8 +254,12 @@ mod tests {
             batches: vec![Received { from: 5, to: 7, at: t + Duration::from_millis(3) }],
             ..SubscriberLog::default()
         };
-        let r = Report::compute(&acked, &[log], 0, Duration::from_secs(1), None);
-        assert_eq!((r.deliveries_expected, r.deliveries, r.lost), (2, 1, 1));
+        let urls = ["http://a".to_owned(), "http://b".to_owned()];
+        let r = Report::compute(&urls, &acked, &[log], &[0, 1], Duration::from_secs(1), None);
+        assert_eq!((r.deliveries_expected, r.deliveries, r.lost, r.write_errors), (2, 1, 1, 1));
+        // The subscriber is on the first URL; the writes went through both.
+        let counts = |n: &NodeCounts| (n.subscribers, n.writes_acked, n.deliveries_expected, n.deliveries);
+        assert_eq!(r.per_url.iter().map(counts).collect::<Vec<_>>(), [(1, 1, 2, 1), (0, 2, 0, 0)]);
         assert!(!r.clean());
         assert_eq!(r.latency_ms.max, 3.0);
     }

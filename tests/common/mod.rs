@@ -91,7 +91,7 @@ impl Drop for TestDatabase {
 /// Per-test PostgreSQL databases: `storesync_t_<pid>_<n>`, created from the
 /// server's maintenance database and dropped with their app; databases left
 /// by earlier runs whose process is gone are dropped at the first creation.
-mod postgres {
+pub mod postgres {
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::Once;
 
@@ -442,4 +442,18 @@ pub fn start_server(
     });
     let base = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("server did not start");
     (child, base, lines)
+}
+
+/// Runs `storesync load` against `urls` (one `--url` each); its output and JSON report.
+pub fn run_load(urls: &[&str], settle_secs: &str) -> (std::process::Output, Value) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storesync"))
+        .arg("load")
+        .args(urls.iter().flat_map(|url| ["--url", url]))
+        .args(["--subscribers", "20", "--writers", "2", "--rate", "50", "--duration", "2s"])
+        .args(["--mix", "product=60,sale=20,dashboard=10,page=10", "--settle-secs", settle_secs, "--json"])
+        .env("STORESYNC_DEMO_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out, report)
 }
