@@ -49,6 +49,13 @@ pub enum SqliteSync {
     Normal,
 }
 
+/// A feature turned on or off.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    On,
+    Off,
+}
+
 /// How log lines are written.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -128,6 +135,10 @@ pub struct Config {
     /// Refused client frames before a session is closed (code 1008).
     #[arg(long, global = true, env = "STORESYNC_WS_MAX_STRIKES", default_value_t = 20)]
     pub ws_max_strikes: u32,
+    /// WebSocket compression (permessage-deflate) for clients that offer
+    /// it: on or off.
+    #[arg(long, global = true, env = "STORESYNC_WS_COMPRESSION", value_enum, default_value_t = Switch::On)]
+    pub ws_compression: Switch,
     /// Extra origins allowed for cookie-authenticated WebSockets and REST
     /// writes (comma-separated; the server's own origin is always allowed).
     #[arg(long, global = true, env = "STORESYNC_ALLOWED_ORIGINS", value_delimiter = ',')]

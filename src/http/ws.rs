@@ -23,15 +23,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use actix::{Actor, AsyncContext};
 use actix_http::BoxedPayloadStream;
 use actix_web::dev::Extensions;
+use actix_web::http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::extract::{bearer, principal_for, SESSION_COOKIE};
+use crate::config::Switch;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::limits::OpenSocket;
 use crate::session::SessionActor;
+use crate::wire::deflate;
 use crate::wire::frame_limit::FrameLimit;
+use crate::wire::inflate_stream::InflateStream;
 use crate::wire::outbox::{Outbox, OutboxBody};
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
@@ -92,20 +96,32 @@ async fn open(state: web::Data<AppState>, req: &HttpRequest, body: web::Payload)
     // `run` installs `on_connect` for every listener.
     let slots =
         req.conn_data::<ConnectionSlots>().ok_or_else(|| ApiError::Internal("connection slots missing".into()))?;
+    // permessage-deflate when the client offers it acceptably (wire/deflate.rs);
+    // any other offer gets an uncompressed session.
+    let offers = req.headers().get_all(SEC_WEBSOCKET_EXTENSIONS).filter_map(|v| v.to_str().ok());
+    let compress = state.config.ws_compression == Switch::On && deflate::negotiate(offers);
     // The client's bytes reach actix-ws through `FrameLimit`, which refuses
-    // an oversized frame at its header instead of buffering its payload.
-    let limited = FrameLimit::new(body, state.config.max_frame_bytes);
-    let mut limited = actix_web::dev::Payload::from(Box::pin(limited) as BoxedPayloadStream);
+    // an oversized frame at its header instead of buffering its payload, and
+    // then, compressed, through `InflateStream`.
+    let max = state.config.max_frame_bytes;
+    let limited: BoxedPayloadStream = match compress {
+        true => Box::pin(InflateStream::new(FrameLimit::new(body, max), max)),
+        false => Box::pin(FrameLimit::new(body, max)),
+    };
+    let mut limited = actix_web::dev::Payload::from(limited);
     let body = web::Payload::from_request(req, &mut limited)
         .await
         .map_err(|e| ApiError::Internal(format!("wrapping the payload: {e}")))?;
-    let (response, session, stream) =
+    let (mut response, session, stream) =
         actix_ws::handle(req, body).map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
     // Frames leave through `OutboxBody`, not actix-ws's session channel (see wire/outbox.rs).
     drop(session);
+    if compress {
+        response.headers_mut().insert(SEC_WEBSOCKET_EXTENSIONS, HeaderValue::from_static(deflate::RESPONSE));
+    }
     let stream = stream.max_frame_size(state.config.max_frame_bytes);
     let handles = state.sessions.clone();
-    let body = OutboxBody::new(handles.limits.outbox_capacity, state.metrics.clone());
+    let body = OutboxBody::new(handles.limits.outbox_capacity, state.metrics.clone()).deflate(compress);
     let queue = body.queue();
     let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
     SessionActor::create(move |ctx| {

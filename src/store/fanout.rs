@@ -7,7 +7,8 @@
 //!   merged, latest wins); the batch's `from..to` still covers every seq, so
 //!   coalesced-away seqs are not gaps.
 //! - **Serialize once**: one `batch` frame per distinct topic set, one `page`
-//!   frame per distinct view, shared (`ByteString`) by every session.
+//!   frame per distinct view, shared (`Frame`) by every session, and so
+//!   compressed once for all that negotiated compression (`wire::outbox`).
 //!
 //! Delivery per store is in seq order: every frame goes through the
 //! session's FIFO outbox, pushed from this actor's single thread. Guarded by
@@ -15,7 +16,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use bytestring::ByteString;
 use serde_json::Value;
 
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use super::state::StoreState;
 use crate::auth::Role;
 use crate::model::{Event, EventKind, ProductId, ProductPage, Seq, View};
 use crate::ops::metrics::StoreCounters;
-use crate::wire::outbox::{Delivery, Outbox, Pushed};
+use crate::wire::outbox::{Delivery, Frame, Outbox, Pushed};
 use crate::wire::protocol::{Presence, ServerFrame, Topic, Topics};
 
 /// Shortest time between two presence frames of a store.
@@ -56,7 +56,7 @@ struct ViewPage {
     page: ProductPage,
     /// Its rows, order or total differ from the last flush.
     changed: bool,
-    frame: Option<ByteString>,
+    frame: Option<Frame>,
 }
 
 /// Subscribers and the events not yet flushed to them.
@@ -269,12 +269,13 @@ impl Fanout {
         if !events.is_empty() {
             self.counters.flush_events.observe(events.len() as f64);
             // Subscribers with the same topics and the same last batch share a frame.
-            let mut frames: HashMap<(Topics, Seq), Option<ByteString>> = HashMap::new();
+            let mut frames: HashMap<(Topics, Seq), Option<Frame>> = HashMap::new();
             for (id, sub) in &mut self.subscribers {
                 let from = sub.sent_to.min(from - 1) + 1;
                 let frame = frames.entry((sub.topics, from)).or_insert_with(|| {
                     let wanted: Vec<&Event> = events.iter().filter(|e| sub.topics.wants(e.kind)).collect();
-                    (!wanted.is_empty()).then(|| ServerFrame::Batch { store: slug, from, to, events: &wanted }.encode())
+                    (!wanted.is_empty())
+                        .then(|| ServerFrame::Batch { store: slug, from, to, events: &wanted }.encode().into())
                 });
                 let Some(frame) = frame else { continue };
                 sub.sent_to = to;
@@ -323,8 +324,8 @@ impl Fanout {
             });
             if entry.changed || moved.contains(id) {
                 let ViewPage { page, frame, .. } = entry;
-                let frame =
-                    frame.get_or_insert_with(|| ServerFrame::Page { reference: None, store: slug, page }.encode());
+                let frame = frame
+                    .get_or_insert_with(|| ServerFrame::Page { reference: None, store: slug, page }.encode().into());
                 push_unless_gone(sub, *id, frame, slug, gone);
             }
         }
@@ -339,7 +340,7 @@ impl Fanout {
         }
         self.presence_sent = self.presence();
         self.presence_sent_at = Some(Instant::now());
-        let frame = ServerFrame::Presence { store: slug, counts: self.presence_sent }.encode();
+        let frame = Frame::from(ServerFrame::Presence { store: slug, counts: self.presence_sent }.encode());
         for (id, sub) in self.subscribers.iter().filter(|(_, s)| s.topics.has(Topic::Presence)) {
             push_unless_gone(sub, *id, &frame, slug, gone);
         }
@@ -357,7 +358,7 @@ impl Fanout {
 
 /// Queues a frame unless the session already overflowed in this flush (it
 /// has been told once); records it as gone when this push overflows.
-fn push_unless_gone(sub: &Subscriber, id: u64, frame: &ByteString, slug: &str, gone: &mut Vec<u64>) {
+fn push_unless_gone(sub: &Subscriber, id: u64, frame: &Frame, slug: &str, gone: &mut Vec<u64>) {
     if gone.contains(&id) {
         return;
     }

@@ -112,13 +112,7 @@ impl<S> FrameLimit<S> {
     fn accept(&mut self, header: &[u8]) -> Result<u64, PayloadError> {
         let fin = header[0] & 0x80 != 0;
         let opcode = header[0] & 0x0F;
-        let length = match header[1] & 0x7F {
-            126 => u64::from(u16::from_be_bytes([header[2], header[3]])),
-            127 => u64::from_be_bytes([
-                header[2], header[3], header[4], header[5], header[6], header[7], header[8], header[9],
-            ]),
-            short => u64::from(short),
-        };
+        let length = payload_len(header);
         if length > self.max {
             return Err(PayloadError::Overflow);
         }
@@ -138,9 +132,20 @@ impl<S> FrameLimit<S> {
     }
 }
 
+/// The payload length a complete header declares.
+pub(super) fn payload_len(header: &[u8]) -> u64 {
+    match header[1] & 0x7F {
+        126 => u64::from(u16::from_be_bytes([header[2], header[3]])),
+        127 => {
+            u64::from_be_bytes([header[2], header[3], header[4], header[5], header[6], header[7], header[8], header[9]])
+        }
+        short => u64::from(short),
+    }
+}
+
 /// How long a header that starts with `start` is, once its first two bytes
 /// are known.
-fn header_len(start: &[u8]) -> Option<usize> {
+pub(super) fn header_len(start: &[u8]) -> Option<usize> {
     let second = *start.get(1)?;
     let extended = match second & 0x7F {
         126 => 2,

@@ -20,11 +20,19 @@
 //! connection (heaptrack, see docs/benchmarks.md). Here the outbox *is* the
 //! body: the HTTP dispatcher polls it, and every frame queued since the last
 //! poll goes out in one chunk, framed by actix-http's own WebSocket `Parser`.
+//!
+//! Compression (permessage-deflate, `wire::deflate`): a `Frame` carries its
+//! text and, once a socket that negotiated the extension writes it, its
+//! compressed payload, kept in the frame. Every other such socket writing the
+//! same frame (the fan-out shares one per topic set and view) reuses it, so a
+//! flush to 1,000 subscribers compresses each distinct frame once. The body
+//! compresses before it takes its queue's lock: a store pushing into this
+//! outbox never waits for a compression.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -37,6 +45,7 @@ use prometheus::IntGauge;
 
 use crate::counted::lock;
 use crate::ops::metrics::{Metrics, StoreCounters};
+use crate::wire::deflate;
 
 /// Reason given when a session's outbox overflowed.
 pub const SLOW_CONSUMER: &str = "slow_consumer";
@@ -67,9 +76,53 @@ pub struct Delivery {
     pub committed_at: Instant,
 }
 
+/// An encoded server frame, cheap to clone and share among sessions.
+#[derive(Clone)]
+pub struct Frame(Arc<Encoded>);
+
+struct Encoded {
+    text: ByteString,
+    /// The permessage-deflate payload, made by the first compressing socket
+    /// that writes the frame; `None` inside when it would not be smaller.
+    deflated: OnceLock<Option<Bytes>>,
+}
+
+impl Frame {
+    /// The frame's JSON text.
+    pub fn text(&self) -> &ByteString {
+        &self.0.text
+    }
+
+    /// The compressed payload, compressing on first use; `None` for frames
+    /// too small to gain or that do not shrink.
+    pub fn deflated(&self) -> Option<&Bytes> {
+        if self.0.text.len() < deflate::MIN_COMPRESSED {
+            return None;
+        }
+        self.0.deflated.get_or_init(|| deflate::compress(self.0.text.as_bytes())).as_ref()
+    }
+
+    /// Whether a compressing socket still has to compress it.
+    fn needs_deflating(&self) -> bool {
+        self.0.text.len() >= deflate::MIN_COMPRESSED && self.0.deflated.get().is_none()
+    }
+}
+
+impl From<ByteString> for Frame {
+    fn from(text: ByteString) -> Self {
+        Frame(Arc::new(Encoded { text, deflated: OnceLock::new() }))
+    }
+}
+
+impl From<&str> for Frame {
+    fn from(text: &str) -> Self {
+        ByteString::from(text).into()
+    }
+}
+
 /// A frame in a session's queue.
 pub struct Outgoing {
-    pub frame: ByteString,
+    pub frame: Frame,
     pub delivery: Option<Delivery>,
 }
 
@@ -133,12 +186,14 @@ impl Outbox {
 
     /// Queues a frame without waiting; on overflow tells the session that
     /// `store` evicted it.
-    pub fn push(&self, frame: ByteString, store: &str) -> Pushed {
+    /// Frames shared among sessions are pushed as one `Frame`, cloned.
+    pub fn push(&self, frame: impl Into<Frame>, store: &str) -> Pushed {
         self.deliver(frame, None, store)
     }
 
     /// Queues a frame that carries committed changes, for delivery metrics.
-    pub fn deliver(&self, frame: ByteString, delivery: Option<Delivery>, store: &str) -> Pushed {
+    pub fn deliver(&self, frame: impl Into<Frame>, delivery: Option<Delivery>, store: &str) -> Pushed {
+        let frame = frame.into();
         let capacity = self.queue.capacity;
         let pushed = self.queue.update(|q| {
             if q.finished {
@@ -188,7 +243,7 @@ impl Outbox {
                 }
             }
             q.replacements += replacements.len();
-            q.frames.extend(replacements.into_iter().map(|frame| Outgoing { frame, delivery: None }));
+            q.frames.extend(replacements.into_iter().map(|frame| Outgoing { frame: frame.into(), delivery: None }));
         });
     }
 
@@ -204,6 +259,8 @@ impl Outbox {
 pub struct OutboxBody {
     queue: Arc<OutboxQueue>,
     metrics: Arc<Metrics>,
+    /// The client negotiated permessage-deflate.
+    deflate: bool,
     closed: bool,
 }
 
@@ -212,7 +269,22 @@ impl OutboxBody {
     pub fn new(capacity: usize, metrics: Arc<Metrics>) -> Self {
         let queued = metrics.outbox_frames.clone();
         let queue = Arc::new(OutboxQueue { queue: Mutex::default(), capacity: capacity.max(1), queued });
-        Self { queue, metrics, closed: false }
+        Self { queue, metrics, deflate: false, closed: false }
+    }
+
+    /// Sends frames of `deflate::MIN_COMPRESSED` bytes and more compressed
+    /// (the client negotiated permessage-deflate).
+    pub fn deflate(mut self, on: bool) -> Self {
+        self.deflate = on;
+        self
+    }
+
+    /// What goes on the wire for `frame`, and whether it is compressed.
+    fn payload<'a>(&self, frame: &'a Frame) -> (&'a [u8], bool) {
+        match frame.deflated().filter(|_| self.deflate) {
+            Some(deflated) => (deflated, true),
+            None => (frame.text().as_bytes(), false),
+        }
     }
 
     /// The queue an `Outbox` pushes into.
@@ -227,7 +299,7 @@ impl OutboxBody {
         }
         // Frame headers are at most 10 bytes; ping, pong and close carry at
         // most 125 bytes each.
-        let payload: usize = q.frames.iter().map(|f| f.frame.len()).sum();
+        let payload: usize = q.frames.iter().map(|f| self.payload(&f.frame).0.len()).sum();
         let mut buf = BytesMut::with_capacity(payload + 10 * q.frames.len() + 3 * 140);
         self.queue.queued.sub(q.frames.len() as i64);
         self.metrics.frames_sent.inc_by(q.frames.len() as u64);
@@ -240,7 +312,13 @@ impl OutboxBody {
             Parser::write_message(&mut buf, payload, OpCode::Pong, true, false);
         }
         for out in q.frames.drain(..) {
-            Parser::write_message(&mut buf, out.frame.as_bytes(), OpCode::Text, true, false);
+            let (payload, compressed) = self.payload(&out.frame);
+            let start = buf.len();
+            Parser::write_message(&mut buf, payload, OpCode::Text, true, false);
+            if compressed {
+                // RSV1 marks a compressed message (RFC 7692 §6).
+                buf[start] |= 0x40;
+            }
             if let Some(d) = out.delivery {
                 d.counters.succeeded.inc();
                 self.metrics.delivery_seconds.observe(d.committed_at.elapsed().as_secs_f64());
@@ -273,6 +351,17 @@ impl MessageBody for OutboxBody {
         }
         let queue = this.queue.clone();
         let mut q = queue.lock();
+        if this.deflate {
+            let fresh: Vec<Frame> =
+                q.frames.iter().filter(|o| o.frame.needs_deflating()).map(|o| o.frame.clone()).collect();
+            if !fresh.is_empty() {
+                drop(q);
+                for frame in &fresh {
+                    frame.deflated();
+                }
+                q = queue.lock();
+            }
+        }
         match this.drain(&mut q) {
             Some(chunk) => Poll::Ready(Some(Ok(chunk))),
             None => {
@@ -311,9 +400,9 @@ mod tests {
         let mut body = OutboxBody::new(2, metrics.clone());
         let outbox = Outbox::new(1, body.queue(), EvictionSink.start().recipient());
         assert!(poll(&mut body).is_pending());
-        assert_eq!(outbox.push("a".into(), "s1"), Pushed::Queued);
-        assert_eq!(outbox.push("bc".into(), "s1"), Pushed::Queued);
-        assert_eq!(outbox.push("d".into(), "s1"), Pushed::Overflowed);
+        assert_eq!(outbox.push("a", "s1"), Pushed::Queued);
+        assert_eq!(outbox.push("bc", "s1"), Pushed::Queued);
+        assert_eq!(outbox.push("d", "s1"), Pushed::Overflowed);
         assert_eq!(metrics.outbox_frames.get(), 2);
         // A client pinging without reading gets one pong, for its latest ping.
         outbox.ping();
@@ -324,17 +413,54 @@ mod tests {
         // Control frames go ahead of the queued frames.
         assert_eq!(&chunk[..], b"\x89\x00\x8a\x01y\x81\x01a\x81\x02bc");
         assert_eq!(metrics.outbox_frames.get(), 0);
-        outbox.push("dropped".into(), "s1");
+        outbox.push("dropped", "s1");
         outbox.replace_queue(vec!["r".into()]);
         // A second eviction drops what came after the first, not its resync.
-        outbox.push("dropped too".into(), "s1");
+        outbox.push("dropped too", "s1");
         outbox.replace_queue(vec!["s".into()]);
         assert_eq!(metrics.outbox_frames.get(), 2);
         outbox.close(None);
         let Poll::Ready(Some(Ok(chunk))) = poll(&mut body) else { panic!("nothing written") };
         assert_eq!(&chunk[..], b"\x81\x01r\x81\x01s\x88\x00");
         assert!(matches!(poll(&mut body), Poll::Ready(None)));
-        assert_eq!(outbox.push("late".into(), "s1"), Pushed::Closed);
+        assert_eq!(outbox.push("late", "s1"), Pushed::Closed);
         assert_eq!(metrics.outbox_frames.get(), 0);
+    }
+
+    #[actix::test]
+    async fn a_shared_frame_is_compressed_once_and_only_for_sockets_that_negotiated() {
+        let metrics = Metrics::new();
+        let sink = EvictionSink.start().recipient();
+        let mut bodies = [false, true, true].map(|on| OutboxBody::new(4, metrics.clone()).deflate(on));
+        let outboxes: Vec<Outbox> = bodies.iter().map(|b| Outbox::new(1, b.queue(), sink.clone())).collect();
+        let text = format!("{{\"type\":\"page\",\"rows\":[{}]}}", "{\"name\":\"Alpine Jacket\"},".repeat(40));
+        let page = Frame::from(text.as_str());
+        for outbox in &outboxes {
+            outbox.push(page.clone(), "s1");
+            outbox.push("{\"type\":\"pong\"}", "s1");
+        }
+        let chunks: Vec<Bytes> = bodies
+            .iter_mut()
+            .map(|body| match poll(body) {
+                Poll::Ready(Some(Ok(chunk))) => chunk,
+                _ => panic!("nothing written"),
+            })
+            .collect();
+        // Uncompressed: the text as it is, RSV1 clear.
+        let mut plain = BytesMut::new();
+        Parser::write_message(&mut plain, &text, OpCode::Text, true, false);
+        Parser::write_message(&mut plain, "{\"type\":\"pong\"}", OpCode::Text, true, false);
+        assert_eq!(chunks[0], plain);
+        // Compressed: RSV1 on the page only, one payload for both sockets,
+        // computed once and kept in the frame.
+        assert_eq!(chunks[1], chunks[2]);
+        let deflated = page.deflated().unwrap();
+        assert!(deflated.len() < 126 && text.len() > 125);
+        assert_eq!(chunks[1][..2], [0x80 | 0x40 | 0x01, deflated.len() as u8]);
+        assert_eq!(&chunks[1][2..2 + deflated.len()], &deflated[..]);
+        assert_eq!(&chunks[1][2 + deflated.len()..], &plain[4 + text.len()..]);
+        assert_eq!(deflate::inflate(deflated.to_vec(), text.len()).unwrap(), text.as_bytes());
+        // What went on the wire is counted: compressed where it was.
+        assert_eq!(metrics.bytes_sent.get(), (text.len() + 15 + 2 * (deflated.len() + 15)) as u64);
     }
 }

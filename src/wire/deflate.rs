@@ -1,0 +1,229 @@
+//! permessage-deflate (RFC 7692): which offers the server accepts, and the
+//! DEFLATE work on messages, done by `flate2` (its Rust backend).
+//!
+//! The server always answers `server_no_context_takeover` and
+//! `client_no_context_takeover` (RFC 7692 §7.1.1.1 and §7.1.1.2 let a server
+//! require both even when the client did not offer them):
+//!
+//! - without context, a message compressed once is valid on every socket that
+//!   negotiated the extension, so a flush compresses each distinct frame once
+//!   (`outbox::Frame`), not once per subscriber;
+//! - without client context, a compressed client message inflates on its own:
+//!   no session keeps a 32 KiB inflate window for its lifetime, only each
+//!   worker thread one inflater.
+//!
+//! Offers the server cannot honour (a `server_max_window_bits` below 15: the
+//! Rust backend always compresses with a 32 KiB window), unknown or repeated
+//! parameters and malformed values are declined: such a client gets an
+//! uncompressed session, never a broken one.
+
+use std::cell::RefCell;
+
+use bytes::Bytes;
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+/// The answer to an accepted offer.
+pub const RESPONSE: &str = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+
+/// Frames shorter than this go out uncompressed: below it a hello, a pong or
+/// a one-event batch saves a few dozen bytes for a compression each
+/// (measured in docs/benchmarks.md).
+pub const MIN_COMPRESSED: usize = 256;
+
+/// How hard to compress: each distinct frame is compressed once, however
+/// many sockets it goes to (level chosen in docs/benchmarks.md).
+const LEVEL: u32 = 6;
+
+/// What a sync flush ends a message with: removed from every message sent,
+/// put back before inflating one received (RFC 7692 §7.2.1, §7.2.2).
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+thread_local! {
+    static DEFLATER: RefCell<Compress> = RefCell::new(Compress::new(Compression::new(LEVEL), false));
+    static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(false));
+}
+
+/// Whether any of the `Sec-WebSocket-Extensions` header values offers
+/// permessage-deflate with parameters the server can accept.
+pub fn negotiate<'a>(headers: impl IntoIterator<Item = &'a str>) -> bool {
+    headers.into_iter().flat_map(|value| value.split(',')).any(acceptable)
+}
+
+/// One offer: `permessage-deflate` and its parameters, each at most once.
+fn acceptable(offer: &str) -> bool {
+    let mut parts = offer.split(';').map(str::trim);
+    if !parts.next().is_some_and(|name| name.eq_ignore_ascii_case("permessage-deflate")) {
+        return false;
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for param in parts {
+        let (key, value) = match param.split_once('=') {
+            Some((key, value)) => (key.trim(), Some(unquote(value.trim()))),
+            None => (param, None),
+        };
+        if seen.contains(&key) {
+            return false;
+        }
+        seen.push(key);
+        let ok = match (key, value) {
+            ("server_no_context_takeover" | "client_no_context_takeover", None) => true,
+            // Only a full window can be honoured (see above).
+            ("server_max_window_bits", Some(bits)) => bits == "15",
+            // The inflater takes any window; the answer leaves it to the client.
+            ("client_max_window_bits", None) => true,
+            ("client_max_window_bits", Some(bits)) => window_bits(bits),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+fn unquote(value: &str) -> &str {
+    value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value)
+}
+
+/// 8 to 15, written without sign or leading zeros (RFC 7692 §7.1.2).
+fn window_bits(bits: &str) -> bool {
+    matches!(bits, "8" | "9" | "10" | "11" | "12" | "13" | "14" | "15")
+}
+
+/// `text` as the payload of one compressed message (RSV1 set); `None` when
+/// compressing would not make it smaller.
+pub fn compress(text: &[u8]) -> Option<Bytes> {
+    DEFLATER.with_borrow_mut(|deflater| {
+        deflater.reset();
+        let mut out = Vec::with_capacity(text.len() / 4 + 64);
+        loop {
+            let read = deflater.total_in() as usize;
+            deflater.compress_vec(&text[read..], &mut out, FlushCompress::Sync).ok()?;
+            // Done when all input is in and the flush did not stop for room.
+            if deflater.total_in() as usize == text.len() && out.len() < out.capacity() {
+                break;
+            }
+            if out.len() >= text.len() {
+                return None;
+            }
+            out.reserve(out.capacity());
+        }
+        let len = out.len().checked_sub(TAIL.len()).filter(|_| out.ends_with(&TAIL))?;
+        out.truncate(len);
+        (len < text.len()).then(|| Bytes::from(out))
+    })
+}
+
+/// Why a received message did not inflate.
+#[derive(Debug, PartialEq, Eq)]
+pub enum InflateError {
+    /// It inflates past the limit; inflating stopped there.
+    TooLarge,
+    /// It is not valid DEFLATE data.
+    Corrupt,
+}
+
+/// Inflates one compressed message (the payloads of its frames, joined),
+/// refusing it as soon as it passes `max` bytes: the output never holds more
+/// than `max + 1`, whatever the input declares.
+pub fn inflate(mut message: Vec<u8>, max: usize) -> Result<Vec<u8>, InflateError> {
+    message.extend_from_slice(&TAIL);
+    INFLATER.with_borrow_mut(|inflater| {
+        inflater.reset(false);
+        let mut out = Vec::with_capacity((message.len() * 4).clamp(256, max + 1));
+        loop {
+            let (read, written) = (inflater.total_in(), inflater.total_out());
+            let status = inflater
+                .decompress_vec(&message[read as usize..], &mut out, FlushDecompress::Sync)
+                .map_err(|_| InflateError::Corrupt)?;
+            if out.len() > max {
+                return Err(InflateError::TooLarge);
+            }
+            let all_in = inflater.total_in() as usize == message.len();
+            if status == Status::StreamEnd || (all_in && out.len() < out.capacity()) {
+                return Ok(out);
+            }
+            if out.len() == out.capacity() {
+                // Grow towards one byte past the limit, never beyond.
+                out.reserve_exact(out.capacity().min((max + 1).saturating_sub(out.capacity())));
+            } else if (inflater.total_in(), inflater.total_out()) == (read, written) {
+                return Err(InflateError::Corrupt);
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acceptable_offers_are_accepted_in_any_header_and_position() {
+        for offer in [
+            "permessage-deflate",
+            "permessage-deflate; client_max_window_bits",
+            "permessage-deflate; client_max_window_bits=10; server_no_context_takeover",
+            "permessage-deflate;client_no_context_takeover;server_max_window_bits=15",
+            "Permessage-Deflate; client_max_window_bits=\"12\"",
+            "x-webkit-deflate-frame, permessage-deflate",
+            "permessage-deflate; server_max_window_bits=10, permessage-deflate",
+        ] {
+            assert!(negotiate([offer]), "{offer}");
+        }
+        assert!(negotiate(["x-other", "permessage-deflate"]));
+    }
+
+    #[test]
+    fn malformed_or_unsupported_offers_are_declined() {
+        for offer in [
+            "",
+            "x-webkit-deflate-frame",
+            "permessage-deflate;",
+            "permessage-deflate; client_max_window_bits=16",
+            "permessage-deflate; client_max_window_bits=08",
+            "permessage-deflate; client_max_window_bits=",
+            "permessage-deflate; client_max_window_bits=\"10",
+            "permessage-deflate; server_max_window_bits",
+            "permessage-deflate; server_max_window_bits=10",
+            "permessage-deflate; server_no_context_takeover=1",
+            "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+            "permessage-deflate; mystery",
+            "permessage-deflatex",
+        ] {
+            assert!(!negotiate([offer]), "{offer}");
+        }
+    }
+
+    #[test]
+    fn a_compressed_message_inflates_back_and_small_gains_are_skipped() {
+        let text = serde_json::json!({"rows": (0..50).map(|i| format!("Alpine Jacket {i}")).collect::<Vec<_>>()})
+            .to_string()
+            .into_bytes();
+        let compressed = compress(&text).expect("compresses");
+        assert!(compressed.len() * 4 < text.len(), "{} of {}", compressed.len(), text.len());
+        assert!(!compressed.ends_with(&TAIL));
+        assert_eq!(inflate(compressed.to_vec(), text.len()).unwrap(), text);
+        // The thread's deflater starts over for each message.
+        assert_eq!(compress(&text).unwrap(), compressed);
+        // Random-looking bytes do not get smaller: sent as they are.
+        let mut x = 1u64;
+        let noise: Vec<u8> = (0..600)
+            .map(|_| {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                (x >> 56) as u8
+            })
+            .collect();
+        assert_eq!(compress(&noise), None);
+    }
+
+    #[test]
+    fn inflating_stops_one_byte_past_the_limit() {
+        let bomb = compress(&vec![b' '; 4 << 20]).unwrap();
+        assert!(bomb.len() < 8 * 1024, "{}", bomb.len());
+        assert_eq!(inflate(bomb.to_vec(), 16 * 1024), Err(InflateError::TooLarge));
+        let exact = compress(&[b'a'; 1000]).unwrap();
+        assert_eq!(inflate(exact.to_vec(), 1000).unwrap().len(), 1000);
+        assert_eq!(inflate(exact.to_vec(), 999), Err(InflateError::TooLarge));
+        assert_eq!(inflate(vec![0xff; 40], 1000), Err(InflateError::Corrupt));
+    }
+}
