@@ -1,6 +1,9 @@
 //! The store actor's flush: 10 product updates fanned out to 1,000 and
 //! 10,000 subscribers, serializing each distinct frame once and sharing it
-//! (what `Fanout::flush` does) versus serializing per session.
+//! (what `Fanout::flush` does) versus serializing per session; and a
+//! 25-row `page` frame written to 1,000 sockets without compression,
+//! compressed once and shared (what `outbox::Frame` does), and compressed per
+//! session.
 //!
 //! `cargo bench --bench fanout`
 
@@ -20,7 +23,8 @@ use storesync::ops::metrics::Metrics;
 use storesync::store::fanout::{Fanout, Subscriber};
 use storesync::store::state::StoreState;
 use storesync::testkit::{self, EvictionSink};
-use storesync::wire::outbox::{Evicted, Outbox, OutboxBody};
+use storesync::wire::deflate;
+use storesync::wire::outbox::{Evicted, Frame, Outbox, OutboxBody};
 use storesync::wire::protocol::{ServerFrame, Topics};
 
 fn state() -> StoreState {
@@ -40,14 +44,14 @@ fn events() -> Vec<Event> {
         .collect()
 }
 
-fn subscribers(n: usize, sink: &Recipient<Evicted>) -> (Fanout, Vec<Outbox>, Vec<OutboxBody>) {
+fn subscribers(n: usize, sink: &Recipient<Evicted>, deflate: bool) -> (Fanout, Vec<Outbox>, Vec<OutboxBody>) {
     let metrics = Metrics::new();
     let counters = Arc::new(metrics.store("s1"));
     let mut fanout = Fanout::new(counters, None);
     let mut bodies = Vec::with_capacity(n);
     let mut outboxes = Vec::with_capacity(n);
     for id in 0..n as u64 {
-        let body = OutboxBody::new(64, metrics.clone());
+        let body = OutboxBody::new(64, metrics.clone()).deflate(deflate);
         let outbox = Outbox::new(id, body.queue(), sink.clone());
         bodies.push(body);
         outboxes.push(outbox.clone());
@@ -79,7 +83,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("flush_10_events");
     for n in [1_000usize, 10_000] {
         group.throughput(Throughput::Elements(n as u64));
-        let (mut fanout, outboxes, mut bodies) = subscribers(n, &sink);
+        let (mut fanout, outboxes, mut bodies) = subscribers(n, &sink, false);
         group.bench_function(format!("serialize_once/{n}"), |b| {
             b.iter_batched(
                 || drain(&mut bodies),
@@ -105,6 +109,50 @@ fn bench(c: &mut Criterion) {
                 BatchSize::PerIteration,
             )
         });
+    }
+    group.finish();
+    compression(c, &sink, &state);
+}
+
+/// One page frame to 1,000 sockets, pushed and written out: compression's
+/// cost on a flush.
+fn compression(c: &mut Criterion, sink: &Recipient<Evicted>, state: &StoreState) {
+    let view = View { page_size: 25, ..View::default() };
+    let page = state.page(&view);
+    let text = ServerFrame::Page { reference: None, store: "s1", page: &page }.encode();
+    let compressed = Frame::from(text.clone()).deflated().map_or(0, |d| d.len());
+    eprintln!("25-row page frame: {} bytes, {compressed} compressed", text.len());
+    let n = 1_000;
+    let mut group = c.benchmark_group("page_to_1000_sockets");
+    group.throughput(Throughput::Elements(n as u64));
+    group.sample_size(20);
+    for (name, deflate, shared) in
+        [("uncompressed", false, true), ("compress_once", true, true), ("compress_per_session", true, false)]
+    {
+        let (_, outboxes, mut bodies) = subscribers(n, sink, deflate);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                // A new frame per flush, as the fan-out makes one.
+                let frame = Frame::from(text.clone());
+                for outbox in &outboxes {
+                    match shared {
+                        true => outbox.push(frame.clone(), "s1"),
+                        false => outbox.push(text.clone(), "s1"),
+                    };
+                }
+                drain(&mut bodies);
+            })
+        });
+    }
+    group.finish();
+    // What one compression costs, by frame size.
+    let mut group = c.benchmark_group("deflate_frame");
+    let events = events();
+    let refs: Vec<&Event> = events.iter().take(1).collect();
+    let batch = ServerFrame::Batch { store: "s1", from: 1, to: 1, events: &refs }.encode();
+    for (name, text) in [("one_event_batch", &batch), ("page_25_rows", &text)] {
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(format!("{name}/{}", text.len()), |b| b.iter(|| deflate::compress(text.as_bytes())));
     }
     group.finish();
 }

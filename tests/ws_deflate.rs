@@ -306,3 +306,62 @@ async fn malformed_offers_and_compression_off_get_uncompressed_sessions() {
         assert_eq!(snapshot.json["store"], "s1");
     }
 }
+
+/// The figures of docs/benchmarks.md ("WebSocket compression"): frames of
+/// the demo data as sent, uncompressed and compressed, and what other DEFLATE
+/// levels would give. Run with
+/// `cargo test --test ws_deflate -- --ignored --nocapture`.
+#[actix_web::test]
+#[ignore = "prints measurements"]
+async fn measure_frame_sizes() {
+    let app = common::spawn_app().await;
+    let admin = app.login("admin").await;
+    let token = admin.token.as_deref().unwrap();
+    let (mut zipped, _) = connect(&app.base, token, Some("permessage-deflate")).await;
+    let (mut plain, _) = connect(&app.base, token, None).await;
+    let mut rows = vec![("hello", next_of(&mut zipped, "hello").await, next_of(&mut plain, "hello").await)];
+    for (id, size) in [(1, 25), (2, 200)] {
+        let subscribe = json!({"type": "subscribe", "id": id, "store": "s1", "view": {"page_size": size}});
+        for socket in [&mut zipped, &mut plain] {
+            send_text(socket, subscribe.clone()).await;
+        }
+        for kind in ["subscribed", "snapshot"] {
+            rows.push((kind, next_of(&mut zipped, kind).await, next_of(&mut plain, kind).await));
+        }
+        let set_view = json!({"type": "set_view", "store": "s1", "view": {"page": 2, "page_size": size}});
+        for socket in [&mut zipped, &mut plain] {
+            send_text(socket, set_view.clone()).await;
+        }
+        rows.push(("page", next_of(&mut zipped, "page").await, next_of(&mut plain, "page").await));
+    }
+    let product = admin.first_product("s1").await;
+    admin.patch(&format!("/api/v1/stores/s1/products/{}", product["id"]), json!({"stock": 7})).await.assert_status(200);
+    rows.push(("batch, 1 product.updated", next_of(&mut zipped, "batch").await, next_of(&mut plain, "batch").await));
+    admin.patch("/api/v1/stores/s1/dashboard", json!({"notice": "sale today"})).await.assert_status(200);
+    rows.push(("batch, 1 dashboard.updated", next_of(&mut zipped, "batch").await, next_of(&mut plain, "batch").await));
+    let sale = json!({"lines": [{"product_id": product["id"], "quantity": 1}]});
+    admin.post("/api/v1/stores/s1/sales", sale).await.assert_status(201);
+    rows.push(("batch, 1 sales.updated", next_of(&mut zipped, "batch").await, next_of(&mut plain, "batch").await));
+    send_text(&mut zipped, json!({"type": "ping", "id": 1})).await;
+    send_text(&mut plain, json!({"type": "ping", "id": 1})).await;
+    rows.push(("pong", next_of(&mut zipped, "pong").await, next_of(&mut plain, "pong").await));
+    println!("| frame | uncompressed | sent compressed | ratio | level 1 | level 9 |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, z, p) in rows {
+        let text = p.json.to_string();
+        let level = |l| {
+            let mut e = DeflateEncoder::new(Vec::new(), Compression::new(l));
+            e.write_all(text.as_bytes()).unwrap();
+            e.flush().unwrap();
+            e.get_ref().len() - 4
+        };
+        let view = if p.json["type"] == "page" { &p.json["view"] } else { &p.json["page"]["view"] };
+        let name = match view["page_size"].as_u64() {
+            Some(size) if name == "page" => format!("page, {size} rows"),
+            Some(size) => format!("{name}, {size}-row page"),
+            None => name.to_owned(),
+        };
+        let ratio = p.wire as f64 / z.wire as f64;
+        println!("| {name} | {} | {} | {ratio:.1}× | {} | {} |", p.wire, z.wire, level(1), level(9));
+    }
+}

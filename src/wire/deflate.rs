@@ -25,10 +25,11 @@ use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, 
 /// The answer to an accepted offer.
 pub const RESPONSE: &str = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
 
-/// Frames shorter than this go out uncompressed: below it a hello, a pong or
-/// a one-event batch saves a few dozen bytes for a compression each
-/// (measured in docs/benchmarks.md).
-pub const MIN_COMPRESSED: usize = 256;
+/// Frames shorter than this go out uncompressed: the short ones (pong,
+/// subscribed, presence, resync, errors) gain at most a few bytes or grow,
+/// while a one-event batch of about 240 bytes shrinks by a third
+/// (docs/benchmarks.md).
+pub const MIN_COMPRESSED: usize = 128;
 
 /// How hard to compress: each distinct frame is compressed once, however
 /// many sockets it goes to (level chosen in docs/benchmarks.md).
