@@ -218,6 +218,10 @@ pub struct Config {
     /// tests can prove they detect loss. Never set it in production.
     #[arg(long, global = true, hide = true, env = "STORESYNC_DEBUG_DROP_BATCH_EVERY")]
     pub debug_drop_batch_every: Option<u64>,
+    /// Test hook: serve `/ws-echo`, an unauthenticated echo over the `/ws`
+    /// transport, for the Autobahn TestSuite. Never set it in production.
+    #[arg(long, global = true, hide = true, env = "STORESYNC_TEST_ECHO_ROUTE")]
+    pub test_echo_route: bool,
     /// Largest image upload, in bytes.
     #[arg(long, global = true, env = "STORESYNC_MAX_IMAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_image_bytes: usize,

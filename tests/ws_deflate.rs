@@ -365,3 +365,21 @@ async fn measure_frame_sizes() {
         println!("| {name} | {} | {} | {ratio:.1}× | {} | {} |", p.wire, z.wire, level(1), level(9));
     }
 }
+
+#[actix_web::test]
+async fn the_autobahn_echo_route_exists_only_when_asked_for() {
+    for (on, status) in [(false, 404), (true, 101)] {
+        let app = common::spawn_app_with(|c| c.test_echo_route = on).await;
+        let r = app
+            .anonymous()
+            .request(reqwest::Method::GET, "/ws-echo")
+            .header("Upgrade", "websocket")
+            .header("Connection", "Upgrade")
+            .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .header("Sec-WebSocket-Version", "13")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status, "--test-echo-route {on}");
+    }
+}

@@ -239,6 +239,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/ws", web::get().to(ws::upgrade))
+        .route("/ws-echo", web::get().to(ws::echo))
         .route("/metrics", web::get().to(health::metrics))
         .route("/media/{store}/{hash}/{size}", web::get().to(images::serve))
         .service(

@@ -25,6 +25,8 @@ use actix_http::BoxedPayloadStream;
 use actix_web::dev::Extensions;
 use actix_web::http::header::{HeaderValue, SEC_WEBSOCKET_EXTENSIONS};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, MessageStream};
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 use crate::app::AppState;
@@ -33,10 +35,11 @@ use crate::config::Switch;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::limits::OpenSocket;
 use crate::session::SessionActor;
+use crate::testkit::EvictionSink;
 use crate::wire::deflate;
-use crate::wire::frame_limit::FrameLimit;
+use crate::wire::frame_limit::{self, FrameLimit};
 use crate::wire::inflate_stream::InflateStream;
-use crate::wire::outbox::{Outbox, OutboxBody};
+use crate::wire::outbox::{Frame, Outbox, OutboxBody};
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
@@ -96,6 +99,29 @@ async fn open(state: web::Data<AppState>, req: &HttpRequest, body: web::Payload)
     // `run` installs `on_connect` for every listener.
     let slots =
         req.conn_data::<ConnectionSlots>().ok_or_else(|| ApiError::Internal("connection slots missing".into()))?;
+    let (response, compress, stream) = transport(&state, req, body).await?;
+    let handles = state.sessions.clone();
+    let body = OutboxBody::new(handles.limits.outbox_capacity, state.metrics.clone()).deflate(compress);
+    let queue = body.queue();
+    let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+    SessionActor::create(move |ctx| {
+        let outbox = Outbox::new(id, queue, ctx.address().recipient());
+        ctx.add_stream(stream);
+        SessionActor::new(id, principal, handles, outbox)
+    });
+    // Only now that the upgrade is certain: a keep-alive connection whose
+    // upgrade failed must not keep a place.
+    slots.0.borrow_mut().push(socket);
+    Ok(response.set_body(body).map_into_boxed_body())
+}
+
+/// The upgrade's transport, shared by `/ws` and the echo route: the 101
+/// answer, whether the client negotiated compression, and its frames.
+async fn transport(
+    state: &AppState,
+    req: &HttpRequest,
+    body: web::Payload,
+) -> Result<(HttpResponse, bool, MessageStream), ApiError> {
     // permessage-deflate when the client offers it acceptably (wire/deflate.rs);
     // any other offer gets an uncompressed session.
     let offers = req.headers().get_all(SEC_WEBSOCKET_EXTENSIONS).filter_map(|v| v.to_str().ok());
@@ -119,18 +145,40 @@ async fn open(state: web::Data<AppState>, req: &HttpRequest, body: web::Payload)
     if compress {
         response.headers_mut().insert(SEC_WEBSOCKET_EXTENSIONS, HeaderValue::from_static(deflate::RESPONSE));
     }
-    let stream = stream.max_frame_size(state.config.max_frame_bytes);
-    let handles = state.sessions.clone();
-    let body = OutboxBody::new(handles.limits.outbox_capacity, state.metrics.clone()).deflate(compress);
-    let queue = body.queue();
-    let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
-    SessionActor::create(move |ctx| {
-        let outbox = Outbox::new(id, queue, ctx.address().recipient());
-        ctx.add_stream(stream);
-        SessionActor::new(id, principal, handles, outbox)
+    Ok((response, compress, stream.max_frame_size(max)))
+}
+
+/// Test hook (`--test-echo-route`): `/ws-echo` sends every message back
+/// over the same transport as `/ws` (limits, compression, outbox), without
+/// credentials, for the Autobahn TestSuite (docs/autobahn.md). `404` when
+/// off, as it must be in production.
+pub async fn echo(state: web::Data<AppState>, req: HttpRequest, body: web::Payload) -> Result<HttpResponse, ApiError> {
+    if !state.config.test_echo_route {
+        return Err(ApiError::NotFound("route".into()));
+    }
+    let (response, compress, stream) = transport(&state, &req, body).await?;
+    // The suite sends thousands of messages without reading: no eviction.
+    let body = OutboxBody::new(1 << 20, state.metrics.clone()).deflate(compress);
+    let outbox = Outbox::new(0, body.queue(), EvictionSink.start().recipient());
+    let mut stream = stream.aggregate_continuations().max_continuation_size(state.config.max_frame_bytes);
+    actix_web::rt::spawn(async move {
+        while let Some(message) = stream.next().await {
+            match message {
+                Ok(AggregatedMessage::Text(text)) => {
+                    outbox.push(text, "");
+                }
+                Ok(AggregatedMessage::Binary(bytes)) => {
+                    outbox.push(Frame::binary(bytes), "");
+                }
+                Ok(AggregatedMessage::Ping(payload)) => outbox.pong(payload),
+                Ok(AggregatedMessage::Pong(_)) => {}
+                Ok(AggregatedMessage::Close(reason)) => return outbox.close(reason),
+                Err(e) => {
+                    let code = if frame_limit::is_overflow(&e) { 1009 } else { 1002 };
+                    return outbox.close(Some(CloseReason { code: CloseCode::from(code), description: None }));
+                }
+            }
+        }
     });
-    // Only now that the upgrade is certain: a keep-alive connection whose
-    // upgrade failed must not keep a place.
-    slots.0.borrow_mut().push(socket);
     Ok(response.set_body(body).map_into_boxed_body())
 }

@@ -76,41 +76,43 @@ pub struct Delivery {
     pub committed_at: Instant,
 }
 
-/// An encoded server frame, cheap to clone and share among sessions.
+/// An encoded server message, cheap to clone and share among sessions.
 #[derive(Clone)]
 pub struct Frame(Arc<Encoded>);
 
 struct Encoded {
-    text: ByteString,
+    /// JSON text, or binary for the test echo route (`http::ws::echo`).
+    bytes: Bytes,
+    opcode: OpCode,
     /// The permessage-deflate payload, made by the first compressing socket
     /// that writes the frame; `None` inside when it would not be smaller.
     deflated: OnceLock<Option<Bytes>>,
 }
 
 impl Frame {
-    /// The frame's JSON text.
-    pub fn text(&self) -> &ByteString {
-        &self.0.text
+    /// A binary message.
+    pub fn binary(bytes: Bytes) -> Self {
+        Frame(Arc::new(Encoded { bytes, opcode: OpCode::Binary, deflated: OnceLock::new() }))
     }
 
     /// The compressed payload, compressing on first use; `None` for frames
     /// too small to gain or that do not shrink.
     pub fn deflated(&self) -> Option<&Bytes> {
-        if self.0.text.len() < deflate::MIN_COMPRESSED {
+        if self.0.bytes.len() < deflate::MIN_COMPRESSED {
             return None;
         }
-        self.0.deflated.get_or_init(|| deflate::compress(self.0.text.as_bytes())).as_ref()
+        self.0.deflated.get_or_init(|| deflate::compress(&self.0.bytes)).as_ref()
     }
 
     /// Whether a compressing socket still has to compress it.
     fn needs_deflating(&self) -> bool {
-        self.0.text.len() >= deflate::MIN_COMPRESSED && self.0.deflated.get().is_none()
+        self.0.bytes.len() >= deflate::MIN_COMPRESSED && self.0.deflated.get().is_none()
     }
 }
 
 impl From<ByteString> for Frame {
     fn from(text: ByteString) -> Self {
-        Frame(Arc::new(Encoded { text, deflated: OnceLock::new() }))
+        Frame(Arc::new(Encoded { bytes: text.into_bytes(), opcode: OpCode::Text, deflated: OnceLock::new() }))
     }
 }
 
@@ -283,7 +285,7 @@ impl OutboxBody {
     fn payload<'a>(&self, frame: &'a Frame) -> (&'a [u8], bool) {
         match frame.deflated().filter(|_| self.deflate) {
             Some(deflated) => (deflated, true),
-            None => (frame.text().as_bytes(), false),
+            None => (&frame.0.bytes, false),
         }
     }
 
@@ -314,7 +316,7 @@ impl OutboxBody {
         for out in q.frames.drain(..) {
             let (payload, compressed) = self.payload(&out.frame);
             let start = buf.len();
-            Parser::write_message(&mut buf, payload, OpCode::Text, true, false);
+            Parser::write_message(&mut buf, payload, out.frame.0.opcode, true, false);
             if compressed {
                 // RSV1 marks a compressed message (RFC 7692 §6).
                 buf[start] |= 0x40;
