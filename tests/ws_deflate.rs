@@ -383,3 +383,19 @@ async fn the_autobahn_echo_route_exists_only_when_asked_for() {
         assert_eq!(r.status().as_u16(), status, "--test-echo-route {on}");
     }
 }
+
+#[actix_web::test]
+async fn text_that_is_not_utf8_closes_with_1007_compressed_or_not() {
+    let app = common::spawn_app().await;
+    let admin = app.login("admin").await;
+    let token = admin.token.as_deref().unwrap();
+    let latin1 = b"{\"type\": \"ping\", \"id\": \"caf\xe9\"}";
+    for (offer, frame) in
+        [(None, client_frame(0x81, latin1)), (Some("permessage-deflate"), client_frame(0xC1, &deflate_sync(latin1)))]
+    {
+        let (mut socket, _) = connect(&app.base, token, offer).await;
+        next_of(&mut socket, "hello").await;
+        send(&mut socket, &frame).await;
+        assert_eq!(close_code(&mut socket).await, Some(1007), "{offer:?}");
+    }
+}

@@ -174,7 +174,11 @@ pub async fn echo(state: web::Data<AppState>, req: HttpRequest, body: web::Paylo
                 Ok(AggregatedMessage::Pong(_)) => {}
                 Ok(AggregatedMessage::Close(reason)) => return outbox.close(reason),
                 Err(e) => {
-                    let code = if frame_limit::is_overflow(&e) { 1009 } else { 1002 };
+                    let code = match e {
+                        e if frame_limit::is_overflow(&e) => 1009,
+                        e if frame_limit::is_invalid_utf8(&e) => 1007,
+                        _ => 1002,
+                    };
                     return outbox.close(Some(CloseReason { code: CloseCode::from(code), description: None }));
                 }
             }

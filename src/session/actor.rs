@@ -331,6 +331,7 @@ impl StreamHandler<Result<Message, ProtocolError>> for SessionActor {
                 self.send(error_frame(&ApiError::Limit("frame exceeds the size limit".into()), None));
                 self.close_with(1009, "frame too large", ctx);
             }
+            Err(e) if frame_limit::is_invalid_utf8(&e) => self.close_with(1007, "text frame is not UTF-8", ctx),
             Err(e) => {
                 log::warn!(session = self.id, error:% = e; "websocket protocol error");
                 self.close_with(1002, "protocol error", ctx);

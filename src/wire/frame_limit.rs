@@ -194,6 +194,12 @@ pub fn is_overflow(error: &ProtocolError) -> bool {
     }
 }
 
+/// Whether a client stream error is a text message that is not UTF-8
+/// (actix-ws's check): close 1007, not 1002 (RFC 6455 §7.4.1).
+pub fn is_invalid_utf8(error: &ProtocolError) -> bool {
+    matches!(error, ProtocolError::Io(e) if e.get_ref().is_some_and(|inner| inner.is::<std::str::Utf8Error>()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,5 +281,14 @@ mod tests {
         assert!(is_overflow(&ProtocolError::Io(std::io::Error::other(PayloadError::Overflow))));
         assert!(!is_overflow(&ProtocolError::Io(std::io::Error::other(PayloadError::EncodingCorrupted))));
         assert!(!is_overflow(&ProtocolError::UnmaskedFrame));
+    }
+
+    #[test]
+    fn invalid_utf8_is_told_from_other_protocol_errors() {
+        let latin1 = vec![b'c', 0xe9];
+        let utf8 = std::str::from_utf8(&latin1).unwrap_err();
+        assert!(is_invalid_utf8(&ProtocolError::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, utf8))));
+        assert!(!is_invalid_utf8(&ProtocolError::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, "RSV1"))));
+        assert!(!is_invalid_utf8(&ProtocolError::Overflow));
     }
 }
