@@ -33,6 +33,20 @@ pub fn get(conn: &mut Conn, store_id: i64, id: ProductId) -> Result<Product, Api
         .ok_or_else(|| ApiError::NotFound(format!("product {id}")))
 }
 
+/// The products of this store among `ids`.
+pub fn get_many(conn: &mut Conn, store_id: i64, ids: &[ProductId]) -> QueryResult<Vec<Product>> {
+    let mut found = Vec::with_capacity(ids.len());
+    // SQLite caps bound parameters per statement.
+    for chunk in ids.chunks(1000) {
+        let rows = products::table
+            .filter(products::store_id.eq(store_id).and(products::id.eq_any(chunk)))
+            .select(ProductRow::as_select())
+            .load(conn)?;
+        found.extend(rows.into_iter().map(ProductRow::into_product));
+    }
+    Ok(found)
+}
+
 /// A product of this store by SKU.
 pub fn by_sku(conn: &mut Conn, store_id: i64, sku: &str) -> Result<Option<Product>, ApiError> {
     Ok(products::table
