@@ -9,7 +9,7 @@
 //! so every seq the store actor hands out is one the database confirmed.
 //! Guarded by `tests/seq.rs` and `tests/durability.rs`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -46,21 +46,27 @@ pub fn commit_batch(
 type ApplyWrite =
     fn(&mut Conn, &mut ProductReads, Target, &PendingChange, Seq, DateTime<Utc>) -> Result<Applied, ApiError>;
 
-/// The products a batch's writes read, kept for the length of one attempt
-/// at a whole batch: its patches, deletes and image changes name their
-/// products, which are read in one query up front, and each write's result
-/// is kept for the next, so a patch costs its UPDATE alone. The savepoint
-/// path reads through (`ProductReads::none`): a rolled-back savepoint would
+/// The products of one attempt at a whole batch, read and written once:
+/// the products its patches, deletes and image changes name are read in
+/// one query up front, each write's result is kept for the next, and the
+/// saved rows are written in one statement at the end (`flush`), so a
+/// patch costs no round trip of its own. Imports and sales change products
+/// by other means: before one, the saved rows are written and the rest of
+/// the batch reads and writes through (`bypass`). The savepoint path does
+/// so from the start (`ProductReads::none`): a rolled-back savepoint would
 /// leave kept rows that are no longer true.
 struct ProductReads {
-    /// By id; `None` once deleted in this batch.
+    /// By id; `None` once deleted in this batch. `None` as a whole: read
+    /// and write through.
     known: Option<HashMap<ProductId, Option<Product>>>,
+    /// Kept products whose rows are not written yet.
+    unwritten: HashSet<ProductId>,
 }
 
 impl ProductReads {
-    /// Reads every time.
+    /// Reads and writes through.
     fn none() -> Self {
-        Self { known: None }
+        Self { known: None, unwritten: HashSet::new() }
     }
 
     /// Reads the products `batch` names in one query.
@@ -75,7 +81,7 @@ impl ProductReads {
             })
             .collect();
         let known = products::get_many(conn, store, &ids)?.into_iter().map(|p| (p.id, Some(p))).collect();
-        Ok(Self { known: Some(known) })
+        Ok(Self { known: Some(known), unwritten: HashSet::new() })
     }
 
     fn get(&mut self, conn: &mut Conn, store: i64, id: ProductId) -> Result<Product, ApiError> {
@@ -86,18 +92,40 @@ impl ProductReads {
         }
     }
 
-    fn keep(&mut self, id: ProductId, product: Option<Product>) {
-        if let Some(known) = self.known.as_mut() {
-            known.insert(id, product);
+    /// Saves a product's new state: kept until `flush`, or written now.
+    fn save(&mut self, conn: &mut Conn, store: i64, product: &Product) -> Result<(), ApiError> {
+        match self.known.as_mut() {
+            Some(known) => {
+                known.insert(product.id, Some(product.clone()));
+                self.unwritten.insert(product.id);
+                Ok(())
+            }
+            None => products::save(conn, store, product),
         }
     }
 
-    /// Forgets everything: a write that changes products by other means
-    /// (imports by SKU, sales' figures) follows.
-    fn forget(&mut self) {
+    /// Deletes a product of this store.
+    fn delete(&mut self, conn: &mut Conn, store: i64, id: ProductId) -> Result<(), ApiError> {
+        products::delete(conn, store, id)?;
+        self.unwritten.remove(&id);
         if let Some(known) = self.known.as_mut() {
-            known.clear();
+            known.insert(id, None);
         }
+        Ok(())
+    }
+
+    /// Writes the kept rows not written yet.
+    fn flush(&mut self, conn: &mut Conn, store: i64) -> Result<(), ApiError> {
+        let Some(known) = self.known.as_ref() else { return Ok(()) };
+        let saved: Vec<Product> = self.unwritten.drain().filter_map(|id| known.get(&id).cloned().flatten()).collect();
+        products::save_many(conn, store, &saved)
+    }
+
+    /// Writes the kept rows, then reads and writes through.
+    fn bypass(&mut self, conn: &mut Conn, store: i64) -> Result<(), ApiError> {
+        self.flush(conn, store)?;
+        self.known = None;
+        Ok(())
     }
 }
 
@@ -136,6 +164,7 @@ fn commit_with(
             seq = seq.max(applied.seq);
             results.push(Ok(applied));
         }
+        reads.flush(conn, target.store_id)?;
         finish(conn, target, seq, &results)?;
         Ok::<_, GaveUp>(results)
     });
@@ -290,32 +319,31 @@ fn apply(
             let mut product = reads.get(conn, store, *id)?;
             check_version(&product, *if_match)?;
             let changed = products::apply_patch(&mut product, patch);
-            Ok(updated(reads, save_changes(conn, store, product, changed, ev)?))
+            Ok(updated(save_changes(conn, reads, store, product, changed, ev)?))
         }
         Change::DeleteProduct { id, if_match } => {
             let product = reads.get(conn, store, *id)?;
             check_version(&product, *if_match)?;
-            products::delete(conn, store, *id)?;
-            reads.keep(*id, None);
+            reads.delete(conn, store, *id)?;
             ev.push(EventKind::ProductDeleted, Some(*id), json!({ "id": id }));
             Ok((Outcome::Deleted { id: *id }, vec![Effect::RemoveProduct(*id)]))
         }
         Change::ImportProducts { rows } => {
-            reads.forget();
-            import(conn, store, rows, ev)
+            reads.bypass(conn, store)?;
+            import(conn, reads, store, rows, ev)
         }
         Change::PatchDashboard(patch) => patch_dashboard(conn, target, patch, ev),
         Change::SetImage { id, if_match, image } => {
             let product = reads.get(conn, store, *id)?;
             check_version(&product, *if_match)?;
-            Ok(updated(reads, set_image(conn, store, product, image, ev)?))
+            Ok(updated(set_image(conn, reads, store, product, image, ev)?))
         }
         Change::PublishView { view } => {
             ev.push(EventKind::ViewPublished, None, json!({ "view": view }));
             Ok((Outcome::Published, vec![]))
         }
         Change::RecordSale(sale) => {
-            reads.forget();
+            reads.bypass(conn, store)?;
             let receipt = sales::record(conn, store, target.tz, sale, ev.by, ev.now)?;
             ev.push(EventKind::SalesUpdated, Some(receipt.sale_id), json!(receipt));
             let effects = receipt_effects(conn, store, &receipt)?;
@@ -333,12 +361,9 @@ enum Update {
 }
 
 /// The answer to a product update, and its effect if it saved.
-fn updated(reads: &mut ProductReads, update: Update) -> (Outcome, Vec<Effect>) {
+fn updated(update: Update) -> (Outcome, Vec<Effect>) {
     match update {
-        Update::Saved(product) => {
-            reads.keep(product.id, Some(product.clone()));
-            (Outcome::Updated(product.clone()), vec![Effect::UpsertProduct(product)])
-        }
+        Update::Saved(product) => (Outcome::Updated(product.clone()), vec![Effect::UpsertProduct(product)]),
         Update::Unchanged(product) => (Outcome::Updated(product), vec![]),
     }
 }
@@ -353,6 +378,7 @@ fn create_product(conn: &mut Conn, store: i64, new: &NewProduct, ev: &mut EventD
 /// records `product.updated`.
 fn save_changes(
     conn: &mut Conn,
+    reads: &mut ProductReads,
     store: i64,
     mut product: Product,
     mut changed: serde_json::Map<String, serde_json::Value>,
@@ -363,7 +389,7 @@ fn save_changes(
     }
     product.version += 1;
     product.updated_at = ev.now;
-    products::save(conn, store, &product)?;
+    reads.save(conn, store, &product)?;
     changed.insert("version".into(), json!(product.version));
     changed.insert("updated_at".into(), json!(product.updated_at));
     ev.push(EventKind::ProductUpdated, Some(product.id), changed.into());
@@ -373,6 +399,7 @@ fn save_changes(
 /// Sets a product's image and records `product.image_changed`.
 fn set_image(
     conn: &mut Conn,
+    reads: &mut ProductReads,
     store: i64,
     mut product: Product,
     image: &Option<String>,
@@ -384,7 +411,7 @@ fn set_image(
     product.image = image.clone();
     product.version += 1;
     product.updated_at = ev.now;
-    products::save(conn, store, &product)?;
+    reads.save(conn, store, &product)?;
     let data = json!({ "image": image, "version": product.version, "updated_at": product.updated_at });
     ev.push(EventKind::ProductImageChanged, Some(product.id), data);
     Ok(Update::Saved(product))
@@ -431,6 +458,7 @@ fn receipt_effects(conn: &mut Conn, store: i64, receipt: &SaleReceipt) -> Result
 
 fn import(
     conn: &mut Conn,
+    reads: &mut ProductReads,
     store: i64,
     rows: &[NewProduct],
     ev: &mut EventDrafts,
@@ -445,7 +473,7 @@ fn import(
             }
             Some(mut product) => {
                 let changed = products::apply_patch(&mut product, &products::import_patch(row));
-                match save_changes(conn, store, product, changed, ev)? {
+                match save_changes(conn, reads, store, product, changed, ev)? {
                     Update::Saved(product) => {
                         updated += 1;
                         product

@@ -86,6 +86,37 @@ pub fn save(conn: &mut Conn, store_id: i64, product: &Product) -> Result<(), Api
     Ok(())
 }
 
+/// Writes the new state of products that exist (the caller bumped their
+/// versions); on PostgreSQL many per statement, as an upsert on the id whose
+/// insert never happens.
+pub fn save_many(conn: &mut Conn, store_id: i64, saved: &[Product]) -> Result<(), ApiError> {
+    use diesel::upsert::excluded;
+    let Conn::Pg(pg) = conn else {
+        // SQLite's statements are function calls, not round trips (and
+        // diesel cannot batch an upsert there): one each.
+        return saved.iter().try_for_each(|p| save(conn, store_id, p));
+    };
+    let rows: Vec<ProductRow> = saved.iter().map(|p| ProductRow::from_product(store_id, p)).collect();
+    // 14 columns a row: within SQLite's cap on bound parameters.
+    for chunk in rows.chunks(500) {
+        let upsert = diesel::insert_into(products::table).values(chunk).on_conflict(products::id).do_update().set((
+            products::sku.eq(excluded(products::sku)),
+            products::name.eq(excluded(products::name)),
+            products::price.eq(excluded(products::price)),
+            products::stock.eq(excluded(products::stock)),
+            products::status.eq(excluded(products::status)),
+            products::image.eq(excluded(products::image)),
+            products::views.eq(excluded(products::views)),
+            products::units_sold.eq(excluded(products::units_sold)),
+            products::revenue.eq(excluded(products::revenue)),
+            products::version.eq(excluded(products::version)),
+            products::updated_at.eq(excluded(products::updated_at)),
+        ));
+        upsert.execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Deletes a product of this store.
 pub fn delete(conn: &mut Conn, store_id: i64, id: ProductId) -> Result<(), ApiError> {
     diesel::delete(products::table.filter(products::store_id.eq(store_id).and(products::id.eq(id)))).execute(conn)?;
