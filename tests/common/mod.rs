@@ -170,12 +170,18 @@ impl TestApp {
 
     /// A client logged in as a demo user.
     pub async fn login(&self, user: &str) -> Client {
-        let anon = self.anonymous();
-        let r = anon.post("/api/v1/auth/login", serde_json::json!({"username": user, "password": PASSWORD})).await;
-        r.assert_status(200);
-        let token = r.json["token"].as_str().unwrap().to_owned();
-        Client { token: Some(token), ..anon }
+        login_at(&self.base, user).await
     }
+}
+
+/// A client logged in as a demo user of the server at `base` (a child
+/// process started with `start_server`, say).
+pub async fn login_at(base: &str, user: &str) -> Client {
+    let anon = Client { http: reqwest::Client::new(), base: base.to_owned(), token: None };
+    let r = anon.post("/api/v1/auth/login", serde_json::json!({"username": user, "password": PASSWORD})).await;
+    r.assert_status(200);
+    let token = r.json["token"].as_str().unwrap().to_owned();
+    Client { token: Some(token), ..anon }
 }
 
 /// An HTTP answer, read whole.
@@ -268,6 +274,20 @@ impl Client {
     }
 }
 
+/// Changes the stock of s1's first product `n` times; the last write's seq.
+pub async fn write_n(admin: &Client, n: usize) -> i64 {
+    let product = admin.first_product("s1").await;
+    let mut seq = 0;
+    for i in 0..n {
+        let r = admin
+            .patch(&format!("/api/v1/stores/s1/products/{}", product["id"]), serde_json::json!({"stock": 5000 + i}))
+            .await;
+        r.assert_status(200);
+        seq = r.json["seq"].as_i64().unwrap();
+    }
+    seq
+}
+
 /// A real WebSocket client (tokio-tungstenite).
 pub struct Ws {
     pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
@@ -279,16 +299,23 @@ pub const FRAME_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20
 impl TestApp {
     /// Opens `/ws` with a bearer token in the query and reads `hello`.
     pub async fn ws(&self, client: &Client) -> Ws {
-        let url = format!("{}/ws?token={}", self.base.replacen("http", "ws", 1), client.token.as_deref().unwrap_or(""));
-        let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        let mut ws = Ws { stream };
-        let hello = ws.next().await;
-        assert_eq!(hello["type"], "hello", "{hello}");
-        ws
+        Ws::connect(&self.base, client.token.as_deref().unwrap_or("")).await.unwrap()
     }
 }
 
 impl Ws {
+    /// Opens `/ws` of the server at `base` with a bearer token in the query
+    /// and reads `hello`; the error says why not (a refused upgrade's status).
+    pub async fn connect(base: &str, token: &str) -> Result<Ws, String> {
+        let url = format!("{}/ws?token={token}", base.replacen("http", "ws", 1));
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
+        let mut ws = Ws { stream };
+        match ws.try_next(FRAME_TIMEOUT).await {
+            Some(hello) if hello["type"] == "hello" => Ok(ws),
+            other => Err(format!("expected hello, got {other:?}")),
+        }
+    }
+
     /// Sends a JSON text frame.
     pub async fn send(&mut self, frame: Value) {
         use futures_util::SinkExt;
@@ -411,4 +438,48 @@ pub fn start_server(
     });
     let base = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("server did not start");
     (child, base, lines)
+}
+
+/// A WebSocket opened over a raw TCP socket, for bytes no WebSocket library
+/// would send (a lying frame header) and for a client that stops reading.
+/// `recv_buffer` shrinks the socket's receive buffer, so that a client that
+/// does not read is backed up quickly.
+pub async fn raw_ws(base: &str, token: &str, recv_buffer: Option<u32>) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    if let Some(size) = recv_buffer {
+        socket.set_recv_buffer_size(size).unwrap();
+    }
+    let mut stream = socket.connect(addr).await.unwrap();
+    let head = format!(
+        "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // Byte by byte, so that no frame after the answer's head is consumed.
+    let mut answer = Vec::new();
+    while !answer.ends_with(b"\r\n\r\n") {
+        answer.push(stream.read_u8().await.unwrap());
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 101"), "{answer}");
+    stream
+}
+
+/// A client text frame, masked as RFC 6455 requires of clients.
+pub fn masked_text(text: &str) -> Vec<u8> {
+    let payload = text.as_bytes();
+    let mut frame = vec![0x81];
+    match payload.len() {
+        short @ 0..=125 => frame.push(0x80 | short as u8),
+        long => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(long as u16).to_be_bytes());
+        }
+    }
+    let mask = [1u8, 2, 3, 4];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
 }
