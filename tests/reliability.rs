@@ -6,7 +6,7 @@
 //!   as root, which ignores permissions, and a filesystem with the database
 //!   open cannot be remounted read-only). During each, every write is either
 //!   acknowledged or refused with `503 unavailable` and `Retry-After`, never
-//!   a 500, and the log says why; once the fault ends, writes succeed again
+//!   a 500, and the log says why; reads go on; once the fault ends, writes succeed again
 //!   without a restart; after a restart every acknowledged write is there.
 //! - A reconnect storm: `STORESYNC_STORM_CLIENTS` subscribers (default
 //!   5,000) reconnect with `since` at once right after the server was killed
@@ -164,10 +164,15 @@ async fn writes_through_a_fault<F>(data: &Path, start: impl FnOnce(&Path) -> F, 
         refused.assert_error(503, "unavailable");
         assert_eq!(refused.header("retry-after"), Some("1"));
     }
+    // Reads go on: the restarted store reloaded from the database, which
+    // can still be read.
+    admin.get("/api/v1/stores/s1/products?page_size=1").await.assert_status(200);
+    let ready = admin.get("/readyz").await.status;
     let logged = server.logged("group commit failed");
     assert!(logged.iter().any(|line| line.contains(cause)), "no log line says {cause:?}: {logged:?}");
     eprintln!(
-        "{} writes acknowledged during the fault, then 503 for every writer within {:?}; the log says: {}",
+        "{} writes acknowledged during the fault, then 503 for every writer within {:?}; reads 200, /readyz {ready}; \
+         the log says: {}",
         acked.len() - 1,
         started.elapsed(),
         logged[0]
