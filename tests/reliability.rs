@@ -213,6 +213,10 @@ async fn a_full_filesystem_refuses_writes_with_503_and_recovers_when_space_is_fr
         let chunk = vec![0u8; 64 << 10];
         while file.write_all(&chunk).is_ok() {}
         while file.write_all(&chunk[..4096]).is_ok() {}
+        // Room for a few hundred writes, so some are acknowledged on the
+        // way into the fault and must survive it too.
+        let full = file.metadata().unwrap().len();
+        file.set_len(full - (1 << 20)).unwrap();
         filler
     };
     writes_through_a_fault(&fs.data(), fill, |filler| std::fs::remove_file(filler).unwrap(), "full").await;
