@@ -14,6 +14,8 @@
 //! - Stalled readers at scale: 100 subscribers that never read among 900
 //!   that do. The readers get every event, the stalled connections are
 //!   dropped, and the server's memory and sockets stay bounded.
+//! - Logins give their 19 MiB of argon2id memory back (what `scripts/soak`
+//!   found).
 //!
 //! The faults need root (they mount filesystems); without it they are
 //! skipped with a message. Durations are printed (`--nocapture`), never
@@ -451,4 +453,30 @@ async fn stalled_readers_are_dropped_while_the_others_get_every_event_and_memory
     assert!(queued_peak <= (READERS + STALLED) * OUTBOX, "{queued_peak} frames queued");
     assert!(rss_peak < rss_before + 256 * 1024, "RSS grew from {rss_before} KiB to {rss_peak} KiB");
     drop((stalled, open));
+}
+
+#[actix_web::test]
+async fn logins_give_their_password_memory_back() {
+    // Each login runs argon2id with 19 MiB on a blocking-pool thread. The
+    // binary has glibc map such allocations on their own (src/main.rs); with
+    // its default, each thread's arena kept them: 40 logins took RSS from
+    // 39 MB to 488 MB, for good.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--login-attempts-per-minute", "1000", "--password-concurrency", "4"]);
+    common::login_at(&server.base, "admin").await;
+    let (before, _) = server.usage();
+    for _ in 0..10 {
+        let logins: Vec<_> = (0..4)
+            .map(|_| {
+                let base = server.base.clone();
+                actix_web::rt::spawn(async move { common::login_at(&base, "admin").await })
+            })
+            .collect();
+        for login in logins {
+            login.await.unwrap();
+        }
+    }
+    let (after, _) = server.usage();
+    eprintln!("40 logins: RSS {} MiB -> {} MiB", before / 1024, after / 1024);
+    assert!(after < before + 100 * 1024, "40 logins kept {} MiB", (after - before) / 1024);
 }
