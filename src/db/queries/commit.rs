@@ -194,7 +194,7 @@ fn commit_with(
                     results.push(Ok(applied));
                 }
                 Err(e) if panicked => {
-                    log::error!(store = target.store_id, error:% = e; "a write panicked; refused alone, the batch goes on");
+                    log::error!(store = target.store_id, error = e.detail().as_str(); "a write panicked; refused alone, the batch goes on");
                     results.push(Err(e));
                 }
                 Err(e @ ApiError::Internal(_)) => return Err(e),
