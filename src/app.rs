@@ -158,7 +158,7 @@ async fn collect_media(state: web::Data<AppState>) {
         tick.tick().await;
         let grace = Duration::from_secs(state.config.media_gc_grace_secs);
         if let Err(e) = media::gc::collect(&state.pool, &state.media, grace).await {
-            log::warn!(error:% = e; "media collection failed");
+            log::warn!(error = e.detail().as_str(); "media collection failed");
         }
     }
 }

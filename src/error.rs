@@ -132,6 +132,15 @@ impl ApiError {
         }
     }
 
+    /// What the log says: the internal detail (the database's own words, say)
+    /// that the client-facing message leaves out.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Internal(detail) => detail.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// The client-facing message; internal detail stays in the log.
     pub fn public_message(&self) -> String {
         match self {

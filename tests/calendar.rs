@@ -50,6 +50,9 @@ async fn daily_sales_days_outside_2000_to_2100_are_refused_with_invalid_field() 
         ("from=1999-12-31&to=2000-01-05", "from"),
         ("from=2101-01-01&to=2101-01-02", "to"),
         ("to=2000-01-10", "from"),
+        // 367 days, and from after to.
+        ("from=2020-01-01&to=2021-01-01", "from"),
+        ("from=2020-02-02&to=2020-02-01", "from"),
     ] {
         let r = viewer.get(&format!("/api/v1/stores/s1/sales/daily?{query}")).await;
         r.assert_error(422, "invalid_field");
@@ -57,6 +60,8 @@ async fn daily_sales_days_outside_2000_to_2100_are_refused_with_invalid_field() 
     }
     let r = viewer.get("/api/v1/stores/s1/sales/daily?from=2100-12-01&to=2100-12-31").await;
     assert_eq!(r.assert_status(200).json.as_array().unwrap().len(), 31);
+    let r = viewer.get("/api/v1/stores/s1/sales/daily?from=2020-01-01&to=2020-12-31").await;
+    assert_eq!(r.assert_status(200).json.as_array().unwrap().len(), 366);
 }
 
 #[actix_web::test]

@@ -9,15 +9,11 @@ use std::time::Duration;
 
 use serde_json::json;
 
-async fn login(base: &str) -> common::Client {
-    common::login_at(base, "admin").await
-}
-
 #[actix_web::test]
 async fn acknowledged_writes_survive_sigkill_and_seqs_continue() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, base, _) = common::start_server(dir.path(), &[]);
-    let admin = login(&base).await;
+    let admin = common::login_at(&base, "admin").await;
 
     let (ack_tx, mut ack_rx) = tokio::sync::mpsc::unbounded_channel::<(i64, i64)>();
     let writers: Vec<_> = (0..8)
@@ -59,7 +55,7 @@ async fn acknowledged_writes_survive_sigkill_and_seqs_continue() {
     }
 
     let (mut child, base, _) = common::start_server(dir.path(), &[]);
-    let admin = login(&base).await;
+    let admin = common::login_at(&base, "admin").await;
     for (id, _) in &acked {
         admin.get(&format!("/api/v1/stores/s1/products/{id}")).await.assert_status(200);
     }

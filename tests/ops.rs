@@ -256,5 +256,6 @@ fn an_unreachable_postgres_url_fails_clearly_and_is_never_taken_for_a_file() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot connect to database postgres://postgres:***@127.0.0.1:1/shop"), "{stderr}");
     assert!(!stderr.contains("secret"), "the password must not be logged: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
     assert!(!dir.path().join("postgres:").exists());
 }

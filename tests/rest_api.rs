@@ -349,6 +349,7 @@ async fn import_and_export_round_trip() {
 async fn events_page_and_long_poll() {
     let app = common::spawn_app().await;
     let editor = app.login("editor").await;
+    editor.get("/api/v1/stores/s1/events?since=0&wait=61").await.assert_error(422, "invalid_field");
     let empty = editor.get("/api/v1/stores/s1/events?since=0").await;
     empty.assert_status(200);
     assert_eq!(empty.json["events"].as_array().unwrap().len(), 0);

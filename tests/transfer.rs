@@ -1,6 +1,6 @@
 //! CSV export and import against CSV injection: a cell a spreadsheet would
 //! run as a formula is exported behind a `'`, and importing that export
-//! gives the exact names back.
+//! gives the exact names back. An import takes at most 10,000 rows.
 
 mod common;
 
@@ -27,6 +27,12 @@ fn sku(i: usize) -> String {
     } else {
         format!("CSV-{i}")
     }
+}
+
+/// Posts a CSV import to a store.
+async fn import_csv(client: &common::Client, store: &str, csv: String) -> common::Resp {
+    let request = client.request(Method::POST, &format!("/api/v1/stores/{store}/products/import"));
+    client.send(request.header("content-type", "text/csv").body(csv)).await
 }
 
 #[actix_web::test]
@@ -57,15 +63,7 @@ async fn csv_export_guards_formula_cells_and_its_import_restores_every_name() {
     }
 
     // The export imports into another store with every name as it was.
-    let r = admin
-        .send(
-            admin
-                .request(Method::POST, "/api/v1/stores/s2/products/import")
-                .header("content-type", "text/csv")
-                .body(export.text.clone()),
-        )
-        .await;
-    r.assert_status(200);
+    import_csv(&admin, "s2", export.text.clone()).await.assert_status(200);
     let s2 = admin.get("/api/v1/stores/s2/products/export").await;
     let names: HashMap<&str, &str> =
         s2.json.as_array().unwrap().iter().map(|p| (p["sku"].as_str().unwrap(), p["name"].as_str().unwrap())).collect();
@@ -73,13 +71,24 @@ async fn csv_export_guards_formula_cells_and_its_import_restores_every_name() {
         assert_eq!(names[sku(i).as_str()], *name);
     }
     // And back into its own store, it changes nothing.
-    let again = admin
-        .send(
-            admin
-                .request(Method::POST, "/api/v1/stores/s3/products/import")
-                .header("content-type", "text/csv")
-                .body(export.text.clone()),
-        )
-        .await;
+    let again = import_csv(&admin, "s3", export.text.clone()).await;
     assert_eq!((again.json["created"].as_u64(), again.json["updated"].as_u64()), (Some(0), Some(0)), "{}", again.text);
+}
+
+#[actix_web::test]
+async fn a_csv_import_takes_10_000_rows_and_refuses_10_001_without_importing_any() {
+    let app = common::spawn_app().await;
+    let admin = app.login("admin").await;
+    let csv = |rows: usize| {
+        let lines = (0..rows).map(|i| format!("ROW-{i},Row {i},100,1,active\n"));
+        std::iter::once("sku,name,price,stock,status\n".to_owned()).chain(lines).collect::<String>()
+    };
+    let count = || async { admin.get("/api/v1/stores/s2/products/export").await.json.as_array().unwrap().len() };
+    let before = count().await;
+    let refused = import_csv(&admin, "s2", csv(10_001)).await;
+    refused.assert_error(422, "invalid_field");
+    assert_eq!(count().await, before, "a refused import imported rows");
+    let taken = import_csv(&admin, "s2", csv(10_000)).await;
+    assert_eq!(taken.assert_status(200).json["created"], 10_000);
+    assert_eq!(count().await, before + 10_000);
 }

@@ -16,32 +16,6 @@ async fn error_for(app: &common::TestApp, frame: Message) -> serde_json::Value {
     ws.next_of("error").await
 }
 
-/// A WebSocket opened over a raw TCP socket, for bytes no WebSocket library
-/// would send (a lying frame header) and for a client that stops reading.
-/// `recv_buffer` shrinks the socket's receive buffer, so that a client that
-/// does not read is backed up quickly.
-async fn raw_ws(app: &common::TestApp, token: &str, recv_buffer: Option<u32>) -> tokio::net::TcpStream {
-    let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    if let Some(size) = recv_buffer {
-        socket.set_recv_buffer_size(size).unwrap();
-    }
-    let mut stream = socket.connect(addr).await.unwrap();
-    let head = format!(
-        "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    // Byte by byte, so that no frame after the answer's head is consumed.
-    let mut answer = Vec::new();
-    while !answer.ends_with(b"\r\n\r\n") {
-        answer.push(stream.read_u8().await.unwrap());
-    }
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.starts_with("HTTP/1.1 101"), "{answer}");
-    stream
-}
-
 /// Reads server frames until a close frame (its code) or the end of the
 /// connection (`None`).
 async fn raw_close_code(read: &mut (impl AsyncRead + Unpin)) -> Option<u16> {
@@ -59,23 +33,6 @@ async fn raw_close_code(read: &mut (impl AsyncRead + Unpin)) -> Option<u16> {
             return payload.get(..2).map(|c| u16::from_be_bytes([c[0], c[1]]));
         }
     }
-}
-
-/// A client text frame, masked as RFC 6455 requires of clients.
-fn masked_text(text: &str) -> Vec<u8> {
-    let payload = text.as_bytes();
-    let mut frame = vec![0x81];
-    match payload.len() {
-        short @ 0..=125 => frame.push(0x80 | short as u8),
-        long => {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(long as u16).to_be_bytes());
-        }
-    }
-    let mask = [1u8, 2, 3, 4];
-    frame.extend_from_slice(&mask);
-    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    frame
 }
 
 /// Waits until `done` holds, checking every 50 ms; panics after `FRAME_TIMEOUT`.
@@ -133,7 +90,7 @@ async fn oversized_frames_close_the_socket_with_1009() {
 async fn a_frame_header_over_the_limit_closes_the_socket_before_its_payload_is_buffered() {
     let app = common::spawn_app().await;
     let admin = app.login("admin").await;
-    let stream = raw_ws(&app, admin.token.as_deref().unwrap(), None).await;
+    let stream = common::raw_ws(&app.base, admin.token.as_deref().unwrap(), None).await;
     let (mut read, mut write) = stream.into_split();
     let closed = tokio::spawn(async move { raw_close_code(&mut read).await });
     // A binary frame declaring 1 GiB, then twice the 16 KiB limit of its
@@ -172,12 +129,12 @@ async fn a_socket_that_stops_reading_keeps_its_place_until_the_server_drops_it()
     })
     .await;
     let (viewer, admin) = (app.login("viewer").await, app.login("admin").await);
-    let mut stalled = raw_ws(&app, viewer.token.as_deref().unwrap(), Some(4096)).await;
+    let mut stalled = common::raw_ws(&app.base, viewer.token.as_deref().unwrap(), Some(4096)).await;
     // It asks for full pages again and again and never reads an answer, and
     // the store's writes push more: megabytes pile up on the way to it.
     let subscribe = json!({"type": "subscribe", "store": "s1", "view": {"page_size": 200}});
     for _ in 0..150 {
-        stalled.write_all(&masked_text(&subscribe.to_string())).await.unwrap();
+        stalled.write_all(&common::masked_text(&subscribe.to_string())).await.unwrap();
     }
     let product = admin.first_product("s1").await["id"].as_i64().unwrap();
     for stock in 0..5 {
@@ -203,7 +160,7 @@ async fn a_socket_that_stops_reading_keeps_its_place_until_the_server_drops_it()
     };
     assert_eq!(replacement.next().await["type"], "hello");
     // The stalled client finds its connection gone.
-    let _ = stalled.write_all(&masked_text(r#"{"type":"ping"}"#)).await;
+    let _ = stalled.write_all(&common::masked_text(r#"{"type":"ping"}"#)).await;
     let mut rest = Vec::new();
     let ended = tokio::time::timeout(common::FRAME_TIMEOUT, stalled.read_to_end(&mut rest)).await;
     assert!(ended.is_ok(), "the stalled connection is still open");

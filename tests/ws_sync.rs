@@ -115,26 +115,16 @@ async fn two_hundred_clients_receive_five_hundred_concurrent_writes_in_order() {
     }
 }
 
-async fn write_n(admin: &common::Client, n: usize) -> i64 {
-    let product = admin.first_product("s1").await;
-    let mut seq = 0;
-    for i in 0..n {
-        let r = admin.patch(&format!("/api/v1/stores/s1/products/{}", product["id"]), json!({"stock": 5000 + i})).await;
-        seq = r.json["seq"].as_i64().unwrap();
-    }
-    seq
-}
-
 #[actix_web::test]
 async fn resume_replays_exactly_the_missed_changes() {
     let app = common::spawn_app().await;
     let admin = app.login("admin").await;
-    write_n(&admin, 3).await;
+    common::write_n(&admin, 3).await;
     let mut ws = app.ws(&admin).await;
     let sub = ws.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
     let since = sub["seq"].as_i64().unwrap();
     drop(ws);
-    let last = write_n(&admin, 50).await;
+    let last = common::write_n(&admin, 50).await;
     assert_eq!(last, since + 50);
 
     let mut ws = app.ws(&admin).await;
@@ -157,7 +147,7 @@ async fn resume_from_the_database_and_a_snapshot_when_older_than_history() {
     })
     .await;
     let admin = app.login("admin").await;
-    let last = write_n(&admin, 50).await;
+    let last = common::write_n(&admin, 50).await;
     let mut ws = app.ws(&admin).await;
     // 20 behind: older than the 8-event ring, within max_replay: replayed from the table.
     let sub = ws.subscribe(json!({"type": "subscribe", "store": "s1", "since": last - 20})).await;
@@ -288,12 +278,12 @@ async fn after_switch_store_no_frame_of_the_old_store_arrives() {
     ws.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
     // Keep s1 busy while switching.
     let busy = admin.clone();
-    let load = actix_web::rt::spawn(async move { write_n(&busy, 30).await });
+    let load = actix_web::rt::spawn(async move { common::write_n(&busy, 30).await });
     let sub = ws.subscribe(json!({"type": "switch_store", "store": "s2"})).await;
     assert_eq!(sub["store"], "s2");
     load.await.unwrap();
     // s1 changes after the switch too.
-    write_n(&admin, 1).await;
+    common::write_n(&admin, 1).await;
     admin.patch("/api/v1/stores/s2/dashboard", json!({"notice": "hello s2"})).await.assert_status(200);
     loop {
         let frame = ws.next().await;

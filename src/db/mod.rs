@@ -138,6 +138,12 @@ fn connect_sqlite(path: &std::path::Path, sync: SqliteSync) -> Result<DbPool, St
 
 fn connect_postgres(url: &str) -> Result<DbPool, String> {
     let described = Database::Postgres(url.to_owned()).describe();
+    // One attempt first: an unreachable server is one line at once, not
+    // the pool's retries logged for its whole connection timeout.
+    PgConnection::establish(url).map_err(|e| {
+        let reason = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        format!("cannot connect to database {described}: {reason}")
+    })?;
     Pool::builder()
         .max_size(16)
         .connection_timeout(Duration::from_secs(10))

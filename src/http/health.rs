@@ -21,10 +21,6 @@ pub async fn healthz() -> HttpResponse {
 }
 
 async fn check(state: &AppState) -> Result<(), String> {
-    let reason = |e: ApiError| match e {
-        ApiError::Internal(detail) => detail,
-        other => other.to_string(),
-    };
     let current = db::blocking(&state.pool, |conn| {
         let current = db::migrations_current(conn)?;
         // The stores table is read by every store actor start.
@@ -32,7 +28,7 @@ async fn check(state: &AppState) -> Result<(), String> {
         Ok(current)
     })
     .await
-    .map_err(reason)?;
+    .map_err(|e| e.detail())?;
     if !current {
         return Err("migrations pending".into());
     }

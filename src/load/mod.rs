@@ -47,7 +47,8 @@ pub struct LoadArgs {
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub duration: Duration,
     /// Write mix as kind=weight: product (stock edits), sale, dashboard,
-    /// page (renames that re-sort the subscribers' name-sorted pages).
+    /// page (renames that re-sort the subscribers' name-sorted pages); or
+    /// `mixed`, every kind (the soak's scenario, see `MIXED`).
     #[arg(long, default_value = "product=70,sale=20,dashboard=10")]
     pub mix: String,
     /// Bearer token to use (instead of --login).
@@ -105,7 +106,12 @@ impl Op {
     }
 }
 
+/// The `mixed` scenario: every kind of write, in the proportions of a back
+/// office's day (mostly stock edits, then sales, the dashboard, renames).
+pub const MIXED: &str = "product=60,sale=20,dashboard=10,page=10";
+
 fn parse_mix(mix: &str) -> Result<Vec<(Op, u32)>, String> {
+    let mix = if mix.trim() == "mixed" { MIXED } else { mix };
     mix.split(',')
         .map(|part| {
             let (kind, weight) = part.split_once('=').ok_or_else(|| format!("mix part {part} is not kind=weight"))?;
@@ -454,4 +460,18 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
         print!("{}", report.table());
     }
     Ok(report.clean())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mixed_scenario_writes_every_kind() {
+        let mixed = parse_mix("mixed").unwrap();
+        assert_eq!(mixed, parse_mix(MIXED).unwrap());
+        for op in [Op::Product, Op::Sale, Op::Dashboard, Op::Page] {
+            assert!(mixed.iter().any(|&(o, weight)| o == op && weight > 0), "{op:?}");
+        }
+    }
 }

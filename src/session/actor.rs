@@ -249,7 +249,7 @@ impl SessionActor {
         let check = async move { principal_by_hash(&handles.pool, hash).await };
         ctx.spawn(check.into_actor(self).map(|result, act, ctx| match result {
             Err(ApiError::Unauthenticated) => act.close_with(CLOSE_REVOKED, "credentials revoked or expired", ctx),
-            Err(e) => log::warn!(session = act.id, error:% = e; "credential re-check failed; keeping the session"),
+            Err(e) => log::warn!(session = act.id, error = e.detail().as_str(); "credential re-check failed; keeping the session"),
             Ok(principal) => {
                 let lost: Vec<String> = act
                     .subscriptions

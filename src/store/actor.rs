@@ -159,7 +159,7 @@ impl StoreActor {
                 act.commit_pending(ctx);
             }
             Err(e) => {
-                log::error!(store = act.meta.info.slug.as_str(), error:% = e; "store load failed; retrying");
+                log::error!(store = act.meta.info.slug.as_str(), error = e.detail().as_str(); "store load failed; retrying");
                 ctx.run_later(Duration::from_secs(1), |_, ctx| ctx.stop());
             }
         }));
@@ -185,7 +185,7 @@ impl StoreActor {
             match result {
                 Ok(results) => act.committed(results, replies, ctx),
                 Err(e) => {
-                    log::error!(store = act.meta.info.slug.as_str(), error:% = e; "group commit failed; restarting store");
+                    log::error!(store = act.meta.info.slug.as_str(), error = e.detail().as_str(); "group commit failed; restarting store");
                     for reply in replies {
                         let _ = reply.send(Err(ApiError::Unavailable));
                     }

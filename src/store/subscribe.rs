@@ -115,7 +115,7 @@ impl StoreActor {
                     ctx.wait(read.into_actor(self).map(move |events, act, _| match events {
                         Ok(events) => act.start_replay(msg, since, &events),
                         Err(e) => {
-                            log::error!(error:% = e; "replay read failed; sending a snapshot");
+                            log::error!(error = e.detail().as_str(); "replay read failed; sending a snapshot");
                             act.start_snapshot(msg);
                         }
                     }));

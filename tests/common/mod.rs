@@ -193,7 +193,8 @@ impl TestApp {
     }
 }
 
-/// A client of the server at `base` logged in as a demo user.
+/// A client logged in as a demo user of the server at `base` (a child
+/// process started with `start_server`, say).
 pub async fn login_at(base: &str, user: &str) -> Client {
     let anon = Client { http: reqwest::Client::new(), base: base.to_owned(), token: None };
     let r = anon.post("/api/v1/auth/login", serde_json::json!({"username": user, "password": PASSWORD})).await;
@@ -292,6 +293,20 @@ impl Client {
     }
 }
 
+/// Changes the stock of s1's first product `n` times; the last write's seq.
+pub async fn write_n(admin: &Client, n: usize) -> i64 {
+    let product = admin.first_product("s1").await;
+    let mut seq = 0;
+    for i in 0..n {
+        let r = admin
+            .patch(&format!("/api/v1/stores/s1/products/{}", product["id"]), serde_json::json!({"stock": 5000 + i}))
+            .await;
+        r.assert_status(200);
+        seq = r.json["seq"].as_i64().unwrap();
+    }
+    seq
+}
+
 /// A real WebSocket client (tokio-tungstenite).
 pub struct Ws {
     pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
@@ -311,13 +326,19 @@ impl Ws {
     /// Opens `/ws` of the client's server with its bearer token in the
     /// query and reads `hello`.
     pub async fn open(client: &Client) -> Ws {
-        let url =
-            format!("{}/ws?token={}", client.base.replacen("http", "ws", 1), client.token.as_deref().unwrap_or(""));
-        let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Ws::connect(&client.base, client.token.as_deref().unwrap_or("")).await.unwrap()
+    }
+
+    /// Opens `/ws` of the server at `base` with a bearer token in the query
+    /// and reads `hello`; the error says why not (a refused upgrade's status).
+    pub async fn connect(base: &str, token: &str) -> Result<Ws, String> {
+        let url = format!("{}/ws?token={token}", base.replacen("http", "ws", 1));
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
         let mut ws = Ws { stream };
-        let hello = ws.next().await;
-        assert_eq!(hello["type"], "hello", "{hello}");
-        ws
+        match ws.try_next(FRAME_TIMEOUT).await {
+            Some(hello) if hello["type"] == "hello" => Ok(ws),
+            other => Err(format!("expected hello, got {other:?}")),
+        }
     }
 
     /// Sends a JSON text frame.
@@ -456,4 +477,48 @@ pub fn run_load(urls: &[&str], settle_secs: &str) -> (std::process::Output, Valu
         .unwrap();
     let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (out, report)
+}
+
+/// A WebSocket opened over a raw TCP socket, for bytes no WebSocket library
+/// would send (a lying frame header) and for a client that stops reading.
+/// `recv_buffer` shrinks the socket's receive buffer, so that a client that
+/// does not read is backed up quickly.
+pub async fn raw_ws(base: &str, token: &str, recv_buffer: Option<u32>) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    if let Some(size) = recv_buffer {
+        socket.set_recv_buffer_size(size).unwrap();
+    }
+    let mut stream = socket.connect(addr).await.unwrap();
+    let head = format!(
+        "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // Byte by byte, so that no frame after the answer's head is consumed.
+    let mut answer = Vec::new();
+    while !answer.ends_with(b"\r\n\r\n") {
+        answer.push(stream.read_u8().await.unwrap());
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 101"), "{answer}");
+    stream
+}
+
+/// A client text frame, masked as RFC 6455 requires of clients.
+pub fn masked_text(text: &str) -> Vec<u8> {
+    let payload = text.as_bytes();
+    let mut frame = vec![0x81];
+    match payload.len() {
+        short @ 0..=125 => frame.push(0x80 | short as u8),
+        long => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(long as u16).to_be_bytes());
+        }
+    }
+    let mask = [1u8, 2, 3, 4];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
 }

@@ -9,6 +9,7 @@
 //! so every seq the store actor hands out is one the database confirmed.
 //! Guarded by `tests/seq.rs` and `tests/durability.rs`.
 
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -21,7 +22,7 @@ use crate::db::schema::{idempotency_keys, stores};
 use crate::db::{self, Conn};
 use crate::error::ApiError;
 use crate::model::change::{Applied, Change, Effect, IdempotencyKey, ImportReport, Outcome, PendingChange};
-use crate::model::{calendar, DashboardPatch, Event, EventKind, NewProduct, Product, SaleReceipt, Seq};
+use crate::model::{calendar, DashboardPatch, Event, EventKind, NewProduct, Product, ProductId, SaleReceipt, Seq};
 
 /// The store a batch writes to.
 #[derive(Debug, Clone, Copy)]
@@ -42,7 +43,91 @@ pub fn commit_batch(
 /// Applies one write inside its savepoint, given the store's seq before it
 /// and the batch's clock: `apply_write`, or what a unit test puts in its
 /// place to make one write fail.
-type ApplyWrite = fn(&mut Conn, Target, &PendingChange, Seq, DateTime<Utc>) -> Result<Applied, ApiError>;
+type ApplyWrite =
+    fn(&mut Conn, &mut ProductReads, Target, &PendingChange, Seq, DateTime<Utc>) -> Result<Applied, ApiError>;
+
+/// The products of one attempt at a whole batch, read and written once:
+/// the products its patches, deletes and image changes name are read in
+/// one query up front, each write's result is kept for the next, and the
+/// saved rows are written in one statement at the end (`flush`), so a
+/// patch costs no round trip of its own. Imports and sales change products
+/// by other means: before one, the saved rows are written and the rest of
+/// the batch reads and writes through (`bypass`). The savepoint path does
+/// so from the start (`ProductReads::none`): a rolled-back savepoint would
+/// leave kept rows that are no longer true.
+struct ProductReads {
+    /// By id; `None` once deleted in this batch. `None` as a whole: read
+    /// and write through.
+    known: Option<HashMap<ProductId, Option<Product>>>,
+    /// Kept products whose rows are not written yet.
+    unwritten: HashSet<ProductId>,
+}
+
+impl ProductReads {
+    /// Reads and writes through.
+    fn none() -> Self {
+        Self { known: None, unwritten: HashSet::new() }
+    }
+
+    /// Reads the products `batch` names in one query.
+    fn prefetch(conn: &mut Conn, store: i64, batch: &[PendingChange]) -> QueryResult<Self> {
+        let ids: Vec<ProductId> = batch
+            .iter()
+            .filter_map(|w| match &w.change {
+                Change::PatchProduct { id, .. } | Change::DeleteProduct { id, .. } | Change::SetImage { id, .. } => {
+                    Some(*id)
+                }
+                _ => None,
+            })
+            .collect();
+        let known = products::get_many(conn, store, &ids)?.into_iter().map(|p| (p.id, Some(p))).collect();
+        Ok(Self { known: Some(known), unwritten: HashSet::new() })
+    }
+
+    fn get(&mut self, conn: &mut Conn, store: i64, id: ProductId) -> Result<Product, ApiError> {
+        match self.known.as_ref().and_then(|known| known.get(&id)) {
+            Some(Some(product)) => Ok(product.clone()),
+            Some(None) => Err(ApiError::NotFound(format!("product {id}"))),
+            None => products::get(conn, store, id),
+        }
+    }
+
+    /// Saves a product's new state: kept until `flush`, or written now.
+    fn save(&mut self, conn: &mut Conn, store: i64, product: &Product) -> Result<(), ApiError> {
+        match self.known.as_mut() {
+            Some(known) => {
+                known.insert(product.id, Some(product.clone()));
+                self.unwritten.insert(product.id);
+                Ok(())
+            }
+            None => products::save(conn, store, product),
+        }
+    }
+
+    /// Deletes a product of this store.
+    fn delete(&mut self, conn: &mut Conn, store: i64, id: ProductId) -> Result<(), ApiError> {
+        products::delete(conn, store, id)?;
+        self.unwritten.remove(&id);
+        if let Some(known) = self.known.as_mut() {
+            known.insert(id, None);
+        }
+        Ok(())
+    }
+
+    /// Writes the kept rows not written yet.
+    fn flush(&mut self, conn: &mut Conn, store: i64) -> Result<(), ApiError> {
+        let Some(known) = self.known.as_ref() else { return Ok(()) };
+        let saved: Vec<Product> = self.unwritten.drain().filter_map(|id| known.get(&id).cloned().flatten()).collect();
+        products::save_many(conn, store, &saved)
+    }
+
+    /// Writes the kept rows, then reads and writes through.
+    fn bypass(&mut self, conn: &mut Conn, store: i64) -> Result<(), ApiError> {
+        self.flush(conn, store)?;
+        self.known = None;
+        Ok(())
+    }
+}
 
 /// The group commit, with the per-write step given. One write fails alone:
 /// a refusal (any error but `Internal`) or a panic rolls back to its
@@ -67,17 +152,19 @@ fn commit_with(
     let now = Utc::now().trunc_subsecs(6);
     let whole = db::write_transaction(conn, |conn| {
         let mut seq = locked_seq(conn, target.store_id)?;
+        let mut reads = ProductReads::prefetch(conn, target.store_id, batch)?;
         let mut results = Vec::with_capacity(batch.len());
         for write in batch {
             let applied = match replay(conn, target.store_id, write)? {
                 Some(replayed) => replayed.map_err(|_| GaveUp)?,
-                None => {
-                    guarded(|| apply_write(conn, target, write, seq, now)).map_err(|_| GaveUp)?.map_err(|_| GaveUp)?
-                }
+                None => guarded(|| apply_write(conn, &mut reads, target, write, seq, now))
+                    .map_err(|_| GaveUp)?
+                    .map_err(|_| GaveUp)?,
             };
             seq = seq.max(applied.seq);
             results.push(Ok(applied));
         }
+        reads.flush(conn, target.store_id)?;
         finish(conn, target, seq, &results)?;
         Ok::<_, GaveUp>(results)
     });
@@ -94,10 +181,12 @@ fn commit_with(
             }
             let mut panicked = false;
             let attempt = conn.transaction(|conn| {
-                guarded(|| apply_write(conn, target, write, seq, now)).unwrap_or_else(|detail| {
-                    panicked = true;
-                    Err(ApiError::Internal(format!("write panicked: {detail}")))
-                })
+                guarded(|| apply_write(conn, &mut ProductReads::none(), target, write, seq, now)).unwrap_or_else(
+                    |detail| {
+                        panicked = true;
+                        Err(ApiError::Internal(format!("write panicked: {detail}")))
+                    },
+                )
             });
             match attempt {
                 Ok(applied) => {
@@ -105,7 +194,7 @@ fn commit_with(
                     results.push(Ok(applied));
                 }
                 Err(e) if panicked => {
-                    log::error!(store = target.store_id, error:% = e; "a write panicked; refused alone, the batch goes on");
+                    log::error!(store = target.store_id, error = e.detail().as_str(); "a write panicked; refused alone, the batch goes on");
                     results.push(Err(e));
                 }
                 Err(e @ ApiError::Internal(_)) => return Err(e),
@@ -172,13 +261,14 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// idempotency record.
 fn apply_write(
     conn: &mut Conn,
+    reads: &mut ProductReads,
     target: Target,
     write: &PendingChange,
     seq: Seq,
     now: DateTime<Utc>,
 ) -> Result<Applied, ApiError> {
     let mut drafts = EventDrafts { seq, by: &write.by, now, events: Vec::new() };
-    let (outcome, effects) = apply(conn, target, &write.change, &mut drafts)?;
+    let (outcome, effects) = apply(conn, reads, target, &write.change, &mut drafts)?;
     // Appended with the whole batch's (`finish`).
     let events = drafts.events;
     let applied_seq = events.last().map_or(seq, |e| e.seq);
@@ -214,6 +304,7 @@ fn check_version(current: &Product, if_match: Option<i64>) -> Result<(), ApiErro
 
 fn apply(
     conn: &mut Conn,
+    reads: &mut ProductReads,
     target: Target,
     change: &Change,
     ev: &mut EventDrafts,
@@ -225,30 +316,34 @@ fn apply(
             Ok((Outcome::Created(product.clone()), vec![Effect::UpsertProduct(product)]))
         }
         Change::PatchProduct { id, if_match, patch } => {
-            let mut product = products::get(conn, store, *id)?;
+            let mut product = reads.get(conn, store, *id)?;
             check_version(&product, *if_match)?;
             let changed = products::apply_patch(&mut product, patch);
-            Ok(updated(save_changes(conn, store, product, changed, ev)?))
+            Ok(updated(save_changes(conn, reads, store, product, changed, ev)?))
         }
         Change::DeleteProduct { id, if_match } => {
-            let product = products::get(conn, store, *id)?;
+            let product = reads.get(conn, store, *id)?;
             check_version(&product, *if_match)?;
-            products::delete(conn, store, *id)?;
+            reads.delete(conn, store, *id)?;
             ev.push(EventKind::ProductDeleted, Some(*id), json!({ "id": id }));
             Ok((Outcome::Deleted { id: *id }, vec![Effect::RemoveProduct(*id)]))
         }
-        Change::ImportProducts { rows } => import(conn, store, rows, ev),
+        Change::ImportProducts { rows } => {
+            reads.bypass(conn, store)?;
+            import(conn, reads, store, rows, ev)
+        }
         Change::PatchDashboard(patch) => patch_dashboard(conn, target, patch, ev),
         Change::SetImage { id, if_match, image } => {
-            let product = products::get(conn, store, *id)?;
+            let product = reads.get(conn, store, *id)?;
             check_version(&product, *if_match)?;
-            Ok(updated(set_image(conn, store, product, image, ev)?))
+            Ok(updated(set_image(conn, reads, store, product, image, ev)?))
         }
         Change::PublishView { view } => {
             ev.push(EventKind::ViewPublished, None, json!({ "view": view }));
             Ok((Outcome::Published, vec![]))
         }
         Change::RecordSale(sale) => {
+            reads.bypass(conn, store)?;
             let receipt = sales::record(conn, store, target.tz, sale, ev.by, ev.now)?;
             ev.push(EventKind::SalesUpdated, Some(receipt.sale_id), json!(receipt));
             let effects = receipt_effects(conn, store, &receipt)?;
@@ -283,6 +378,7 @@ fn create_product(conn: &mut Conn, store: i64, new: &NewProduct, ev: &mut EventD
 /// records `product.updated`.
 fn save_changes(
     conn: &mut Conn,
+    reads: &mut ProductReads,
     store: i64,
     mut product: Product,
     mut changed: serde_json::Map<String, serde_json::Value>,
@@ -293,7 +389,7 @@ fn save_changes(
     }
     product.version += 1;
     product.updated_at = ev.now;
-    products::save(conn, store, &product)?;
+    reads.save(conn, store, &product)?;
     changed.insert("version".into(), json!(product.version));
     changed.insert("updated_at".into(), json!(product.updated_at));
     ev.push(EventKind::ProductUpdated, Some(product.id), changed.into());
@@ -303,6 +399,7 @@ fn save_changes(
 /// Sets a product's image and records `product.image_changed`.
 fn set_image(
     conn: &mut Conn,
+    reads: &mut ProductReads,
     store: i64,
     mut product: Product,
     image: &Option<String>,
@@ -314,7 +411,7 @@ fn set_image(
     product.image = image.clone();
     product.version += 1;
     product.updated_at = ev.now;
-    products::save(conn, store, &product)?;
+    reads.save(conn, store, &product)?;
     let data = json!({ "image": image, "version": product.version, "updated_at": product.updated_at });
     ev.push(EventKind::ProductImageChanged, Some(product.id), data);
     Ok(Update::Saved(product))
@@ -361,6 +458,7 @@ fn receipt_effects(conn: &mut Conn, store: i64, receipt: &SaleReceipt) -> Result
 
 fn import(
     conn: &mut Conn,
+    reads: &mut ProductReads,
     store: i64,
     rows: &[NewProduct],
     ev: &mut EventDrafts,
@@ -375,7 +473,7 @@ fn import(
             }
             Some(mut product) => {
                 let changed = products::apply_patch(&mut product, &products::import_patch(row));
-                match save_changes(conn, store, product, changed, ev)? {
+                match save_changes(conn, reads, store, product, changed, ev)? {
                     Update::Saved(product) => {
                         updated += 1;
                         product
@@ -472,15 +570,57 @@ mod tests {
 
     fn panics_for_the_saboteur(
         conn: &mut Conn,
+        reads: &mut ProductReads,
         target: Target,
         write: &PendingChange,
         seq: Seq,
         now: DateTime<Utc>,
     ) -> Result<Applied, ApiError> {
-        let applied = apply_write(conn, target, write, seq, now)?;
+        let applied = apply_write(conn, reads, target, write, seq, now)?;
         // After its rows are written: the savepoint must take them back.
         assert!(write.by != "user:saboteur", "a bug in one write's apply step");
         Ok(applied)
+    }
+
+    fn stock(id: ProductId, if_match: Option<i64>, stock: i64) -> Change {
+        let patch = crate::model::ProductPatch { stock: Some(stock), ..Default::default() };
+        Change::PatchProduct { id, if_match, patch }
+    }
+
+    #[test]
+    fn writes_in_one_batch_see_the_products_earlier_writes_left() {
+        let (_dir, pool, target) = seeded();
+        let mut conn = pool.get().unwrap();
+        let ids: Vec<ProductId> = products::get_many(&mut conn, target.store_id, &[100_000, 100_001, 100_002])
+            .unwrap()
+            .iter()
+            .map(|p| p.id)
+            .collect();
+        let (x, y) = (ids[0], ids[1]);
+        let v = products::get(&mut conn, target.store_id, x).unwrap().version;
+        // Whole: each patch checks the version the one before it saved.
+        let batch = [
+            write("user:a", stock(x, Some(v), 1)),
+            write("user:a", stock(x, Some(v + 1), 2)),
+            write("user:a", Change::DeleteProduct { id: y, if_match: None }),
+        ];
+        let results = commit_batch(&mut conn, target, &batch).unwrap();
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        assert_eq!(products::get(&mut conn, target.store_id, x).unwrap().stock, 2);
+        // A write refused after others: the batch is redone a savepoint per
+        // write, and the refused one is refused alone.
+        let batch = [
+            write("user:a", stock(x, Some(v + 2), 3)),
+            write("user:a", stock(y, None, 1)),
+            write("user:a", stock(x, Some(v + 2), 4)),
+            write("user:a", stock(x, Some(v + 3), 5)),
+        ];
+        let results = commit_batch(&mut conn, target, &batch).unwrap();
+        assert_eq!(results[1].as_ref().unwrap_err().code(), "not_found", "the product was deleted");
+        assert_eq!(results[2].as_ref().unwrap_err().code(), "version_stale");
+        assert!(results[0].is_ok() && results[3].is_ok(), "{results:?}");
+        let x_now = products::get(&mut conn, target.store_id, x).unwrap();
+        assert_eq!((x_now.stock, x_now.version), (5, v + 4));
     }
 
     #[test]

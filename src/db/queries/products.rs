@@ -33,6 +33,20 @@ pub fn get(conn: &mut Conn, store_id: i64, id: ProductId) -> Result<Product, Api
         .ok_or_else(|| ApiError::NotFound(format!("product {id}")))
 }
 
+/// The products of this store among `ids`.
+pub fn get_many(conn: &mut Conn, store_id: i64, ids: &[ProductId]) -> QueryResult<Vec<Product>> {
+    let mut found = Vec::with_capacity(ids.len());
+    // SQLite caps bound parameters per statement.
+    for chunk in ids.chunks(1000) {
+        let rows = products::table
+            .filter(products::store_id.eq(store_id).and(products::id.eq_any(chunk)))
+            .select(ProductRow::as_select())
+            .load(conn)?;
+        found.extend(rows.into_iter().map(ProductRow::into_product));
+    }
+    Ok(found)
+}
+
 /// A product of this store by SKU.
 pub fn by_sku(conn: &mut Conn, store_id: i64, sku: &str) -> Result<Option<Product>, ApiError> {
     Ok(products::table
@@ -69,6 +83,37 @@ pub fn create(conn: &mut Conn, store_id: i64, new: &NewProduct, now: NaiveDateTi
 pub fn save(conn: &mut Conn, store_id: i64, product: &Product) -> Result<(), ApiError> {
     let row = ProductRow::from_product(store_id, product);
     diesel::update(products::table.find(product.id)).set(&row).execute(conn).map_err(|e| sku_taken(e, &product.sku))?;
+    Ok(())
+}
+
+/// Writes the new state of products that exist (the caller bumped their
+/// versions); on PostgreSQL many per statement, as an upsert on the id whose
+/// insert never happens.
+pub fn save_many(conn: &mut Conn, store_id: i64, saved: &[Product]) -> Result<(), ApiError> {
+    use diesel::upsert::excluded;
+    let Conn::Pg(pg) = conn else {
+        // SQLite's statements are function calls, not round trips (and
+        // diesel cannot batch an upsert there): one each.
+        return saved.iter().try_for_each(|p| save(conn, store_id, p));
+    };
+    let rows: Vec<ProductRow> = saved.iter().map(|p| ProductRow::from_product(store_id, p)).collect();
+    // 14 columns a row: within SQLite's cap on bound parameters.
+    for chunk in rows.chunks(500) {
+        let upsert = diesel::insert_into(products::table).values(chunk).on_conflict(products::id).do_update().set((
+            products::sku.eq(excluded(products::sku)),
+            products::name.eq(excluded(products::name)),
+            products::price.eq(excluded(products::price)),
+            products::stock.eq(excluded(products::stock)),
+            products::status.eq(excluded(products::status)),
+            products::image.eq(excluded(products::image)),
+            products::views.eq(excluded(products::views)),
+            products::units_sold.eq(excluded(products::units_sold)),
+            products::revenue.eq(excluded(products::revenue)),
+            products::version.eq(excluded(products::version)),
+            products::updated_at.eq(excluded(products::updated_at)),
+        ));
+        upsert.execute(pg)?;
+    }
     Ok(())
 }
 
