@@ -290,7 +290,7 @@ async fn malformed_offers_and_compression_off_get_uncompressed_sessions() {
     let off = common::spawn_app_with(|c| c.ws_compression = storesync::config::Switch::Off).await;
     let cases = [
         (&app, "permessage-deflate; client_max_window_bits=20"),
-        (&app, "permessage-deflate; server_max_window_bits=9"),
+        (&app, "permessage-deflate; server_max_window_bits=7"),
         (&app, "permessage-deflate; no_such_parameter"),
         (&app, "permessage-deflate;; client_no_context_takeover=yes"),
         (&off, "permessage-deflate"),
@@ -398,4 +398,18 @@ async fn text_that_is_not_utf8_closes_with_1007_compressed_or_not() {
         send(&mut socket, &frame).await;
         assert_eq!(close_code(&mut socket).await, Some(1007), "{offer:?}");
     }
+}
+
+#[actix_web::test]
+async fn a_client_that_limits_the_server_window_gets_only_frames_that_fit_compressed() {
+    let app = common::spawn_app().await;
+    let admin = app.login("admin").await;
+    let offer = "permessage-deflate; server_max_window_bits=10";
+    let (mut socket, answer) = connect(&app.base, admin.token.as_deref().unwrap(), Some(offer)).await;
+    assert_eq!(answer, Some(format!("{ANSWER}; server_max_window_bits=10")));
+    // The hello (384 bytes) fits a 1 KiB window; the snapshot does not.
+    assert!(next_of(&mut socket, "hello").await.compressed);
+    send_text(&mut socket, json!({"type": "subscribe", "store": "s1"})).await;
+    let snapshot = next_of(&mut socket, "snapshot").await;
+    assert!(!snapshot.compressed && snapshot.wire > 1024);
 }

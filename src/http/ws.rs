@@ -99,9 +99,9 @@ async fn open(state: web::Data<AppState>, req: &HttpRequest, body: web::Payload)
     // `run` installs `on_connect` for every listener.
     let slots =
         req.conn_data::<ConnectionSlots>().ok_or_else(|| ApiError::Internal("connection slots missing".into()))?;
-    let (response, compress, stream) = transport(&state, req, body).await?;
+    let (response, deflate_up_to, stream) = transport(&state, req, body).await?;
     let handles = state.sessions.clone();
-    let body = OutboxBody::new(handles.limits.outbox_capacity, state.metrics.clone()).deflate(compress);
+    let body = OutboxBody::new(handles.limits.outbox_capacity, state.metrics.clone()).deflate_up_to(deflate_up_to);
     let queue = body.queue();
     let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
     SessionActor::create(move |ctx| {
@@ -116,23 +116,24 @@ async fn open(state: web::Data<AppState>, req: &HttpRequest, body: web::Payload)
 }
 
 /// The upgrade's transport, shared by `/ws` and the echo route: the 101
-/// answer, whether the client negotiated compression, and its frames.
+/// answer, the longest frame to send compressed (0 without compression),
+/// and the client's frames.
 async fn transport(
     state: &AppState,
     req: &HttpRequest,
     body: web::Payload,
-) -> Result<(HttpResponse, bool, MessageStream), ApiError> {
+) -> Result<(HttpResponse, usize, MessageStream), ApiError> {
     // permessage-deflate when the client offers it acceptably (wire/deflate.rs);
     // any other offer gets an uncompressed session.
     let offers = req.headers().get_all(SEC_WEBSOCKET_EXTENSIONS).filter_map(|v| v.to_str().ok());
-    let compress = state.config.ws_compression == Switch::On && deflate::negotiate(offers);
+    let agreed = deflate::negotiate(offers).filter(|_| state.config.ws_compression == Switch::On);
     // The client's bytes reach actix-ws through `FrameLimit`, which refuses
     // an oversized frame at its header instead of buffering its payload, and
     // then, compressed, through `InflateStream`.
     let max = state.config.max_frame_bytes;
-    let limited: BoxedPayloadStream = match compress {
-        true => Box::pin(InflateStream::new(FrameLimit::new(body, max), max)),
-        false => Box::pin(FrameLimit::new(body, max)),
+    let limited: BoxedPayloadStream = match agreed {
+        Some(_) => Box::pin(InflateStream::new(FrameLimit::new(body, max), max)),
+        None => Box::pin(FrameLimit::new(body, max)),
     };
     let mut limited = actix_web::dev::Payload::from(limited);
     let body = web::Payload::from_request(req, &mut limited)
@@ -142,10 +143,13 @@ async fn transport(
         actix_ws::handle(req, body).map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
     // Frames leave through `OutboxBody`, not actix-ws's session channel (see wire/outbox.rs).
     drop(session);
-    if compress {
-        response.headers_mut().insert(SEC_WEBSOCKET_EXTENSIONS, HeaderValue::from_static(deflate::RESPONSE));
+    if let Some(agreed) = agreed {
+        let answer = HeaderValue::from_str(&agreed.response()).map_err(|e| ApiError::Internal(e.to_string()))?;
+        response.headers_mut().insert(SEC_WEBSOCKET_EXTENSIONS, answer);
     }
-    Ok((response, compress, stream.max_frame_size(max)))
+    // How long a frame may be to go out compressed (0: never).
+    let deflate_up_to = agreed.map_or(0, |a| a.max_compressed());
+    Ok((response, deflate_up_to, stream.max_frame_size(max)))
 }
 
 /// Test hook (`--test-echo-route`): `/ws-echo` sends every message back
@@ -156,9 +160,9 @@ pub async fn echo(state: web::Data<AppState>, req: HttpRequest, body: web::Paylo
     if !state.config.test_echo_route {
         return Err(ApiError::NotFound("route".into()));
     }
-    let (response, compress, stream) = transport(&state, &req, body).await?;
+    let (response, deflate_up_to, stream) = transport(&state, &req, body).await?;
     // The suite sends thousands of messages without reading: no eviction.
-    let body = OutboxBody::new(1 << 20, state.metrics.clone()).deflate(compress);
+    let body = OutboxBody::new(1 << 20, state.metrics.clone()).deflate_up_to(deflate_up_to);
     let outbox = Outbox::new(0, body.queue(), EvictionSink.start().recipient());
     let mut stream = stream.aggregate_continuations().max_continuation_size(state.config.max_frame_bytes);
     actix_web::rt::spawn(async move {

@@ -12,18 +12,45 @@
 //!   no session keeps a 32 KiB inflate window for its lifetime, only each
 //!   worker thread one inflater.
 //!
-//! Offers the server cannot honour (a `server_max_window_bits` below 15: the
-//! Rust backend always compresses with a 32 KiB window), unknown or repeated
-//! parameters and malformed values are declined: such a client gets an
-//! uncompressed session, never a broken one.
+//! A client that limits the server's window (`server_max_window_bits=N`
+//! below 15) is answered with it, and gets compressed only the frames of at
+//! most 2^N bytes: the Rust backend always compresses with a 32 KiB window,
+//! but without context a message cannot refer further back than its own
+//! length. Unknown or repeated parameters and malformed values decline the
+//! offer: such a client gets an uncompressed session, never a broken one.
 
 use std::cell::RefCell;
 
 use bytes::Bytes;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
-/// The answer to an accepted offer.
+/// The answer to an accepted offer (plus the server's window, when limited).
 pub const RESPONSE: &str = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+
+/// An accepted offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Agreed {
+    /// The server's LZ77 window, 2^bits bytes (15 unless the client limited it).
+    pub server_window_bits: u8,
+}
+
+impl Agreed {
+    /// The `Sec-WebSocket-Extensions` answer.
+    pub fn response(&self) -> String {
+        match self.server_window_bits {
+            15 => RESPONSE.to_owned(),
+            bits => format!("{RESPONSE}; server_max_window_bits={bits}"),
+        }
+    }
+
+    /// The longest frame that may go out compressed.
+    pub fn max_compressed(&self) -> usize {
+        match self.server_window_bits {
+            15 => usize::MAX,
+            bits => 1 << bits,
+        }
+    }
+}
 
 /// Frames shorter than this go out uncompressed: the short ones (pong,
 /// subscribed, presence, resync, errors) gain at most a few bytes or grow,
@@ -44,18 +71,19 @@ thread_local! {
     static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(false));
 }
 
-/// Whether any of the `Sec-WebSocket-Extensions` header values offers
+/// The first offer among the `Sec-WebSocket-Extensions` header values of
 /// permessage-deflate with parameters the server can accept.
-pub fn negotiate<'a>(headers: impl IntoIterator<Item = &'a str>) -> bool {
-    headers.into_iter().flat_map(|value| value.split(',')).any(acceptable)
+pub fn negotiate<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<Agreed> {
+    headers.into_iter().flat_map(|value| value.split(',')).find_map(acceptable)
 }
 
 /// One offer: `permessage-deflate` and its parameters, each at most once.
-fn acceptable(offer: &str) -> bool {
+fn acceptable(offer: &str) -> Option<Agreed> {
     let mut parts = offer.split(';').map(str::trim);
     if !parts.next().is_some_and(|name| name.eq_ignore_ascii_case("permessage-deflate")) {
-        return false;
+        return None;
     }
+    let mut agreed = Agreed { server_window_bits: 15 };
     let mut seen: Vec<&str> = Vec::new();
     for param in parts {
         let (key, value) = match param.split_once('=') {
@@ -63,23 +91,21 @@ fn acceptable(offer: &str) -> bool {
             None => (param, None),
         };
         if seen.contains(&key) {
-            return false;
+            return None;
         }
         seen.push(key);
-        let ok = match (key, value) {
-            ("server_no_context_takeover" | "client_no_context_takeover", None) => true,
-            // Only a full window can be honoured (see above).
-            ("server_max_window_bits", Some(bits)) => bits == "15",
+        match (key, value) {
+            ("server_no_context_takeover" | "client_no_context_takeover", None) => {}
+            ("server_max_window_bits", Some(bits)) => agreed.server_window_bits = window_bits(bits)?,
             // The inflater takes any window; the answer leaves it to the client.
-            ("client_max_window_bits", None) => true,
-            ("client_max_window_bits", Some(bits)) => window_bits(bits),
-            _ => false,
-        };
-        if !ok {
-            return false;
+            ("client_max_window_bits", None) => {}
+            ("client_max_window_bits", Some(bits)) => {
+                window_bits(bits)?;
+            }
+            _ => return None,
         }
     }
-    true
+    Some(agreed)
 }
 
 fn unquote(value: &str) -> &str {
@@ -87,8 +113,9 @@ fn unquote(value: &str) -> &str {
 }
 
 /// 8 to 15, written without sign or leading zeros (RFC 7692 §7.1.2).
-fn window_bits(bits: &str) -> bool {
-    matches!(bits, "8" | "9" | "10" | "11" | "12" | "13" | "14" | "15")
+fn window_bits(bits: &str) -> Option<u8> {
+    let at = ["8", "9", "10", "11", "12", "13", "14", "15"].iter().position(|b| *b == bits)?;
+    Some(8 + at as u8)
 }
 
 /// `text` as the payload of one compressed message (RSV1 set); `None` when
@@ -167,11 +194,16 @@ mod tests {
             "permessage-deflate;client_no_context_takeover;server_max_window_bits=15",
             "Permessage-Deflate; client_max_window_bits=\"12\"",
             "x-webkit-deflate-frame, permessage-deflate",
-            "permessage-deflate; server_max_window_bits=10, permessage-deflate",
+            "permessage-deflate; server_max_window_bits=16, permessage-deflate",
         ] {
-            assert!(negotiate([offer]), "{offer}");
+            assert_eq!(negotiate([offer]), Some(Agreed { server_window_bits: 15 }), "{offer}");
         }
-        assert!(negotiate(["x-other", "permessage-deflate"]));
+        assert!(negotiate(["x-other", "permessage-deflate"]).is_some());
+        // A limited server window is answered, and bounds what is compressed.
+        let limited = negotiate(["permessage-deflate; server_max_window_bits=10"]).unwrap();
+        assert_eq!(limited.server_window_bits, 10);
+        assert_eq!(limited.response(), format!("{RESPONSE}; server_max_window_bits=10"));
+        assert_eq!((limited.max_compressed(), Agreed { server_window_bits: 15 }.response()), (1024, RESPONSE.into()));
     }
 
     #[test]
@@ -185,13 +217,14 @@ mod tests {
             "permessage-deflate; client_max_window_bits=",
             "permessage-deflate; client_max_window_bits=\"10",
             "permessage-deflate; server_max_window_bits",
-            "permessage-deflate; server_max_window_bits=10",
+            "permessage-deflate; server_max_window_bits=7",
+            "permessage-deflate; server_max_window_bits=+9",
             "permessage-deflate; server_no_context_takeover=1",
             "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
             "permessage-deflate; mystery",
             "permessage-deflatex",
         ] {
-            assert!(!negotiate([offer]), "{offer}");
+            assert_eq!(negotiate([offer]), None, "{offer}");
         }
     }
 

@@ -261,8 +261,9 @@ impl Outbox {
 pub struct OutboxBody {
     queue: Arc<OutboxQueue>,
     metrics: Arc<Metrics>,
-    /// The client negotiated permessage-deflate.
-    deflate: bool,
+    /// Frames up to this long go out compressed (0: the client did not
+    /// negotiate permessage-deflate).
+    deflate_up_to: usize,
     closed: bool,
 }
 
@@ -271,19 +272,26 @@ impl OutboxBody {
     pub fn new(capacity: usize, metrics: Arc<Metrics>) -> Self {
         let queued = metrics.outbox_frames.clone();
         let queue = Arc::new(OutboxQueue { queue: Mutex::default(), capacity: capacity.max(1), queued });
-        Self { queue, metrics, deflate: false, closed: false }
+        Self { queue, metrics, deflate_up_to: 0, closed: false }
     }
 
     /// Sends frames of `deflate::MIN_COMPRESSED` bytes and more compressed
     /// (the client negotiated permessage-deflate).
-    pub fn deflate(mut self, on: bool) -> Self {
-        self.deflate = on;
+    pub fn deflate(self, on: bool) -> Self {
+        self.deflate_up_to(if on { usize::MAX } else { 0 })
+    }
+
+    /// Sends compressed only frames of at most `len` bytes (a client that
+    /// limited the server's window, `deflate::Agreed::max_compressed`).
+    pub fn deflate_up_to(mut self, len: usize) -> Self {
+        self.deflate_up_to = len;
         self
     }
 
     /// What goes on the wire for `frame`, and whether it is compressed.
     fn payload<'a>(&self, frame: &'a Frame) -> (&'a [u8], bool) {
-        match frame.deflated().filter(|_| self.deflate) {
+        let wanted = frame.0.bytes.len() <= self.deflate_up_to;
+        match frame.deflated().filter(|_| wanted) {
             Some(deflated) => (deflated, true),
             None => (&frame.0.bytes, false),
         }
@@ -353,9 +361,13 @@ impl MessageBody for OutboxBody {
         }
         let queue = this.queue.clone();
         let mut q = queue.lock();
-        if this.deflate {
-            let fresh: Vec<Frame> =
-                q.frames.iter().filter(|o| o.frame.needs_deflating()).map(|o| o.frame.clone()).collect();
+        if this.deflate_up_to > 0 {
+            let fresh: Vec<Frame> = q
+                .frames
+                .iter()
+                .filter(|o| o.frame.needs_deflating() && o.frame.0.bytes.len() <= this.deflate_up_to)
+                .map(|o| o.frame.clone())
+                .collect();
             if !fresh.is_empty() {
                 drop(q);
                 for frame in &fresh {
