@@ -3,6 +3,10 @@
 //! views subscribed, the state's memory per product, and its build (what
 //! a reload does after reading the database) up to the first page.
 //!
+//! `reload` is the whole of a reload: store s2 of a seeded SQLite file,
+//! grown to each size by imports of 10,000 rows, read from the database
+//! (`stores::load`) and built, up to its first page.
+//!
 //! `cargo bench --bench store_scale` (memory is printed first, then
 //! criterion's timings). Only public API the store had before its indexes
 //! is used, so the same file measures an older build too.
@@ -20,7 +24,12 @@ use criterion::{BatchSize, Criterion};
 use futures_util::task::noop_waker_ref;
 use serde_json::json;
 use storesync::auth::Role;
+use storesync::config::Config;
+use storesync::db::queries::commit::{commit_batch, Target};
+use storesync::db::queries::stores;
+use storesync::model::change::{Change, PendingChange};
 use storesync::model::change::{CommittedBatch, Effect};
+use storesync::model::NewProduct;
 use storesync::model::{Event, EventKind, Product, ProductStatus, SortDir, SortField, View};
 use storesync::ops::metrics::Metrics;
 use storesync::store::fanout::{Fanout, Subscriber};
@@ -246,6 +255,41 @@ fn bench_build(c: &mut Criterion) {
     group.finish();
 }
 
+fn bench_reload(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::for_data_dir(dir.path().to_path_buf());
+    config.demo_password = Some("bench".into());
+    let pool = storesync::prepare_database(&config).unwrap();
+    let mut conn = pool.get().unwrap();
+    let target = Target { store_id: 2, tz: chrono_tz::Europe::Berlin };
+    let mut group = c.benchmark_group("reload");
+    group.sample_size(10);
+    let mut have = stores::load(&mut conn, 2).unwrap().products.len() as i64;
+    for n in SIZES {
+        while have < n {
+            let rows = catalog(n)
+                .into_iter()
+                .skip(have as usize)
+                .take(10_000)
+                .map(|p| NewProduct { sku: p.sku, name: p.name, price: p.price, stock: p.stock, status: p.status })
+                .collect::<Vec<_>>();
+            have += rows.len() as i64;
+            let import =
+                PendingChange { by: "bench".into(), idempotency: None, change: Change::ImportProducts { rows } };
+            commit_batch(&mut conn, target, &[import]).unwrap();
+        }
+        group.bench_function(format!("{n}"), |b| {
+            b.iter(|| {
+                let loaded = stores::load(&mut conn, 2).unwrap();
+                let state = testkit::store_state(chrono_tz::UTC, loaded.products, 4096);
+                state.page(&View::default());
+                state
+            })
+        });
+    }
+    group.finish();
+}
+
 fn main() {
     report_memory();
     let system = System::new();
@@ -254,5 +298,6 @@ fn main() {
     bench_reads(&mut c);
     bench_writes(&mut c, &sink);
     bench_build(&mut c);
+    bench_reload(&mut c);
     c.final_summary();
 }
