@@ -304,8 +304,13 @@ impl ProductIndex {
     /// Moves a slot's entries from its old row to its new one, touching
     /// only the postings and sort indexes whose key changed.
     fn reindex(&mut self, slot: u32, old: Option<&Row>, new: Option<&Row>) {
-        let before = old.map(Row::terms).unwrap_or_default();
-        let after = new.map(Row::terms).unwrap_or_default();
+        // Most writes change figures, not the name, SKU or status.
+        let same_terms =
+            |(o, n): (&Row, &Row)| (&o.lower, o.sku_at, o.product.status) == (&n.lower, n.sku_at, n.product.status);
+        let (before, after) = match old.zip(new).filter(|pair| same_terms(*pair)) {
+            Some(_) => (Vec::new(), Vec::new()),
+            None => (old.map(Row::terms).unwrap_or_default(), new.map(Row::terms).unwrap_or_default()),
+        };
         for term in before.iter().filter(|t| after.binary_search(t).is_err()) {
             if let Some(list) = self.postings.get_mut(term) {
                 if let Ok(at) = list.binary_search(&slot) {
