@@ -7,7 +7,8 @@
 //!   page that sorts by it and kept up to date from then on; columns nobody
 //!   sorts by cost nothing. A write touches only the sets whose key changed.
 //! - **Postings**: the sorted slots of each trigram of the lower-cased name
-//!   and SKU, and of each status. A filter's candidates are the slots of its
+//!   and SKU, and of each status, built by the first filtered read (a
+//!   reload answers sooner). A filter's candidates are the slots of its
 //!   rarest posting, each checked with the exact predicate (`q` is a
 //!   case-insensitive substring of name or SKU: every trigram of the needle
 //!   is a trigram of the text). Needles under 3 characters have no trigram
@@ -191,7 +192,9 @@ pub struct PageShape {
     generation: u64,
 }
 
-type SortIndex = BTreeSet<(SortKey, ProductId)>;
+/// (key, id) in order, and the slot, so a walk reads rows without `by_id`.
+type SortIndex = BTreeSet<(SortKey, ProductId, u32)>;
+type Postings = HashMap<Term, Vec<u32>, BuildHasherDefault<TermHasher>>;
 
 /// A store's products and their indexes.
 #[derive(Debug, Default)]
@@ -199,7 +202,7 @@ pub struct ProductIndex {
     rows: Vec<Option<Row>>,
     free: Vec<u32>,
     by_id: BTreeMap<ProductId, u32>,
-    postings: HashMap<Term, Vec<u32>, BuildHasherDefault<TermHasher>>,
+    postings: OnceLock<Postings>,
     /// By `SortField as usize`; `Id` is `by_id`'s order and stays unbuilt.
     sorted: [OnceLock<SortIndex>; SortField::ALL.len()],
     /// Changes are numbered from 1; `log` holds each one after
@@ -212,20 +215,33 @@ pub struct ProductIndex {
 impl ProductIndex {
     /// Builds the index; of products with the same id the last one counts.
     pub fn new(products: impl IntoIterator<Item = Product>) -> Self {
-        let products: BTreeMap<ProductId, Product> = products.into_iter().map(|p| (p.id, p)).collect();
+        let mut products: Vec<Product> = products.into_iter().collect();
+        // Stable: of equal ids the last one stays last.
+        products.sort_by_key(|p| p.id);
+        let mut products = products.into_iter().peekable();
         let mut index = Self::default();
-        index.rows.reserve_exact(products.len());
-        for (slot, p) in (0..).zip(products.into_values()) {
-            let row = Row::new(p);
-            // Slots ascend, so each posting grows at its end, already sorted.
-            for term in row.terms() {
-                index.postings.entry(term).or_default().push(slot);
+        while let Some(p) = products.next() {
+            if products.peek().is_none_or(|next| next.id != p.id) {
+                index.rows.push(Some(Row::new(p)));
             }
-            index.rows.push(Some(row));
         }
         index.by_id = index.live().map(|(slot, row)| (row.product.id, slot)).collect();
-        index.postings.values_mut().for_each(Vec::shrink_to_fit);
         index
+    }
+
+    /// The postings, built on first use.
+    fn postings(&self) -> &Postings {
+        self.postings.get_or_init(|| {
+            let mut postings = Postings::default();
+            // Slots ascend, so each posting grows at its end, already sorted.
+            for (slot, row) in self.live() {
+                for term in row.terms() {
+                    postings.entry(term).or_default().push(slot);
+                }
+            }
+            postings.values_mut().for_each(Vec::shrink_to_fit);
+            postings
+        })
     }
 
     /// Takes a newer read of the store's products. Views computed before
@@ -307,29 +323,30 @@ impl ProductIndex {
         // Most writes change figures, not the name, SKU or status.
         let same_terms =
             |(o, n): (&Row, &Row)| (&o.lower, o.sku_at, o.product.status) == (&n.lower, n.sku_at, n.product.status);
-        let (before, after) = match old.zip(new).filter(|pair| same_terms(*pair)) {
-            Some(_) => (Vec::new(), Vec::new()),
-            None => (old.map(Row::terms).unwrap_or_default(), new.map(Row::terms).unwrap_or_default()),
-        };
-        for term in before.iter().filter(|t| after.binary_search(t).is_err()) {
-            if let Some(list) = self.postings.get_mut(term) {
-                if let Ok(at) = list.binary_search(&slot) {
-                    list.remove(at);
-                }
-                if list.is_empty() {
-                    self.postings.remove(term);
+        let postings = self.postings.get_mut().filter(|_| !old.zip(new).is_some_and(same_terms));
+        if let Some(postings) = postings {
+            let (before, after) = (old.map(Row::terms).unwrap_or_default(), new.map(Row::terms).unwrap_or_default());
+            for term in before.iter().filter(|t| after.binary_search(t).is_err()) {
+                if let Some(list) = postings.get_mut(term) {
+                    if let Ok(at) = list.binary_search(&slot) {
+                        list.remove(at);
+                    }
+                    if list.is_empty() {
+                        postings.remove(term);
+                    }
                 }
             }
-        }
-        for term in after.iter().filter(|t| before.binary_search(t).is_err()) {
-            let list = self.postings.entry(*term).or_default();
-            if let Err(at) = list.binary_search(&slot) {
-                list.insert(at, slot);
+            for term in after.iter().filter(|t| before.binary_search(t).is_err()) {
+                let list = postings.entry(*term).or_default();
+                if let Err(at) = list.binary_search(&slot) {
+                    list.insert(at, slot);
+                }
             }
         }
         for field in SortField::ALL {
             let Some(set) = self.sorted[field as usize].get_mut() else { continue };
-            let (was, is) = (old.map(|r| (r.key(field), r.product.id)), new.map(|r| (r.key(field), r.product.id)));
+            let entry = |r: &Row| (r.key(field), r.product.id, slot);
+            let (was, is) = (old.map(entry), new.map(entry));
             if was != is {
                 if let Some(key) = was {
                     set.remove(&key);
@@ -364,14 +381,15 @@ impl ProductIndex {
 
     /// A column's sort index, built on first use.
     fn sorted(&self, field: SortField) -> &SortIndex {
-        self.sorted[field as usize].get_or_init(|| self.live().map(|(_, r)| (r.key(field), r.product.id)).collect())
+        self.sorted[field as usize]
+            .get_or_init(|| self.live().map(|(slot, r)| (r.key(field), r.product.id, slot)).collect())
     }
 
     /// Every row in a view's order.
     fn ordered<'a>(&'a self, view: &View) -> Box<dyn Iterator<Item = &'a Row> + 'a> {
         let asc: Box<dyn DoubleEndedIterator<Item = u32>> = match view.sort {
             SortField::Id => Box::new(self.by_id.values().copied()),
-            field => Box::new(self.sorted(field).iter().map(|(_, id)| self.by_id[id])),
+            field => Box::new(self.sorted(field).iter().map(|(_, _, slot)| *slot)),
         };
         match view.dir {
             SortDir::Asc => Box::new(asc.map(|slot| self.row(slot))),
@@ -385,7 +403,7 @@ impl ProductIndex {
         let rarest = filter
             .terms()
             .iter()
-            .map(|t| self.postings.get(t).map_or(&[][..], Vec::as_slice))
+            .map(|t| self.postings().get(t).map_or(&[][..], Vec::as_slice))
             .min_by_key(|list| list.len());
         match rarest {
             Some(list) => (list.len(), Box::new(list.iter().map(|slot| self.row(*slot)))),
