@@ -130,8 +130,8 @@ fn rss_bytes() -> usize {
     statm.split_whitespace().nth(1).and_then(|pages| pages.parse::<usize>().ok()).unwrap_or(0) * 4096
 }
 
-/// Heap and RSS per product of a built state, then with every sort index
-/// in use (each column paged once).
+/// Heap and RSS per product of a built state, then with every index in
+/// use (each column paged once, one search).
 fn report_memory() {
     for n in SIZES {
         let (heap, allocations, rss) = (LIVE.load(Relaxed), ALLOCATIONS.load(Relaxed), rss_bytes());
@@ -141,8 +141,9 @@ fn report_memory() {
         for sort in SortField::ALL {
             state.page(&View { sort, ..View::default() });
         }
+        state.page(&View { q: Some("blue".into()), ..View::default() });
         println!(
-            "memory/{n}: {:.0} B/product heap ({:.1} allocations), {:.0} B with every sort index, RSS +{:.0} B/product",
+            "memory/{n}: {:.0} B/product heap ({:.1} allocations), {:.0} B with every index, RSS +{:.0} B/product",
             built.0,
             built.1,
             per(LIVE.load(Relaxed), heap),
