@@ -2,6 +2,8 @@
 //! of any store pages exactly like a plain filter, sort and slice of its
 //! products, also after products were added, changed and removed (the
 //! index keeps one sorted set per column and must move rows in each).
+//! Searches through the trigram postings find what a scan finds, and a
+//! live page brought forward from the changed rows equals a fresh read.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
