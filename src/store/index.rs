@@ -24,7 +24,9 @@ use std::sync::OnceLock;
 
 use crate::model::{Product, ProductId, ProductStatus, SortDir, SortField, View};
 
-/// Changes the log keeps; a view last computed further back is recomputed.
+/// Changes the log keeps: at most this many, and no more than the store
+/// has products (at least 64), as a small store's page is cheap to read
+/// again. A view last computed further back is recomputed.
 const LOG_LEN: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -361,7 +363,7 @@ impl ProductIndex {
     fn record(&mut self, id: ProductId, old: Option<Row>) {
         self.generation += 1;
         self.log.push_back((id, old));
-        if self.log.len() > LOG_LEN {
+        if self.log.len() > LOG_LEN.min(self.len().max(64)) {
             self.log.pop_front();
             self.known_from += 1;
         }
@@ -531,6 +533,31 @@ mod tests {
         assert_eq!(ids(&index.page(&view).1), vec![1, 3]);
         let view = View { q: Some("shirt".into()), status: Some(ProductStatus::Draft), ..View::default() };
         assert_eq!(index.page(&view), (1, vec![index.get(2).unwrap().clone()]));
+    }
+
+    #[test]
+    fn a_page_older_than_the_change_log_or_a_replace_is_read_again() {
+        let mut index = ProductIndex::new((1..=10).map(|i| product(i, "x", i, ProductStatus::Active)));
+        let view = View { sort: SortField::Price, dir: SortDir::Desc, page_size: 3, ..View::default() };
+        let (total, rows) = index.page(&view);
+        let shape = index.shape(total, &rows);
+        // 100 changes: more than the log keeps for 10 products.
+        for round in 1..=10 {
+            (1..=10).for_each(|i| index.upsert(product(i, "x", i * round % 7, ProductStatus::Active)));
+        }
+        let fresh = |index: &ProductIndex| {
+            let (total, rows) = index.page(&view);
+            (total, ids(&rows))
+        };
+        let brought = index.reshape(&view, &shape);
+        assert_eq!((brought.total, brought.ids), fresh(&index));
+        // Even a memo of the current change (here with stale rows) is not
+        // brought across a replace.
+        let shape = index.shape(total, &rows);
+        index.replace((1..=4).map(|i| product(i, "y", 100 - i, ProductStatus::Draft)));
+        let brought = index.reshape(&view, &shape);
+        assert_eq!((brought.total, brought.ids.clone()), (4, vec![1, 2, 3]));
+        assert_eq!((brought.total, brought.ids), fresh(&index));
     }
 
     #[test]
