@@ -106,6 +106,45 @@ async fn product_list_sorts_filters_and_pages() {
 }
 
 #[actix_web::test]
+async fn product_search_answers_any_term_within_its_limits() {
+    let app = common::spawn_app().await;
+    let editor = app.login("editor").await;
+    let list = |q: &str| format!("/api/v1/stores/s1/products?q={q}&page_size=5");
+    // Every seeded SKU of s1 starts with S1-: the search matches all of them.
+    let all = editor.get("/api/v1/stores/s1/products?page_size=1").await.json["total"].clone();
+    let everything = editor.get(&list("s1-")).await;
+    everything.assert_status(200);
+    assert_eq!((&everything.json["total"], everything.json["rows"].as_array().unwrap().len()), (&all, 5));
+    let one_letter = editor.get(&list("S")).await;
+    assert_eq!(one_letter.json["total"], all, "a one-letter search checks every product");
+
+    let nothing = editor.get(&list("no-such-product-anywhere")).await;
+    nothing.assert_status(200);
+    assert_eq!((&nothing.json["total"], nothing.json["rows"].as_array().unwrap().len()), (&json!(0), 0));
+
+    // Non-ASCII names are found by a substring in any case.
+    let created = editor
+        .post("/api/v1/stores/s1/products", json!({"sku": "CB-1", "name": "Crème brûlée à l'orange", "price": 5}))
+        .await;
+    created.assert_status(201);
+    for q in ["BRÛLÉE", "crème", "e br", "%C3%A0%20L'OR"] {
+        let found = editor.get(&list(q)).await;
+        found.assert_status(200);
+        assert_eq!((&found.json["total"], &found.json["rows"][0]["sku"]), (&json!(1), &json!("CB-1")), "{q}");
+    }
+    // A page past the matches is empty, its total still counted.
+    let past = editor.get("/api/v1/stores/s1/products?q=brûlée&page=9").await;
+    assert_eq!((&past.json["total"], past.json["rows"].as_array().unwrap().len()), (&json!(1), 0));
+
+    // 100 characters is the limit, counted in characters, not bytes.
+    let longest = "日".repeat(100);
+    let at_limit = editor.get(&list(&longest)).await;
+    at_limit.assert_status(200);
+    assert_eq!(at_limit.json["total"], 0);
+    editor.get(&list(&format!("{longest}日"))).await.assert_error(422, "invalid_field");
+}
+
+#[actix_web::test]
 async fn product_create_patch_delete_with_etags() {
     let app = common::spawn_app().await;
     let editor = app.login("editor").await;

@@ -245,6 +245,49 @@ async fn an_insert_on_page_one_sends_new_pages_to_pages_one_and_two() {
 }
 
 #[actix_web::test]
+async fn a_search_view_gets_a_page_when_a_product_enters_or_leaves_it_and_none_for_others() {
+    let app = common::spawn_app().await;
+    let admin = app.login("admin").await;
+    let mut ws = app.ws(&admin).await;
+    let view = json!({"q": "LANTERN", "status": "draft", "sort": "price", "dir": "desc", "page_size": 5});
+    ws.subscribe(json!({"type": "subscribe", "store": "s1", "view": view})).await;
+    assert_eq!(ws.next_of("snapshot").await["page"]["total"], 0);
+
+    let mut ids = Vec::new();
+    for (sku, name, price) in [("LAN-1", "Paper lantern", 100), ("LAN-2", "Stone Lantern", 300)] {
+        let created = admin.post("/api/v1/stores/s1/products", json!({"sku": sku, "name": name, "price": price})).await;
+        created.assert_status(201);
+        ids.push(created.json["product"]["id"].as_i64().unwrap());
+        let page = ws.next_of("page").await;
+        assert_eq!(
+            (page["total"].as_u64(), row_ids(&page)),
+            (Some(ids.len() as u64), ids.iter().rev().copied().collect())
+        );
+    }
+    // A product outside the filter changes: no page. The next page frame is
+    // the one of the rename below, which takes a lantern out of the search.
+    let other = admin.first_product("s1").await;
+    admin.patch(&format!("/api/v1/stores/s1/products/{}", other["id"]), json!({"price": 7})).await.assert_status(200);
+    // Sorted by price, a cheaper lantern moves last.
+    admin.patch(&format!("/api/v1/stores/s1/products/{}", ids[1]), json!({"price": 1})).await.assert_status(200);
+    let page = ws.next_of("page").await;
+    assert_eq!((page["total"].as_u64(), row_ids(&page)), (Some(2), ids.clone()));
+    admin
+        .patch(&format!("/api/v1/stores/s1/products/{}", ids[0]), json!({"name": "Paper lamp"}))
+        .await
+        .assert_status(200);
+    let page = ws.next_of("page").await;
+    assert_eq!((page["total"].as_u64(), row_ids(&page)), (Some(1), vec![ids[1]]));
+    // Published, it leaves the draft filter too.
+    admin
+        .patch(&format!("/api/v1/stores/s1/products/{}", ids[1]), json!({"status": "active"}))
+        .await
+        .assert_status(200);
+    let page = ws.next_of("page").await;
+    assert_eq!((page["total"].as_u64(), row_ids(&page)), (Some(0), vec![]));
+}
+
+#[actix_web::test]
 async fn publish_view_moves_followers_only() {
     let app = common::spawn_app().await;
     let admin = app.login("admin").await;

@@ -21,9 +21,10 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::index::PageShape;
 use super::state::StoreState;
 use crate::auth::Role;
-use crate::model::{Event, EventKind, ProductId, ProductPage, Seq, View};
+use crate::model::{Event, EventKind, ProductPage, Seq, View};
 use crate::ops::metrics::StoreCounters;
 use crate::wire::outbox::{Delivery, Frame, Outbox, Pushed};
 use crate::wire::protocol::{Presence, ServerFrame, Topic, Topics};
@@ -44,16 +45,9 @@ pub struct Subscriber {
     pub sent_to: Seq,
 }
 
-/// What identifies the product-table page a view shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct PageShape {
-    total: usize,
-    ids: Vec<ProductId>,
-}
-
 /// A view's page during one flush.
 struct ViewPage {
-    page: ProductPage,
+    shape: PageShape,
     /// Its rows, order or total differ from the last flush.
     changed: bool,
     frame: Option<Frame>,
@@ -232,8 +226,8 @@ impl Fanout {
     }
 
     /// Remembers the page a view shows now (sent to a new subscriber).
-    pub fn remember_page(&mut self, view: &View, total: usize, ids: Vec<ProductId>) {
-        self.pages.insert(view.clone(), PageShape { total, ids });
+    pub fn remember_page(&mut self, state: &StoreState, page: &ProductPage) {
+        self.pages.insert(page.view.clone(), state.products.shape(page.total, &page.rows));
     }
 
     /// Sends everything pending; returns the sessions that overflowed or
@@ -307,25 +301,34 @@ impl Fanout {
     }
 
     /// One shared `page` frame per view whose rows or order changed, also
-    /// to followers that moved to a view.
+    /// to followers that moved to a view. A view's page is brought forward
+    /// from the changed rows (`ProductIndex::reshape`), once per view.
     fn send_pages(&mut self, state: &StoreState, moved: &HashSet<u64>, slug: &str, gone: &mut Vec<u64>) {
-        // One computed page per view, encoded once when someone needs it.
         let mut pages: HashMap<&View, ViewPage> = HashMap::new();
         for (id, sub) in &self.subscribers {
             if !sub.topics.has(Topic::Products) {
                 continue;
             }
             let entry = pages.entry(&sub.view).or_insert_with(|| {
-                let page = state.page(&sub.view);
-                let shape = PageShape { total: page.total, ids: page.rows.iter().map(|p| p.id).collect() };
-                let changed = self.pages.get(&sub.view) != Some(&shape);
-                self.pages.insert(sub.view.clone(), shape);
-                ViewPage { page, changed, frame: None }
+                let before = self.pages.get(&sub.view);
+                let shape = match before {
+                    Some(before) => state.products.reshape(&sub.view, before),
+                    None => {
+                        let page = state.page(&sub.view);
+                        state.products.shape(page.total, &page.rows)
+                    }
+                };
+                let changed = before.is_none_or(|b| (b.total, &b.ids) != (shape.total, &shape.ids));
+                self.pages.insert(sub.view.clone(), shape.clone());
+                ViewPage { shape, changed, frame: None }
             });
             if entry.changed || moved.contains(id) {
-                let ViewPage { page, frame, .. } = entry;
-                let frame = frame
-                    .get_or_insert_with(|| ServerFrame::Page { reference: None, store: slug, page }.encode().into());
+                let ViewPage { shape, frame, .. } = entry;
+                let frame = frame.get_or_insert_with(|| {
+                    let rows = shape.ids.iter().filter_map(|id| state.products.get(*id).cloned()).collect();
+                    let page = ProductPage { seq: state.seq, view: sub.view.clone(), total: shape.total, rows };
+                    ServerFrame::Page { reference: None, store: slug, page: &page }.encode().into()
+                });
                 push_unless_gone(sub, *id, frame, slug, gone);
             }
         }

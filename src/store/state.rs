@@ -53,7 +53,7 @@ impl StoreState {
     /// (gap repair); the events in between are applied after, so history
     /// and seq move with them.
     pub fn replace(&mut self, loaded: LoadedStore) {
-        self.products = ProductIndex::new(loaded.products);
+        self.products.replace(loaded.products);
         self.settings = loaded.settings;
         self.days = loaded.days;
     }
@@ -116,8 +116,14 @@ impl StoreState {
         let previous_7 = self.totals(today - Duration::days(13), today - Duration::days(7));
         let trend_bp = (previous_7.revenue > 0)
             .then(|| (last_7.revenue - previous_7.revenue).saturating_mul(10_000) / previous_7.revenue);
+        // The best five without sorting the whole store.
+        let by_revenue = |a: &&Product, b: &&Product| b.revenue.cmp(&a.revenue).then(a.id.cmp(&b.id));
         let mut top: Vec<&Product> = self.products.iter().collect();
-        top.sort_by(|a, b| b.revenue.cmp(&a.revenue).then(a.id.cmp(&b.id)));
+        if top.len() > 5 {
+            top.select_nth_unstable_by(5, by_revenue);
+            top.truncate(5);
+        }
+        top.sort_by(by_revenue);
         SalesSummary {
             today: self.day(today),
             yesterday: self.day(today - Duration::days(1)),

@@ -37,8 +37,7 @@ impl StoreActor {
         let snapshot = state.snapshot(&msg.view, Utc::now());
         announce(state, &msg, Mode::Snapshot);
         msg.outbox.push(ServerFrame::Snapshot { store: slug, snapshot: &snapshot }.encode(), slug);
-        let ids = snapshot.page.rows.iter().map(|p| p.id).collect();
-        self.fanout.remember_page(&msg.view, snapshot.page.total, ids);
+        self.fanout.remember_page(state, &snapshot.page);
         self.join(msg);
     }
 
@@ -59,7 +58,7 @@ impl StoreActor {
         if msg.topics.has(Topic::Products) {
             let page = state.page(&msg.view);
             msg.outbox.push(ServerFrame::Page { reference: None, store: slug, page: &page }.encode(), slug);
-            self.fanout.remember_page(&msg.view, page.total, page.rows.iter().map(|p| p.id).collect());
+            self.fanout.remember_page(state, &page);
         }
         self.join(msg);
     }
@@ -153,7 +152,6 @@ impl Handler<SetView> for StoreActor {
         let page = state.page(&sub.view);
         sub.outbox
             .push(ServerFrame::Page { reference: msg.reference.as_ref(), store: slug, page: &page }.encode(), slug);
-        let view = sub.view.clone();
-        self.fanout.remember_page(&view, page.total, page.rows.iter().map(|p| p.id).collect());
+        self.fanout.remember_page(state, &page);
     }
 }

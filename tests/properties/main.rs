@@ -3,7 +3,9 @@
 //!
 //! - `frames`: the WebSocket client-frame parser (`wire::protocol::parse`).
 //! - `views`: `View::validate` and the product-table page
-//!   (`store::index::ProductIndex` through `StoreState::page`).
+//!   (`store::index::ProductIndex` through `StoreState::page`): indexed
+//!   search against a scan, and live pages brought forward from changes
+//!   (`ProductIndex::reshape`) against a fresh read.
 //! - `transfer`: CSV and JSON import parsing, and export → import.
 //! - `headers`: `If-Match` and `Idempotency-Key` parsing.
 //! - `coalescing`: `store::fanout::coalesce` and the `batch` ranges a

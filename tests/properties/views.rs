@@ -2,6 +2,8 @@
 //! of any store pages exactly like a plain filter, sort and slice of its
 //! products, also after products were added, changed and removed (the
 //! index keeps one sorted set per column and must move rows in each).
+//! Searches through the trigram postings find what a scan finds, and a
+//! live page brought forward from the changed rows equals a fresh read.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -151,6 +153,96 @@ proptest! {
         prop_assert_eq!(ids, expected, "the page is the slice of the sorted matches");
         for row in &page.rows {
             prop_assert_eq!(Some(row), model.get(&row.id), "rows carry the current product");
+        }
+    }
+}
+
+/// A name or SKU from letters whose lower case differs in length or by
+/// position (`İ` lower-cases to two characters, a final `Σ` to `ς`), so
+/// the search index meets what `str::to_lowercase` really does.
+fn text() -> impl Strategy<Value = String> {
+    "[abAB İΣσßẞ日-]{1,8}"
+}
+
+/// A needle: any short text, or a piece of a generated text in another
+/// case (what a user looking for a product types).
+fn needle() -> impl Strategy<Value = String> {
+    prop_oneof![
+        text(),
+        (text(), 0usize..8, 1usize..6, any::<bool>()).prop_map(|(t, at, len, upper)| {
+            let piece: String = t.chars().skip(at % t.chars().count()).take(len).collect();
+            if upper {
+                piece.to_uppercase()
+            } else {
+                piece
+            }
+        }),
+    ]
+}
+
+fn searched_products() -> impl Strategy<Value = Vec<Product>> {
+    let product = (1..60 as ProductId, text(), text(), status()).prop_map(|(id, sku, name, status)| Product {
+        sku,
+        name,
+        status,
+        ..testkit::product(id)
+    });
+    prop::collection::vec(product, 0..40)
+}
+
+proptest! {
+    #![proptest_config(budget(256))]
+
+    #[test]
+    fn indexed_search_finds_what_a_scan_finds(
+        loaded in searched_products(),
+        changed in searched_products(),
+        q in needle(),
+        status in prop::option::of(status()),
+    ) {
+        let mut state = testkit::store_state(chrono_tz::UTC, loaded.clone(), 16);
+        let mut model: BTreeMap<ProductId, Product> = loaded.into_iter().map(|p| (p.id, p)).collect();
+        let view = View { q: Some(q), status, page_size: MAX_PAGE_SIZE, ..View::default() };
+        // A first search builds the postings; the writes below maintain them.
+        state.page(&view);
+        // Renames move a product's postings; every third one is removed instead.
+        for (i, p) in changed.into_iter().enumerate() {
+            if i % 3 == 2 {
+                state.products.remove(p.id);
+                model.remove(&p.id);
+            } else {
+                model.insert(p.id, p.clone());
+                state.products.upsert(p);
+            }
+        }
+        let page = state.page(&view);
+        let expected: Vec<ProductId> = model.values().filter(|p| passes(p, &view)).map(|p| p.id).collect();
+        prop_assert_eq!(page.total, expected.len());
+        prop_assert_eq!(page.rows.iter().map(|p| p.id).collect::<Vec<_>>(), expected);
+    }
+
+    #[test]
+    fn a_live_page_brought_forward_from_changes_equals_a_fresh_read(
+        loaded in products(),
+        rounds in prop::collection::vec(edits(), 1..5),
+        view in valid_view(),
+    ) {
+        let mut state = testkit::store_state(chrono_tz::UTC, loaded, 16);
+        let page = state.page(&view);
+        let mut shape = state.products.shape(page.total, &page.rows);
+        for edits in rounds {
+            for edit in edits {
+                match edit {
+                    Edit::Upsert(p) => state.products.upsert(p),
+                    Edit::Remove(id) => {
+                        state.products.remove(id);
+                    }
+                }
+            }
+            shape = state.products.reshape(&view, &shape);
+            let fresh = state.page(&view);
+            prop_assert_eq!(shape.total, fresh.total, "total moved by the changed rows only");
+            prop_assert_eq!(&shape.ids, &fresh.rows.iter().map(|p| p.id).collect::<Vec<_>>());
         }
     }
 }
