@@ -93,7 +93,8 @@ impl AppState {
     }
 
     /// Starts the background loops: health sampling, idle-store
-    /// hibernation, media collection, and in a cluster the broker's.
+    /// hibernation, media collection, forgetting idle rate-limit entries,
+    /// and in a cluster the broker's.
     pub fn spawn_background(state: &web::Data<AppState>) {
         if let Some(cluster) = &state.cluster {
             cluster.start(state.registry.clone(), state.pool.clone());
@@ -103,6 +104,7 @@ impl AppState {
             actix_web::rt::spawn(hibernate_idle_stores(state.registry.clone(), state.config.store_idle_secs));
         }
         actix_web::rt::spawn(collect_media(state.clone()));
+        actix_web::rt::spawn(forget_idle_limits(state.clone()));
     }
 }
 
@@ -147,6 +149,15 @@ async fn hibernate_idle_stores(registry: StoreRegistry, idle_secs: u64) {
     loop {
         tick.tick().await;
         registry.hibernate_idle(idle_after);
+    }
+}
+
+/// Drops rate-limit entries of clients whose budgets are full again.
+async fn forget_idle_limits(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        state.rate_limits.forget_idle();
     }
 }
 

@@ -62,6 +62,17 @@ fn refused(result: Result<(), governor::NotUntil<<DefaultClock as Clock>::Instan
 }
 
 impl RateLimits {
+    /// Forgets the addresses, usernames and principals whose budgets are
+    /// full again, so the limiters do not grow with every client ever seen
+    /// (`app` calls it every minute).
+    pub fn forget_idle(&self) {
+        self.login_user_clean.retain_recent();
+        self.login_user_clean.shrink_to_fit();
+        self.login_ip.retain_recent();
+        self.login_ip.shrink_to_fit();
+        self.writes.forget_idle();
+    }
+
     /// Limiters as configured.
     pub fn new(config: &Config) -> Self {
         let login = Quota::per_minute(nonzero(config.login_attempts_per_minute));

@@ -32,6 +32,13 @@ impl WriteLimit {
             ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
         })
     }
+
+    /// Forgets principals whose budget is full again: without it the
+    /// limiter keeps an entry for every principal it ever saw.
+    pub fn forget_idle(&self) {
+        self.0.retain_recent();
+        self.0.shrink_to_fit();
+    }
 }
 
 #[cfg(test)]
@@ -45,5 +52,19 @@ mod tests {
         assert!(limit.check("user:a").is_ok());
         assert_eq!(limit.check("user:a").unwrap_err().code(), "rate_limited");
         assert!(limit.check("user:b").is_ok());
+    }
+
+    #[test]
+    fn principals_whose_budget_is_full_again_are_forgotten() {
+        let limit = WriteLimit::new(1000);
+        for n in 0..100 {
+            limit.check(&format!("token:{n}")).unwrap();
+        }
+        assert!(limit.check("user:busy").is_ok());
+        assert_eq!(limit.0.len(), 101);
+        // A thousand a second: one write is paid back within a millisecond.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        limit.forget_idle();
+        assert_eq!(limit.0.len(), 0);
     }
 }
