@@ -12,6 +12,7 @@
 
 pub mod presence;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -46,11 +47,12 @@ const WATCH_WITHOUT_BROKER: Duration = Duration::from_millis(250);
 /// How long a store behind the database waits for the broker's message.
 const BROKER_GRACE: Duration = Duration::from_millis(500);
 
-/// A committed batch as it travels between nodes.
+/// A committed batch as it travels between nodes: borrowed to publish,
+/// owned when received.
 #[derive(Serialize, Deserialize)]
-struct BatchMessage {
-    node: String,
-    batch: CommittedBatch,
+struct BatchMessage<'a> {
+    node: Cow<'a, str>,
+    batch: Cow<'a, CommittedBatch>,
 }
 
 /// A node's subscribers of a store.
@@ -203,7 +205,7 @@ impl Cluster {
             serde_json::from_slice::<BatchMessage>(payload).map(|m| {
                 if m.node != self.node {
                     if let Some(actor) = registry.running_actor(m.batch.store_id) {
-                        actor.do_send(Remote(m.batch));
+                        actor.do_send(Remote(m.batch.into_owned()));
                     }
                 }
             })
@@ -272,7 +274,7 @@ impl Cluster {
 
 impl Publish for Cluster {
     fn publish(&self, store: &StoreMeta, batch: &CommittedBatch) {
-        let message = BatchMessage { node: self.node.clone(), batch: batch.clone() };
+        let message = BatchMessage { node: Cow::Borrowed(&self.node), batch: Cow::Borrowed(batch) };
         self.queue(format!("{BATCH_CHANNEL}{}", store.id), &message);
     }
 

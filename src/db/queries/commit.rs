@@ -231,8 +231,7 @@ fn guarded(apply: impl FnOnce() -> Result<Applied, ApiError>) -> Result<Result<A
 /// Appends the events of the batch's committed writes and advances the
 /// store's seq to `seq`.
 fn finish(conn: &mut Conn, target: Target, seq: Seq, results: &[Result<Applied, ApiError>]) -> QueryResult<()> {
-    let events: Vec<Event> = results.iter().flatten().flat_map(|a| a.events.iter().cloned()).collect();
-    events::append(conn, target.store_id, &events)?;
+    events::append(conn, target.store_id, results.iter().flatten().flat_map(|a| &a.events))?;
     diesel::update(stores::table.find(target.store_id)).set(stores::seq.eq(seq)).execute(conn)?;
     Ok(())
 }

@@ -23,8 +23,8 @@ pub fn since(conn: &mut Conn, store_id: i64, since: Seq, limit: i64) -> Result<V
 }
 
 /// Appends events (within the caller's transaction).
-pub fn append(conn: &mut Conn, store_id: i64, new: &[Event]) -> QueryResult<()> {
-    let rows: Vec<EventRow> = new.iter().map(|e| EventRow::from_event(store_id, e)).collect();
+pub fn append<'a>(conn: &mut Conn, store_id: i64, new: impl IntoIterator<Item = &'a Event>) -> QueryResult<()> {
+    let rows: Vec<EventRow> = new.into_iter().map(|e| EventRow::from_event(store_id, e)).collect();
     // SQLite caps bound parameters per statement; 7 columns x 1000 rows fits.
     for chunk in rows.chunks(1000) {
         let insert = diesel::insert_into(events::table).values(chunk);
