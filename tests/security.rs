@@ -436,3 +436,36 @@ async fn no_secret_reaches_the_logs() {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
 }
+
+/// Finding 11: product and sale ids are numbered per store, so the gap
+/// between two of a store's ids counts only that store's own creations.
+#[actix_web::test]
+async fn ids_tell_one_store_nothing_about_another() {
+    let app = common::spawn_app().await;
+    let admin = app.login("admin").await;
+    let seeded = admin.first_product("s1").await["id"].as_i64().unwrap();
+    let sale = |store_product: i64| json!({"lines": [{"product_id": store_product, "quantity": 1}]});
+    let sale_id = |r: &common::Resp| r.json["sale"]["sale_id"].as_i64().unwrap();
+
+    let first = admin.create_product("s1", "ID-1", 100).await["id"].as_i64().unwrap();
+    let before = admin.post("/api/v1/stores/s1/sales", sale(first)).await;
+    before.assert_status(201);
+    // Another store creates and sells meanwhile.
+    for n in 0..3 {
+        let other = admin.create_product("s2", &format!("ID-OTHER-{n}"), 100).await["id"].as_i64().unwrap();
+        admin.post("/api/v1/stores/s2/sales", sale(other)).await.assert_status(201);
+    }
+    admin.delete(&format!("/api/v1/stores/s1/products/{first}")).await.assert_status(200);
+    let second = admin.create_product("s1", "ID-2", 100).await["id"].as_i64().unwrap();
+    let after = admin.post("/api/v1/stores/s1/sales", sale(second)).await;
+    after.assert_status(201);
+
+    // Consecutive within the store, never reused after a delete, above the
+    // ids issued before (which keep working), and exact in JavaScript.
+    assert_eq!(second, first + 1);
+    assert_eq!(sale_id(&after), sale_id(&before) + 1);
+    assert!(first > seeded && second < 1 << 53);
+    admin.get(&format!("/api/v1/stores/s1/products/{seeded}")).await.assert_status(200);
+    admin.get(&format!("/api/v1/stores/s1/products/{second}")).await.assert_status(200);
+    admin.get(&format!("/api/v1/stores/s2/products/{second}")).await.assert_error(404, "not_found");
+}

@@ -11,8 +11,8 @@ use diesel::prelude::*;
 
 use super::models::{DailySalesRow, DashboardRow, EventRow, ProductRow, StoreRow};
 use super::schema::{
-    api_tokens, daily_sales, dashboard, events, idempotency_keys, products, sales, sessions, store_grants, stores,
-    users,
+    api_tokens, daily_sales, dashboard, events, id_counters, idempotency_keys, products, sales, sessions, store_grants,
+    stores, users,
 };
 use super::Conn;
 use crate::config::{Config, Database};
@@ -73,6 +73,14 @@ struct SaleRow {
     lines: String,
     at: NaiveDateTime,
     recorded_by: String,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = id_counters)]
+struct IdCounterRow {
+    store_id: i64,
+    kind: String,
+    last: i64,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -145,6 +153,7 @@ fn copy_tables(source: &mut Conn, target: &mut Conn) -> QueryResult<Vec<(&'stati
         copy_table!(source, target, sales, SaleRow),
         copy_table!(source, target, daily_sales, DailySalesRow),
         copy_table!(source, target, events, EventRow),
+        copy_table!(source, target, id_counters, IdCounterRow),
         copy_table!(source, target, idempotency_keys, IdempotencyRow),
     ])
 }

@@ -60,6 +60,7 @@ pub struct ProductRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = products)]
 pub struct NewProductRow<'a> {
+    pub id: i64,
     pub store_id: i64,
     pub sku: &'a str,
     pub name: &'a str,

@@ -50,6 +50,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    id_counters (store_id, kind) {
+        store_id -> BigInt,
+        kind -> Text,
+        last -> BigInt,
+    }
+}
+
+diesel::table! {
     idempotency_keys (store_id, principal, key) {
         store_id -> BigInt,
         principal -> Text,
@@ -136,6 +144,7 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(daily_sales -> stores (store_id));
 diesel::joinable!(dashboard -> stores (store_id));
 diesel::joinable!(events -> stores (store_id));
+diesel::joinable!(id_counters -> stores (store_id));
 diesel::joinable!(products -> stores (store_id));
 diesel::joinable!(sales -> stores (store_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -147,6 +156,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     daily_sales,
     dashboard,
     events,
+    id_counters,
     idempotency_keys,
     products,
     sales,

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::ids::{self, IdKind};
 use crate::db::models::{NewProductRow, ProductRow};
 use crate::db::schema::products;
 use crate::db::Conn;
@@ -57,9 +58,11 @@ pub fn by_sku(conn: &mut Conn, store_id: i64, sku: &str) -> Result<Option<Produc
         .map(ProductRow::into_product))
 }
 
-/// Inserts a product; a taken SKU is a conflict.
+/// Inserts a product under the store's next product id; a taken SKU is a
+/// conflict.
 pub fn create(conn: &mut Conn, store_id: i64, new: &NewProduct, now: NaiveDateTime) -> Result<Product, ApiError> {
     let row = NewProductRow {
+        id: ids::next(conn, store_id, IdKind::Product)?,
         store_id,
         sku: &new.sku,
         name: &new.name,

@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
+use super::ids::{self, IdKind};
 use super::products;
 use crate::db::models::{DailySalesRow, DashboardRow};
 use crate::db::schema::{daily_sales, dashboard, sales};
@@ -103,8 +104,10 @@ pub fn record(
         });
     }
     let lines = serde_json::to_string(&sale.lines).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let sale_id: i64 = diesel::insert_into(sales::table)
+    let sale_id = ids::next(conn, store_id, IdKind::Sale)?;
+    diesel::insert_into(sales::table)
         .values((
+            sales::id.eq(sale_id),
             sales::store_id.eq(store_id),
             sales::order_ref.eq(&sale.order_ref),
             sales::amount.eq(amount),
@@ -112,8 +115,7 @@ pub fn record(
             sales::at.eq(at.naive_utc()),
             sales::recorded_by.eq(by),
         ))
-        .returning(sales::id)
-        .get_result(conn)?;
+        .execute(conn)?;
     let day = add_to_day(conn, store_id, local_day, units, amount)?;
     Ok(SaleReceipt { sale_id, order_ref: sale.order_ref.clone(), amount, at, day, products: figures })
 }
