@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::model::bulk::RowError;
 use crate::model::Product;
 
 /// Every error a client can see.
@@ -19,6 +20,9 @@ pub enum ApiError {
     MalformedJson(String),
     #[error("invalid {field}: {message}")]
     Invalid { field: String, message: String },
+    /// Products a bulk change cannot apply to, each with its reason.
+    #[error("{} of the selected products cannot take this change", .0.len())]
+    InvalidRows(Vec<RowError>),
     #[error("authentication required")]
     Unauthenticated,
     #[error("username or password is wrong")]
@@ -113,7 +117,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::MalformedJson(_) => "malformed_json",
-            Self::Invalid { .. } => "invalid_field",
+            Self::Invalid { .. } | Self::InvalidRows(_) => "invalid_field",
             Self::Unauthenticated => "unauthenticated",
             Self::BadCredentials => "bad_credentials",
             Self::Forbidden(_) => "forbidden",
@@ -153,6 +157,7 @@ impl ApiError {
     pub fn body(&self) -> ErrorBody {
         let details = match self {
             Self::Invalid { field, .. } => Some(serde_json::json!({ "field": field })),
+            Self::InvalidRows(rows) => Some(serde_json::json!({ "field": "rows", "rows": rows })),
             Self::Stale { current, .. } => Some(serde_json::json!({ "current": current })),
             _ => None,
         };
@@ -164,9 +169,11 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) | Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
-            Self::Invalid { .. } | Self::IdempotencyKeyReused | Self::UnknownFrame(_) | Self::Limit(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Self::Invalid { .. }
+            | Self::InvalidRows(_)
+            | Self::IdempotencyKeyReused
+            | Self::UnknownFrame(_)
+            | Self::Limit(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthenticated | Self::BadCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,

@@ -231,9 +231,14 @@ pub fn pages(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
     cfg.service(actix_files::Files::new("/", static_dir));
 }
 
+/// JSON bodies up to `limit` bytes, refused with the API's own errors.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit).error_handler(json_error)
+}
+
 /// Mounts every route on an app.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(json_error))
+    cfg.app_data(json_config(JSON_LIMIT))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .route("/healthz", web::get().to(health::healthz))

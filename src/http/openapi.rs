@@ -90,7 +90,7 @@ impl Modify for SharedParsing {
         health::healthz, health::readyz, health::metrics, health::admin_health, health::admin_alerts,
         auth::login, auth::logout, auth::me,
         stores::list, stores::get, stores::snapshot,
-        products::list, products::create, products::get, products::patch, products::delete,
+        products::list, products::create, products::get, products::patch, products::delete, products::bulk,
         transfer::import, transfer::export,
         dashboard::get, dashboard::patch,
         sales::record, sales::daily, sales::summary,

@@ -10,9 +10,10 @@ use super::{ask, committed, etag, if_match, open_store, write};
 use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ErrorBody};
+use crate::model::bulk::{BulkReport, BulkRequest};
 use crate::model::change::Change;
 use crate::model::{NewProduct, Product, ProductId, ProductPage, ProductPatch, View};
-use crate::store::messages::{GetPage, GetProduct};
+use crate::store::messages::{GetPage, GetProduct, PlanBulk};
 
 /// A product write's answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -126,11 +127,47 @@ pub async fn delete(
     Ok(committed(StatusCode::OK, done.seq, ProductDeleted { seq: done.seq, id: done.answer }))
 }
 
+/// Applies one change to many products (editor): by `ids` or by `filter`,
+/// all or nothing, in one write: one transaction, one contiguous range of
+/// seqs, one batch for subscribers. `dry_run` answers the same report
+/// without writing; a product the change cannot apply to fails the whole
+/// request, each such product named in `details.rows`.
+#[utoipa::path(post, path = "/api/v1/stores/{store}/products/bulk", tag = "products", request_body = BulkRequest,
+    params(("store" = String, Path, description = "store slug"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe write key")),
+    responses((status = 200, body = BulkReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "invalid change or selection; details.rows names the products that cannot take it")))]
+pub async fn bulk(
+    state: web::Data<AppState>,
+    who: Principal,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<BulkRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let store = open_store(&state, &who, &path, Role::Editor)?;
+    let (selection, op, dry_run) = body.into_inner().into_parts()?;
+    let (ids, preview) = ask(&store.actor, PlanBulk { selection, op: op.clone() }).await?;
+    if dry_run {
+        return Ok(HttpResponse::Ok().json(preview));
+    }
+    let done = write::<BulkReport>(&store, &req, &who, Change::BulkProducts { ids, change: op }).await?;
+    Ok(committed(StatusCode::OK, done.seq, done.answer))
+}
+
+/// Bodies of bulk changes: 10,000 ids or restore rows need more than the
+/// other routes' limit.
+const BULK_JSON_LIMIT: usize = 1024 * 1024;
+
 /// Mounts the routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/stores/{store}/products", web::get().to(list))
-        .route("/stores/{store}/products", web::post().to(create))
-        .route("/stores/{store}/products/{id}", web::get().to(get))
-        .route("/stores/{store}/products/{id}", web::patch().to(patch))
-        .route("/stores/{store}/products/{id}", web::delete().to(delete));
+    cfg.service(
+        web::resource("/stores/{store}/products/bulk")
+            .app_data(super::json_config(BULK_JSON_LIMIT))
+            .route(web::post().to(bulk)),
+    )
+    .route("/stores/{store}/products", web::get().to(list))
+    .route("/stores/{store}/products", web::post().to(create))
+    .route("/stores/{store}/products/{id}", web::get().to(get))
+    .route("/stores/{store}/products/{id}", web::patch().to(patch))
+    .route("/stores/{store}/products/{id}", web::delete().to(delete));
 }

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::bulk::{BulkOp, BulkReport};
 use crate::model::{
     DailyPoint, Dashboard, DashboardPatch, DashboardSettings, Event, NewProduct, NewSale, Product, ProductId,
     ProductPatch, SaleReceipt, Seq, StoreId, View,
@@ -22,6 +23,11 @@ pub enum Change {
     DeleteProduct {
         id: ProductId,
         if_match: Option<i64>,
+    },
+    /// One change to many products (`model::bulk`), all or nothing.
+    BulkProducts {
+        ids: Vec<ProductId>,
+        change: BulkOp,
     },
     /// Upsert by SKU.
     ImportProducts {
@@ -69,6 +75,7 @@ pub enum Outcome {
     Updated(Product),
     Deleted { id: ProductId },
     Imported(ImportReport),
+    Bulk(BulkReport),
     Dashboard(Dashboard),
     Sale(SaleReceipt),
     Published,
@@ -107,6 +114,7 @@ macro_rules! answer {
 answer!(Product: Outcome::Created(product) | Outcome::Updated(product) => product);
 answer!(ProductId: Outcome::Deleted { id } => id);
 answer!(ImportReport: Outcome::Imported(report) => report);
+answer!(BulkReport: Outcome::Bulk(report) => report);
 answer!(Dashboard: Outcome::Dashboard(dashboard) => dashboard);
 answer!(SaleReceipt: Outcome::Sale(receipt) => receipt);
 

@@ -6,6 +6,7 @@
 //! (`snapshot`) are model vocabulary too: the database layer builds them
 //! and both actors use them.
 
+pub mod bulk;
 pub mod calendar;
 pub mod change;
 pub mod event;

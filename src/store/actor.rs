@@ -36,8 +36,9 @@ use super::state::{StoreMeta, StoreState};
 use crate::db::queries::commit::{self, Target};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
+use crate::model::bulk::{self, BulkReport, Selection, MAX_BULK_PRODUCTS};
 use crate::model::change::{Applied, CommittedBatch, PendingChange};
-use crate::model::Seq;
+use crate::model::{ProductId, Seq, View};
 use crate::ops::metrics::{Metrics, StoreCounters};
 use crate::wire::protocol::{error_frame, Presence, ServerFrame};
 
@@ -441,6 +442,27 @@ impl Handler<GetPage> for StoreActor {
 
     fn handle(&mut self, msg: GetPage, _: &mut Context<Self>) -> Self::Result {
         Ok(self.state()?.page(&msg.0))
+    }
+}
+
+impl Handler<PlanBulk> for StoreActor {
+    type Result = Result<(Vec<ProductId>, BulkReport), ApiError>;
+
+    fn handle(&mut self, msg: PlanBulk, _: &mut Context<Self>) -> Self::Result {
+        let state = self.state()?;
+        let ids = match msg.selection {
+            Selection::Ids(ids) => ids,
+            Selection::Filter(view) => {
+                let (total, rows) = state.products.page(&View { page: 1, page_size: MAX_BULK_PRODUCTS, ..view });
+                if total == 0 {
+                    return Err(ApiError::invalid("filter", "the filter matches no product".into()));
+                }
+                bulk::check_count(total, "filter")?;
+                rows.iter().map(|p| p.id).collect()
+            }
+        };
+        let planned = bulk::plan(&msg.op, &ids, |id| state.products.get(id))?;
+        Ok((ids, bulk::report(&planned, None, state.seq, true)))
     }
 }
 

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use tokio::sync::watch;
 
 use crate::error::ApiError;
+use crate::model::bulk::{BulkOp, BulkReport, Selection};
 use crate::model::change::{Applied, CommittedBatch, PendingChange};
 use crate::model::{DailyPoint, Dashboard, Product, ProductId, ProductPage, Seq, View};
 use crate::model::{SalesSummary, Snapshot};
@@ -19,6 +20,15 @@ pub struct Write(pub PendingChange);
 #[derive(Message)]
 #[rtype(result = "Result<ProductPage, ApiError>")]
 pub struct GetPage(pub View);
+
+/// A bulk change's products, resolved and planned against the live state:
+/// the ids to write and the dry run's report.
+#[derive(Message)]
+#[rtype(result = "Result<(Vec<ProductId>, BulkReport), ApiError>")]
+pub struct PlanBulk {
+    pub selection: Selection,
+    pub op: BulkOp,
+}
 
 /// One product of this store.
 #[derive(Message)]

@@ -21,6 +21,7 @@ use super::{events, products, sales};
 use crate::db::schema::{idempotency_keys, stores};
 use crate::db::{self, Conn};
 use crate::error::ApiError;
+use crate::model::bulk::{self, BulkOp, Planned};
 use crate::model::change::{Applied, Change, Effect, IdempotencyKey, ImportReport, Outcome, PendingChange};
 use crate::model::{calendar, DashboardPatch, Event, EventKind, NewProduct, Product, ProductId, SaleReceipt, Seq};
 
@@ -73,12 +74,14 @@ impl ProductReads {
     fn prefetch(conn: &mut Conn, store: i64, batch: &[PendingChange]) -> QueryResult<Self> {
         let ids: Vec<ProductId> = batch
             .iter()
-            .filter_map(|w| match &w.change {
+            .flat_map(|w| match &w.change {
                 Change::PatchProduct { id, .. } | Change::DeleteProduct { id, .. } | Change::SetImage { id, .. } => {
-                    Some(*id)
+                    std::slice::from_ref(id)
                 }
-                _ => None,
+                Change::BulkProducts { ids, .. } => ids.as_slice(),
+                _ => &[],
             })
+            .copied()
             .collect();
         let known = products::get_many(conn, store, &ids)?.into_iter().map(|p| (p.id, Some(p))).collect();
         Ok(Self { known: Some(known), unwritten: HashSet::new() })
@@ -90,6 +93,19 @@ impl ProductReads {
             Some(None) => Err(ApiError::NotFound(format!("product {id}"))),
             None => products::get(conn, store, id),
         }
+    }
+
+    /// The products of this store among `ids`, by id.
+    fn get_many(&self, conn: &mut Conn, store: i64, ids: &[ProductId]) -> QueryResult<HashMap<ProductId, Product>> {
+        let by_id = |found: Vec<Product>| found.into_iter().map(|p| (p.id, p));
+        let Some(known) = self.known.as_ref() else {
+            return Ok(by_id(products::get_many(conn, store, ids)?).collect());
+        };
+        let unread: Vec<ProductId> = ids.iter().copied().filter(|id| !known.contains_key(id)).collect();
+        let mut found: HashMap<_, _> =
+            by_id(ids.iter().filter_map(|id| known.get(id).cloned().flatten()).collect()).collect();
+        found.extend(by_id(products::get_many(conn, store, &unread)?));
+        Ok(found)
     }
 
     /// Saves a product's new state: kept until `flush`, or written now.
@@ -323,10 +339,10 @@ fn apply(
         Change::DeleteProduct { id, if_match } => {
             let product = reads.get(conn, store, *id)?;
             check_version(&product, *if_match)?;
-            reads.delete(conn, store, *id)?;
-            ev.push(EventKind::ProductDeleted, Some(*id), json!({ "id": id }));
-            Ok((Outcome::Deleted { id: *id }, vec![Effect::RemoveProduct(*id)]))
+            let effect = delete_product(conn, reads, store, *id, ev)?;
+            Ok((Outcome::Deleted { id: *id }, vec![effect]))
         }
+        Change::BulkProducts { ids, change } => bulk(conn, reads, store, ids, change, ev),
         Change::ImportProducts { rows } => {
             reads.bypass(conn, store)?;
             import(conn, reads, store, rows, ev)
@@ -365,6 +381,49 @@ fn updated(update: Update) -> (Outcome, Vec<Effect>) {
         Update::Saved(product) => (Outcome::Updated(product.clone()), vec![Effect::UpsertProduct(product)]),
         Update::Unchanged(product) => (Outcome::Updated(product), vec![]),
     }
+}
+
+/// A bulk change, planned against the products as this transaction sees
+/// them (all or nothing), then each product saved or deleted with its event.
+fn bulk(
+    conn: &mut Conn,
+    reads: &mut ProductReads,
+    store: i64,
+    ids: &[ProductId],
+    op: &BulkOp,
+    ev: &mut EventDrafts,
+) -> Result<(Outcome, Vec<Effect>), ApiError> {
+    let found = reads.get_many(conn, store, ids)?;
+    let planned = bulk::plan(op, ids, |id| found.get(&id))?;
+    let seq_before = ev.seq;
+    let mut effects = Vec::with_capacity(planned.len());
+    for step in &planned {
+        match step {
+            Planned::Patch(product, patch) => {
+                let mut product = product.clone();
+                let changed = products::apply_patch(&mut product, patch);
+                if let Update::Saved(saved) = save_changes(conn, reads, store, product, changed, ev)? {
+                    effects.push(Effect::UpsertProduct(saved));
+                }
+            }
+            Planned::Delete(product) => effects.push(delete_product(conn, reads, store, product.id, ev)?),
+        }
+    }
+    let first_seq = (ev.seq > seq_before).then_some(seq_before + 1);
+    Ok((Outcome::Bulk(bulk::report(&planned, first_seq, ev.seq, false)), effects))
+}
+
+/// Deletes a product and records `product.deleted`.
+fn delete_product(
+    conn: &mut Conn,
+    reads: &mut ProductReads,
+    store: i64,
+    id: ProductId,
+    ev: &mut EventDrafts,
+) -> Result<Effect, ApiError> {
+    reads.delete(conn, store, id)?;
+    ev.push(EventKind::ProductDeleted, Some(id), json!({ "id": id }));
+    Ok(Effect::RemoveProduct(id))
 }
 
 fn create_product(conn: &mut Conn, store: i64, new: &NewProduct, ev: &mut EventDrafts) -> Result<Product, ApiError> {
