@@ -4,6 +4,7 @@
 //! per resource holds its handlers.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod body_deadline;
 pub mod dashboard;
@@ -257,6 +258,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(dashboard::routes)
                 .configure(sales::routes)
                 .configure(events::routes)
+                .configure(audit::routes)
                 .route("/admin/health", web::get().to(health::admin_health))
                 .route("/admin/alerts", web::get().to(health::admin_alerts))
                 .configure(images::routes)

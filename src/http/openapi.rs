@@ -11,7 +11,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, auth, dashboard, events, health, images, products, sales, stores, transfer, users, ws};
+use super::{admin, audit, auth, dashboard, events, health, images, products, sales, stores, transfer, users, ws};
 
 struct Security;
 
@@ -94,7 +94,7 @@ impl Modify for SharedParsing {
         transfer::import, transfer::export,
         dashboard::get, dashboard::patch,
         sales::record, sales::daily, sales::summary,
-        events::list,
+        events::list, audit::list,
         admin::reload,
         users::list_users, users::create_user, users::delete_user, users::set_password, users::put_grant, users::delete_grant,
         users::list_tokens, users::create_token, users::revoke_token,

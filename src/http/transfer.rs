@@ -162,11 +162,25 @@ pub enum ExportFormat {
     Csv,
 }
 
+/// A CSV document: the header row, then the rows. Every cell is guarded,
+/// not only the free-text ones: the guard costs nothing where it is not
+/// needed.
+pub fn guarded_csv<const N: usize>(
+    header: [&str; N],
+    rows: impl IntoIterator<Item = [String; N]>,
+) -> Result<Vec<u8>, ApiError> {
+    let internal = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(header).map_err(internal)?;
+    for cells in rows {
+        out.write_record(cells.iter().map(|c| guard(c).into_owned())).map_err(internal)?;
+    }
+    out.into_inner().map_err(|e| ApiError::Internal(format!("csv: {e}")))
+}
+
 /// The CSV export: a header row, then one row per product.
 pub fn to_csv(products: &[Product]) -> Result<Vec<u8>, ApiError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let internal = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
-    out.write_record([
+    let header = [
         "id",
         "sku",
         "name",
@@ -179,28 +193,26 @@ pub fn to_csv(products: &[Product]) -> Result<Vec<u8>, ApiError> {
         "revenue",
         "version",
         "updated_at",
-    ])
-    .map_err(internal)?;
-    for p in products {
-        let cells = [
-            p.id.to_string(),
-            p.sku.clone(),
-            p.name.clone(),
-            p.price.to_string(),
-            p.stock.to_string(),
-            p.status.as_str().to_owned(),
-            p.image.clone().unwrap_or_default(),
-            p.views.to_string(),
-            p.units_sold.to_string(),
-            p.revenue.to_string(),
-            p.version.to_string(),
-            p.updated_at.to_rfc3339(),
-        ];
-        // Every cell, not only the free-text ones: the guard costs nothing
-        // where it is not needed.
-        out.write_record(cells.iter().map(|c| guard(c).into_owned())).map_err(internal)?;
-    }
-    out.into_inner().map_err(|e| ApiError::Internal(format!("csv: {e}")))
+    ];
+    guarded_csv(
+        header,
+        products.iter().map(|p| {
+            [
+                p.id.to_string(),
+                p.sku.clone(),
+                p.name.clone(),
+                p.price.to_string(),
+                p.stock.to_string(),
+                p.status.as_str().to_owned(),
+                p.image.clone().unwrap_or_default(),
+                p.views.to_string(),
+                p.units_sold.to_string(),
+                p.revenue.to_string(),
+                p.version.to_string(),
+                p.updated_at.to_rfc3339(),
+            ]
+        }),
+    )
 }
 
 /// Every product of the store, as CSV or JSON. CSV cells that a

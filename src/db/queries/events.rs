@@ -32,3 +32,47 @@ pub fn append<'a>(conn: &mut Conn, store_id: i64, new: impl IntoIterator<Item = 
     }
     Ok(())
 }
+
+/// Which events an audit query reads; `None` matches any.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub entity_id: Option<i64>,
+    pub kind: Option<&'static str>,
+    pub actor: Option<String>,
+    pub from: Option<chrono::NaiveDateTime>,
+    pub to: Option<chrono::NaiveDateTime>,
+}
+
+/// Events of a store after `after` that pass `filter`, oldest first, at
+/// most `limit`. Bounded by the seq index whatever the filter.
+pub fn audit(
+    conn: &mut Conn,
+    store_id: i64,
+    filter: &AuditFilter,
+    after: Seq,
+    limit: i64,
+) -> Result<Vec<Event>, ApiError> {
+    let rows: Vec<EventRow> = each_backend!(conn, |c| {
+        let mut query = events::table
+            .filter(events::store_id.eq(store_id).and(events::seq.gt(after)))
+            .select(EventRow::as_select())
+            .into_boxed();
+        if let Some(entity_id) = filter.entity_id {
+            query = query.filter(events::entity_id.eq(entity_id));
+        }
+        if let Some(kind) = filter.kind {
+            query = query.filter(events::kind.eq(kind));
+        }
+        if let Some(actor) = &filter.actor {
+            query = query.filter(events::actor.eq(actor));
+        }
+        if let Some(from) = filter.from {
+            query = query.filter(events::at.ge(from));
+        }
+        if let Some(to) = filter.to {
+            query = query.filter(events::at.lt(to));
+        }
+        query.order(events::seq.asc()).limit(limit).load(c)
+    })?;
+    rows.into_iter().map(EventRow::into_event).collect()
+}

@@ -1,0 +1,172 @@
+//! `GET /stores/{store}/audit`: the audit trail of a store, for its
+//! administrators. The events table already records who changed what and
+//! when; this reads it filtered (entity, kind, principal, time range) a
+//! page at a time by seq cursor, as JSON, or exported as CSV (cells guarded
+//! against formulas like the product export) or JSON Lines.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::open_store;
+use super::transfer::guarded_csv;
+use crate::app::AppState;
+use crate::auth::{Principal, Role};
+use crate::db;
+use crate::db::queries::events::{self, AuditFilter};
+use crate::error::{ApiError, ErrorBody};
+use crate::model::{Event, EventKind, Seq};
+
+/// Most events one answer carries.
+pub const MAX_AUDIT_EVENTS: i64 = 5000;
+
+fn default_limit() -> i64 {
+    100
+}
+
+/// How the answer is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditFormat {
+    #[default]
+    Json,
+    Csv,
+    /// JSON Lines: one event per line.
+    Ndjson,
+}
+
+/// Which events, and how.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Only events about this product or sale id.
+    pub entity: Option<i64>,
+    /// Only events of this kind (`product.updated`, ...).
+    pub kind: Option<String>,
+    /// Only changes by this principal (`user:<name>` or `token:<name>`).
+    #[param(max_length = 200)]
+    pub principal: Option<String>,
+    /// Only events at or after this time (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Only events before this time (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// Cursor: answer events with a seq above this (default 0).
+    #[serde(default)]
+    #[param(minimum = 0)]
+    pub after: Seq,
+    /// At most this many (1-5000, default 100).
+    #[serde(default = "default_limit")]
+    #[param(minimum = 1, maximum = 5000)]
+    pub limit: i64,
+    /// `json` (default), `csv` or `ndjson`.
+    #[serde(default)]
+    #[param(inline)]
+    pub format: AuditFormat,
+}
+
+/// One page of the audit trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    pub events: Vec<Event>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_after: Option<Seq>,
+}
+
+/// The header that carries the cursor of CSV and JSON Lines answers.
+const NEXT_AFTER_HEADER: &str = "X-Storesync-Next-After";
+
+impl AuditQuery {
+    fn filter(&self) -> Result<AuditFilter, ApiError> {
+        if self.after < 0 || !(1..=MAX_AUDIT_EVENTS).contains(&self.limit) {
+            return Err(ApiError::invalid("query", format!("after >= 0, limit 1-{MAX_AUDIT_EVENTS}")));
+        }
+        if let (Some(from), Some(to)) = (self.from, self.to) {
+            if from >= to {
+                return Err(ApiError::invalid("from", "from must be before to".into()));
+            }
+        }
+        if self.principal.as_ref().is_some_and(|p| p.chars().count() > 200) {
+            return Err(ApiError::invalid("principal", "principal must be at most 200 characters".into()));
+        }
+        let kind = match &self.kind {
+            Some(name) => Some(
+                EventKind::parse(name)
+                    .ok_or_else(|| ApiError::invalid("kind", format!("unknown event kind {name}")))?
+                    .as_str(),
+            ),
+            None => None,
+        };
+        Ok(AuditFilter {
+            entity_id: self.entity,
+            kind,
+            actor: self.principal.clone(),
+            from: self.from.map(|t| t.naive_utc()),
+            to: self.to.map(|t| t.naive_utc()),
+        })
+    }
+}
+
+/// The CSV of a page: a header row, then one row per event; `data` is the
+/// event's JSON.
+fn to_csv(events: &[Event]) -> Result<Vec<u8>, ApiError> {
+    let rows = events.iter().map(|e| {
+        [
+            e.seq.to_string(),
+            e.at.to_rfc3339(),
+            e.kind.as_str().to_owned(),
+            e.entity_id.map(|id| id.to_string()).unwrap_or_default(),
+            e.by.clone(),
+            e.data.to_string(),
+        ]
+    });
+    guarded_csv(["seq", "at", "kind", "entity_id", "by", "data"], rows)
+}
+
+fn to_json_lines(events: &[Event]) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::new();
+    for e in events {
+        serde_json::to_writer(&mut out, e).map_err(|e| ApiError::Internal(e.to_string()))?;
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// The store's events that pass the filters, oldest first (store admin).
+#[utoipa::path(get, path = "/api/v1/stores/{store}/audit", tag = "events", params(("store" = String, Path, description = "store slug"), AuditQuery),
+    responses((status = 200, body = AuditPage, description = "JSON; with format=csv or ndjson an attachment, the cursor in X-Storesync-Next-After",
+            content((AuditPage = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let store = open_store(&state, &who, &path, Role::Admin)?;
+    let filter = query.filter()?;
+    let (store_id, after, limit) = (store.meta.id, query.after, query.limit);
+    let events = db::blocking(&state.pool, move |conn| events::audit(conn, store_id, &filter, after, limit)).await?;
+    let next_after = (events.len() as i64 == limit).then(|| events.last().map(|e| e.seq)).flatten();
+    let slug = &store.meta.info.slug;
+    let (content_type, body, ext) = match query.format {
+        AuditFormat::Json => return Ok(HttpResponse::Ok().json(AuditPage { events, next_after })),
+        AuditFormat::Csv => ("text/csv; charset=utf-8", to_csv(&events)?, "csv"),
+        AuditFormat::Ndjson => ("application/x-ndjson", to_json_lines(&events)?, "jsonl"),
+    };
+    let mut res = HttpResponse::Ok();
+    res.content_type(content_type)
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{slug}-audit-{after}.{ext}\"")));
+    if let Some(next) = next_after {
+        res.insert_header((NEXT_AFTER_HEADER, next.to_string()));
+    }
+    Ok(res.body(body))
+}
+
+/// Mounts the routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/stores/{store}/audit", web::get().to(list));
+}
