@@ -27,6 +27,9 @@ test('a server outage shows a banner with reason, data time, countdown and retry
     // The countdown counts down.
     const first = await waitText(page, '#outage [data-field="next-try"]', /Next try in \d+ s\.|Trying now…/);
     await waitText(page, '#outage [data-field="next-try"]', (t) => t !== first);
+    // An outage that lasts is also told as a notice (a system notification
+    // when the tab is hidden and the user allowed them).
+    await waitText(page, '#notifications', /Lost the connection to the server/);
 
     // A dashboard edit made now waits in the queue, and its form says so.
     await page.getByLabel('Notice').fill('Written during the outage');
@@ -38,6 +41,7 @@ test('a server outage shows a banner with reason, data time, countdown and retry
     await page.click('#outage >> text=Retry now');
     await waitLive(page);
     assert.equal(await page.isHidden('#outage'), true, 'the banner goes once live again');
+    await waitText(page, '#notifications', /Connected again; the data is current\./);
     await waitText(page, '#dash-form-title ~ [role="status"]', 'Dashboard saved (sent after reconnecting).');
     await waitText(page, '#table-status', 'Queued change to the dashboard sent.');
     const token = await apiToken(env.server.url, 'admin');

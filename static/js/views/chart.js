@@ -25,7 +25,7 @@ const METRICS = {
  * @param {number} max
  * @returns {number}
  */
-export function niceMax(max) {
+function niceMax(max) {
   if (max <= 0) return TICKS;
   const raw = max / TICKS;
   const mag = 10 ** Math.floor(Math.log10(raw));

@@ -35,7 +35,7 @@ const ROWS = [
  * @param {string} label what the values are, for assistive tech
  * @returns {{el: SVGElement, render: (values: number[]) => void}}
  */
-export function sparkline(label) {
+function sparkline(label) {
   const el = svg('svg', { viewBox: '0 0 100 24', class: 'sparkline', role: 'img', 'aria-label': label, preserveAspectRatio: 'none' });
   const line = svg('polyline', { 'vector-effect': 'non-scaling-stroke' });
   el.append(line);

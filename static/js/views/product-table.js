@@ -28,14 +28,14 @@ const COLUMNS = [
 ];
 
 /** Stock at or below this shows a "low stock" badge. */
-export const LOW_STOCK = 10;
+const LOW_STOCK = 10;
 
 /**
  * The badge a product's stock earns: out of stock, low, or none.
  * @param {number} stock
  * @returns {{text: string, tone: string}|null}
  */
-export function stockBadge(stock) {
+function stockBadge(stock) {
   if (stock <= 0) return { text: 'Out of stock', tone: 'bad' };
   if (stock <= LOW_STOCK) return { text: 'Low stock', tone: 'warn' };
   return null;

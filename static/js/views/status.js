@@ -38,7 +38,7 @@ export function connectionIndicator(client) {
 }
 
 /** "12 s", "3 min", "2 h": how long ago, roughly. */
-export function ago(ms) {
+function ago(ms) {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min`;
