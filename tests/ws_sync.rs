@@ -472,3 +472,20 @@ async fn presence_counts_follow_joins_and_leaves_without_any_write() {
     drop(visitor);
     assert_eq!(next_counts(&mut watcher).await, (1, 0), "a leave is announced although nothing is written");
 }
+
+#[actix_web::test]
+async fn presence_counts_the_storefronts_following_published_pages() {
+    let app = common::spawn_app().await;
+    let (admin, viewer) = (app.login("admin").await, app.login("viewer").await);
+    let mut watcher = app.ws(&admin).await;
+    watcher.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
+    assert_eq!(watcher.next_of("presence").await["followers"], 0);
+    let mut follower = app.ws(&viewer).await;
+    follower.subscribe(json!({"type": "subscribe", "store": "s1", "follow": true})).await;
+    let p = watcher.next_of("presence").await;
+    assert_eq!((p["viewers"].as_i64(), p["followers"].as_i64()), (Some(1), Some(1)));
+    // Subscribing again without follow stops counting it.
+    follower.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
+    let p = watcher.next_of("presence").await;
+    assert_eq!((p["viewers"].as_i64(), p["followers"].as_i64()), (Some(1), Some(0)));
+}

@@ -52,7 +52,7 @@ mod tests {
     use super::*;
 
     fn counts(admins: usize, viewers: usize) -> Presence {
-        Presence { admins, editors: 0, viewers }
+        Presence { admins, editors: 0, viewers, followers: 0 }
     }
 
     #[test]

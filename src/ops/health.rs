@@ -20,6 +20,10 @@ use crate::counted::lock;
 /// How much history to keep.
 pub const HISTORY: Duration = Duration::from_secs(15 * 60);
 
+/// Below this many connections, memory per connection is mostly the
+/// process's own (stores, caches, allocator slack), so it does not alert.
+pub const MEMORY_ALERT_MIN_CONNECTIONS: i64 = 10;
+
 /// Alert thresholds (the same as docs/alerts.yml).
 #[derive(Debug, Clone)]
 pub struct Thresholds {
@@ -47,6 +51,16 @@ pub struct Sample {
     pub resyncs: u64,
     pub errors: u64,
     pub resident_bytes: Option<u64>,
+    /// What the open connections cost: resident memory above the last
+    /// sample with no connection (the process's own baseline), divided by
+    /// the connections; null without a baseline or without connections.
+    pub memory_per_connection_bytes: Option<u64>,
+}
+
+/// Resident memory per connection above the idle baseline.
+fn memory_per_connection(resident: Option<u64>, idle: Option<u64>, connections: i64) -> Option<u64> {
+    let connections = u64::try_from(connections).ok().filter(|c| *c > 0)?;
+    Some(resident?.saturating_sub(idle?) / connections)
 }
 
 /// An alert that is firing.
@@ -65,6 +79,8 @@ struct Totals {
     resyncs: u64,
     errors: u64,
     buckets: Vec<(f64, u64)>,
+    /// Resident memory at the last sample without connections.
+    idle_resident: Option<u64>,
 }
 
 /// Samples and active alerts.
@@ -108,6 +124,10 @@ impl HealthMonitor {
     /// Takes one sample and re-evaluates the alerts.
     pub fn sample(&self) {
         let (attempted, succeeded, dropped) = self.metrics.delivery_totals();
+        let connections = self.metrics.ws_connections.get();
+        let resident = self.metrics.resident_bytes();
+        let mut guard = lock(&self.state);
+        let (samples, alerts, last) = &mut *guard;
         let now = Totals {
             attempted,
             succeeded,
@@ -115,14 +135,13 @@ impl HealthMonitor {
             resyncs: self.metrics.resync_total(),
             errors: self.metrics.internal_errors(),
             buckets: self.metrics.delivery_buckets(),
+            idle_resident: if connections == 0 { resident } else { last.idle_resident },
         };
-        let mut guard = lock(&self.state);
-        let (samples, alerts, last) = &mut *guard;
         let tried = now.attempted.saturating_sub(last.attempted);
         let ok = now.succeeded.saturating_sub(last.succeeded);
         let sample = Sample {
             at: Utc::now(),
-            connections: self.metrics.ws_connections.get(),
+            connections,
             deliveries_attempted: tried,
             deliveries_succeeded: ok,
             deliveries_dropped: now.dropped.saturating_sub(last.dropped),
@@ -130,7 +149,8 @@ impl HealthMonitor {
             latency_p99_ms: interval_p99_ms(&last.buckets, &now.buckets),
             resyncs: now.resyncs.saturating_sub(last.resyncs),
             errors: now.errors.saturating_sub(last.errors),
-            resident_bytes: self.metrics.resident_bytes(),
+            resident_bytes: resident,
+            memory_per_connection_bytes: memory_per_connection(resident, now.idle_resident, connections),
         };
         *last = now;
         let keep = (HISTORY.as_secs_f64() / self.interval.as_secs_f64()).ceil() as usize;
@@ -172,12 +192,18 @@ impl HealthMonitor {
                 format!("p99 commit-to-socket latency {p99:.1} ms above {} ms", t.latency_p99_ms),
             );
         }
-        if let Some(rss) = s.resident_bytes.filter(|_| s.connections > 0) {
-            let per_client = rss as f64 / s.connections as f64;
-            if per_client > t.memory_per_client_bytes {
+        if let Some(per_client) =
+            s.memory_per_connection_bytes.filter(|_| s.connections >= MEMORY_ALERT_MIN_CONNECTIONS)
+        {
+            if per_client as f64 > t.memory_per_client_bytes {
                 fire(
                     "memory_per_client_high",
-                    format!("{:.0} bytes per connection above {:.0}", per_client, t.memory_per_client_bytes),
+                    format!(
+                        "{:.1} MiB per connection above {:.1} MiB ({} connections)",
+                        per_client as f64 / MIB,
+                        t.memory_per_client_bytes / MIB,
+                        s.connections
+                    ),
                 );
             }
         }
@@ -213,9 +239,22 @@ impl HealthMonitor {
     }
 }
 
+/// Bytes in a MiB, for alert messages.
+const MIB: f64 = 1024.0 * 1024.0;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_per_connection_counts_only_what_connections_added() {
+        let mib = 1024 * 1024;
+        // 200 MiB resident of which 180 MiB were there with no connection.
+        assert_eq!(memory_per_connection(Some(200 * mib), Some(180 * mib), 1000), Some(20 * mib / 1000));
+        assert_eq!(memory_per_connection(Some(200 * mib), Some(180 * mib), 0), None);
+        assert_eq!(memory_per_connection(Some(200 * mib), None, 5), None, "no baseline yet");
+        assert_eq!(memory_per_connection(Some(100 * mib), Some(180 * mib), 5), Some(0), "memory was returned");
+    }
 
     #[test]
     fn interval_p99_uses_only_new_observations() {
@@ -244,5 +283,32 @@ mod tests {
         monitor.sample();
         assert!(monitor.alerts().is_empty());
         assert_eq!(monitor.samples().len(), 2);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn one_connection_does_not_carry_the_whole_process_memory() {
+        let metrics = Metrics::new();
+        let thresholds = Thresholds {
+            sync_success: 0.0,
+            latency_p99_ms: 1e9,
+            memory_per_client_bytes: MIB,
+            resyncs_per_min: 1e9,
+            errors_per_min: 1e9,
+            expect_broker: false,
+        };
+        let monitor = HealthMonitor::new(metrics.clone(), thresholds, Duration::from_secs(10));
+        // The test process holds well over 1 MiB: RSS / 1 connection would fire.
+        metrics.ws_connections.set(1);
+        monitor.sample();
+        assert!(monitor.alerts().is_empty(), "{:?}", monitor.alerts());
+        assert_eq!(monitor.samples()[0].memory_per_connection_bytes, None, "no idle baseline yet");
+        metrics.ws_connections.set(0);
+        monitor.sample();
+        metrics.ws_connections.set(20);
+        monitor.sample();
+        let last = monitor.samples().pop().unwrap();
+        assert!(last.memory_per_connection_bytes.unwrap() < MIB as u64, "{last:?}");
+        assert!(monitor.alerts().is_empty(), "{:?}", monitor.alerts());
     }
 }

@@ -181,19 +181,24 @@ impl Fanout {
         self.remote_presence = remote;
     }
 
-    fn count(&mut self, role: Role, joined: bool) {
-        let slot = match role {
-            Role::Admin => &mut self.presence.admins,
-            Role::Editor => &mut self.presence.editors,
-            Role::Viewer => &mut self.presence.viewers,
-        };
-        *slot = if joined { *slot + 1 } else { slot.saturating_sub(1) };
+    fn count(&mut self, sub: &Subscriber, joined: bool) {
+        let slots = [
+            Some(match sub.role {
+                Role::Admin => &mut self.presence.admins,
+                Role::Editor => &mut self.presence.editors,
+                Role::Viewer => &mut self.presence.viewers,
+            }),
+            sub.follow.then_some(&mut self.presence.followers),
+        ];
+        for slot in slots.into_iter().flatten() {
+            *slot = if joined { *slot + 1 } else { slot.saturating_sub(1) };
+        }
     }
 
     /// Adds (or replaces) a session's subscription.
     pub fn add(&mut self, sub: Subscriber) {
         self.remove(sub.outbox.session);
-        self.count(sub.role, true);
+        self.count(&sub, true);
         self.subscribers.insert(sub.outbox.session, sub);
         self.counters.subscriptions.set(self.subscribers.len() as i64);
     }
@@ -202,7 +207,7 @@ impl Fanout {
     pub fn remove(&mut self, session: u64) -> Option<Subscriber> {
         let sub = self.subscribers.remove(&session)?;
         self.views_changed = true;
-        self.count(sub.role, false);
+        self.count(&sub, false);
         self.counters.subscriptions.set(self.subscribers.len() as i64);
         Some(sub)
     }

@@ -174,6 +174,10 @@ pub struct Presence {
     pub admins: usize,
     pub editors: usize,
     pub viewers: usize,
+    /// Subscribers following published views (any role); absent from
+    /// reports of nodes that predate it.
+    #[serde(default)]
+    pub followers: usize,
 }
 
 impl std::ops::Add for Presence {
@@ -184,6 +188,7 @@ impl std::ops::Add for Presence {
             admins: self.admins + other.admins,
             editors: self.editors + other.editors,
             viewers: self.viewers + other.viewers,
+            followers: self.followers + other.followers,
         }
     }
 }

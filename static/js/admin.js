@@ -1,5 +1,7 @@
 // admin.js: the admin page (/admin): wires the shared shell, the editable
-// product table and the admin's forms and panels to one sync client.
+// product table and the admin's forms and panels to one sync client. A user
+// who may edit no store (a viewer) gets the same page read-only: no edit
+// controls, no forms, and a pointer to the storefront.
 
 import { boot } from './app.js';
 import { h, setText } from './dom.js';
@@ -9,7 +11,7 @@ import { salesChart } from './views/chart.js';
 import { productsView } from './views/products.js';
 import { historyView } from './views/history.js';
 import { healthView } from './views/health.js';
-import { dashboardForm, createProductForm, saleForm, publishControl, failure } from './views/admin-forms.js';
+import { dashboardForm, createProductForm, saleForm, publishControl, failure, describeOp } from './views/admin-forms.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
 function describeFields(fields, currency) {
@@ -18,7 +20,15 @@ function describeFields(fields, currency) {
     .join(', ');
 }
 
-function mount({ client, announce, root }) {
+/** Roles that may write products, sales and the dashboard. */
+const EDIT_ROLES = ['editor', 'admin'];
+
+function mount({ client, announce, root, me }) {
+  const canEdit = me.user.is_admin || (me.stores ?? []).some((st) => EDIT_ROLES.includes(st.role));
+  if (!canEdit) {
+    mountReadOnly({ client, root });
+    return;
+  }
   const tableStatus = h('p', { class: 'form-status', role: 'status', id: 'table-status' });
   const alerts = h('div', { class: 'alerts', id: 'alerts' });
   const say = (msg) => setText(tableStatus, msg);
@@ -29,8 +39,10 @@ function mount({ client, announce, root }) {
       const r = await client.write(op);
       if (r.queued) say(`Offline: change to ${op.meta.sku} queued; it is sent when the connection returns.`);
       else if (r.ok) say(done);
+      return r;
     } catch (err) {
       say(`${op.meta.sku}: ${failure(err)}`);
+      return null;
     }
   }
 
@@ -55,42 +67,62 @@ function mount({ client, announce, root }) {
     }, `Image of ${row.sku} removed.`),
   };
 
-  // A stale If-Match is shown, never resolved silently: the admin decides.
+  // A stale If-Match is shown, never resolved silently: the admin decides,
+  // on the row being edited (or at the top when the product left the page).
   client.addEventListener('conflict', (ev) => {
     const { op, current } = ev.detail;
+    const id = op.meta?.productId;
     const cur = client.state.get().info?.currency;
     const what = op.meta?.fields ? `your change (${describeFields(op.meta.fields, cur)})` : 'your change';
     const now = current && op.meta?.fields
       ? ` It now has ${describeFields(Object.fromEntries(Object.keys(op.meta.fields).map((k) => [k, current[k]])), cur)}.` : '';
-    const item = h('div', { class: 'alert conflict', role: 'alert', dataset: { productId: String(op.meta?.productId ?? '') } },
+    const item = h('div', { class: 'alert conflict', role: 'alert', dataset: { productId: String(id ?? '') } },
       h('p', { text: `Conflict: ${op.meta?.sku ?? 'the item'} was changed by someone else, so ${what} was not applied.${now}` }));
-    const close = () => item.remove();
+    const close = () => {
+      if (!products.setNote(id, null)) item.remove();
+    };
     const actionsRow = h('div', { class: 'alert-actions' },
       current ? h('button', { type: 'button', text: 'Apply my change', on: { click: () => {
         close();
         run({ ...op, idempotencyKey: undefined, ifMatch: current.version }, `Saved ${op.meta?.sku}.`);
       } } }) : null,
-      h('button', { type: 'button', text: 'Keep theirs', on: { click: close } }));
+      h('button', { type: 'button', class: 'secondary', text: 'Keep theirs', on: { click: () => {
+        close();
+        products.resetRow(id);
+      } } }));
     item.append(actionsRow);
-    alerts.prepend(item);
+    if (!products.setNote(id, item)) alerts.prepend(item);
+    products.resetRow(id);
     announce(`Conflict on ${op.meta?.sku ?? 'an item'}`);
   });
-  client.addEventListener('write-failed', (ev) => say(`${ev.detail.op.meta?.sku ?? 'A queued change'}: ${failure(ev.detail.error)}`));
+  client.addEventListener('write-failed', (ev) => say(`Queued change to ${describeOp(ev.detail.op)}: ${failure(ev.detail.error)}`));
   client.addEventListener('write-applied', (ev) => {
-    if (ev.detail.op.replayed) say(`Queued change to ${ev.detail.op.meta?.sku} sent.`);
+    if (ev.detail.op.replayed) say(`Queued change to ${describeOp(ev.detail.op)} sent.`);
   });
   client.addEventListener('invalid-frame', (ev) => console.warn('storesync: ignored a malformed frame:', ev.detail.reason));
 
   const products = productsView(client, { actions });
-  products.querySelector('h2').after(tableStatus, publishControl(client));
+  products.el.querySelector('h2').after(tableStatus, publishControl(client));
 
   root.append(
     alerts,
     h('div', { class: 'grid two' }, dashboardView(client), dashboardForm(client)),
     salesChart(client),
-    products,
+    products.el,
     h('div', { class: 'grid three' }, createProductForm(client), saleForm(client), healthView(client, { serverHealth: true })),
     historyView(client));
+}
+
+/** The admin page for a user who may only read: figures, chart, products, health. */
+function mountReadOnly({ client, root }) {
+  root.append(
+    h('p', { class: 'card read-only-note', id: 'read-only' },
+      'You can view these stores but not change them (your role is viewer). ',
+      h('a', { href: '/storefront', text: 'Open the storefront' }), ' for the shop view.'),
+    dashboardView(client),
+    salesChart(client),
+    productsView(client).el,
+    h('div', { class: 'grid two' }, healthView(client), historyView(client)));
 }
 
 boot({ title: 'storesync admin', other: { href: '/storefront', text: 'Storefront' }, mount });

@@ -1,8 +1,27 @@
 // format.js: money, numbers, percentages and times for display. Money is
 // integer minor units on the wire; the number of minor digits depends on the
 // currency (JPY has none), so it is asked of Intl rather than assumed.
+// Intl formatters are created once per set of options and reused: building
+// one costs far more than formatting with it, and a table formats thousands
+// of cells.
 
 const digitsCache = new Map();
+const formatters = new Map();
+
+/**
+ * The shared Intl.NumberFormat for these options (user's locale).
+ * @param {Intl.NumberFormatOptions} options
+ * @returns {Intl.NumberFormat}
+ */
+function numberFormat(options) {
+  const key = JSON.stringify(options);
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(undefined, options);
+    formatters.set(key, f);
+  }
+  return f;
+}
 
 /**
  * Minor-unit digits of an ISO 4217 currency (USD 2, JPY 0).
@@ -30,8 +49,7 @@ export function minorDigits(currency) {
 export function formatMoney(minor, currency) {
   if (!Number.isFinite(minor) || !currency) return '–';
   const digits = minorDigits(currency);
-  return new Intl.NumberFormat(undefined, { style: 'currency', currency })
-    .format(minor / 10 ** digits);
+  return numberFormat({ style: 'currency', currency }).format(minor / 10 ** digits);
 }
 
 /**
@@ -60,9 +78,57 @@ export function moneyInputValue(minor, currency) {
   return (minor / 10 ** digits).toFixed(digits);
 }
 
+/**
+ * Short money for axis labels ("$1.2K"); `minor` in minor units.
+ * @param {number} minor
+ * @param {string} currency
+ * @returns {string}
+ */
+export function formatMoneyShort(minor, currency) {
+  if (!Number.isFinite(minor) || !currency) return '–';
+  return numberFormat({ style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 })
+    .format(minor / 10 ** minorDigits(currency));
+}
+
+/** Short numbers for axis labels ("1.2K"). @param {number} n @returns {string} */
+export function formatNumberShort(n) {
+  return Number.isFinite(n) ? numberFormat({ notation: 'compact', maximumFractionDigits: 1 }).format(n) : '–';
+}
+
+/**
+ * A local day ("2026-11-03") as a short date ("Nov 3"), or with the weekday.
+ * @param {string} day
+ * @param {boolean} [long] "Tue, Nov 3"
+ * @returns {string}
+ */
+export function formatDay(day, long = false) {
+  const d = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return day;
+  const key = long ? 'long' : 'short';
+  let f = dayFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC', ...(long ? { weekday: 'short' } : {}) });
+    dayFormats.set(key, f);
+  }
+  return f.format(d);
+}
+
+const dayFormats = new Map();
+
+/**
+ * Bytes in kB, MB or GB (decimal units, like disk and network figures).
+ * @param {number|null|undefined} bytes
+ * @returns {string}
+ */
+export function formatBytes(bytes) {
+  if (!Number.isFinite(bytes)) return '–';
+  const [unit, div] = bytes >= 1e9 ? ['GB', 1e9] : bytes >= 1e6 ? ['MB', 1e6] : bytes >= 1e3 ? ['kB', 1e3] : ['bytes', 1];
+  return `${numberFormat({ maximumFractionDigits: div === 1 ? 0 : 1 }).format(bytes / div)} ${unit}`;
+}
+
 /** @param {number} n @returns {string} */
 export function formatNumber(n) {
-  return Number.isFinite(n) ? new Intl.NumberFormat().format(n) : '–';
+  return Number.isFinite(n) ? numberFormat({}).format(n) : '–';
 }
 
 /**
@@ -73,9 +139,8 @@ export function formatNumber(n) {
  */
 export function formatBp(bp, signed = false) {
   if (!Number.isFinite(bp)) return '–';
-  return new Intl.NumberFormat(undefined, {
-    style: 'percent', maximumFractionDigits: 2, signDisplay: signed ? 'exceptZero' : 'auto',
-  }).format(bp / 10_000);
+  return numberFormat({ style: 'percent', maximumFractionDigits: 2, signDisplay: signed ? 'exceptZero' : 'auto' })
+    .format(bp / 10_000);
 }
 
 /**
@@ -86,8 +151,7 @@ export function formatBp(bp, signed = false) {
  */
 export function formatRatio(num, den) {
   if (!den) return '–';
-  return new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 })
-    .format(num / den);
+  return numberFormat({ style: 'percent', maximumFractionDigits: 1 }).format(num / den);
 }
 
 /**

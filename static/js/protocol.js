@@ -122,7 +122,7 @@ const FRAMES = {
     need(f.events.every((e) => e.seq >= f.from && e.seq <= f.to), 'batch event outside its range');
   },
   page: checkPage,
-  presence: (f) => need(isInt(f.admins) && isInt(f.editors) && isInt(f.viewers), 'presence'),
+  presence: (f) => need(isInt(f.admins) && isInt(f.editors) && isInt(f.viewers) && (f.followers === undefined || isInt(f.followers)), 'presence'),
   resync: (f) => need(isStr(f.reason), 'resync reason'),
   pong: () => {},
   error: (f) => need(isStr(f.code) && isStr(f.message), 'error'),

@@ -57,6 +57,8 @@ export { DEFAULT_VIEW };
  * @property {number} reconnects successful reconnects since start
  * @property {number} queued writes waiting in the offline queue
  * @property {any[]} pending the queued writes' `meta`
+ * @property {number|null} retryAt when the socket is tried next (epoch ms), while it is down
+ * @property {number|null} syncedAt when the server last answered (data current as of then)
  */
 
 /**
@@ -135,7 +137,8 @@ export class SyncClient extends EventTarget {
     const core = this.#core;
     core.stopped = false;
     globalThis.addEventListener?.('online', this.#onOnline);
-    if (core.opts.store) core.frames.enterStore(core.opts.store);
+    // An explicit `view` option (a deep link) wins over the cached one.
+    if (core.opts.store) core.frames.enterStore(core.opts.store, core.opts.view ? core.state.get().view : undefined);
     core.socket.connect();
     core.queue.flush();
   }
@@ -228,6 +231,12 @@ export class SyncClient extends EventTarget {
    */
   write(op) {
     return this.#core.queue.write(op);
+  }
+
+  /** Tries the socket now instead of waiting out the backoff, and replays the queue. */
+  retryNow() {
+    this.#core.socket.reconnectNow();
+    this.#core.queue.flush();
   }
 
   /** Replays the offline queue now (it also replays on reconnect). */

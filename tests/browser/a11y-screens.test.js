@@ -8,7 +8,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import axe from 'axe-core';
 import {
-  startServer, launchBrowser, newContext, loginPage, waitText, apiToken, rest, makePng,
+  startServer, launchBrowser, newContext, loginPage, waitText, waitConnection, apiToken, rest, makePng, product,
   PAGES, SCREENSHOT_DIR, DOCS_DIR, TIMEOUT, cspViolations,
 } from './helpers.js';
 
@@ -86,12 +86,62 @@ for (const [name, path, user] of [['admin', PAGES.admin, 'admin'], ['storefront'
         // Nothing wider than the screen except the table, which scrolls in its own region.
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
-        const file = join(SCREENSHOT_DIR, `${name}-${label}.png`);
-        await page.screenshot({ path: file, animations: 'disabled' });
-        if (process.env.UPDATE_DOCS_SCREENSHOTS === '1') await copyFile(file, join(DOCS_DIR, `${name}-${label}.png`));
+        await screenshot(page, `${name}-${label}`);
       } finally {
         await ctx.close();
       }
     });
   }
 }
+
+/** Saves a screenshot under screenshots/ (and docs/ with UPDATE_DOCS_SCREENSHOTS=1). */
+async function screenshot(page, name, opts = {}) {
+  const file = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, animations: 'disabled', ...opts });
+  if (process.env.UPDATE_DOCS_SCREENSHOTS === '1') await copyFile(file, join(DOCS_DIR, `${name}.png`));
+}
+
+test('admin: axe is clean with a row being edited, a change by someone else and a conflict', async () => {
+  const ctx = await newContext(browser);
+  const page = await ctx.newPage();
+  const token = await apiToken(server.url, 'editor');
+  try {
+    await loginPage(page, server.url, PAGES.admin, 'admin');
+    const input = `${product(100001)} input[data-field="price"]`;
+    await page.click(`${product(100001)} td[data-col="price"] button.cell-edit`);
+    await page.fill(input, '19.99');
+    await rest(server.url, token, 'PATCH', '/stores/s1/products/100001', { price: 2599 });
+    await page.waitForSelector('tr.row-note .row-alert.changed', { timeout: TIMEOUT });
+    assert.deepEqual(await seriousViolations(page), []);
+    await page.press(input, 'Enter');
+    await page.waitForSelector('tr.row-note .alert.conflict', { timeout: TIMEOUT });
+    assert.deepEqual(await seriousViolations(page), []);
+    await page.locator(`${product(100001)}`).scrollIntoViewIfNeeded();
+    await screenshot(page, 'admin-conflict-row');
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('viewer admin, chart tooltip and the outage banner: axe is clean; banner screenshot', async () => {
+  const own = await startServer();
+  const ctx = await newContext(browser);
+  const page = await ctx.newPage();
+  try {
+    await loginPage(page, own.url, PAGES.admin, 'viewer');
+    await page.waitForSelector('#read-only', { timeout: TIMEOUT });
+    await page.focus('.chart-days .day[tabindex="0"]');
+    await page.keyboard.press('End');
+    await page.waitForSelector('.chart-tip:not([hidden])', { timeout: TIMEOUT });
+    assert.deepEqual(await seriousViolations(page), []);
+    await own.kill();
+    await waitConnection(page, 'reconnecting');
+    await page.waitForSelector('#outage:not([hidden])', { timeout: TIMEOUT });
+    await waitText(page, '#outage [data-field="next-try"]', /\S/);
+    assert.deepEqual(await seriousViolations(page), []);
+    await screenshot(page, 'offline-banner', { clip: { x: 0, y: 0, width: 1280, height: 420 } });
+  } finally {
+    await ctx.close();
+    await own.stop();
+  }
+});

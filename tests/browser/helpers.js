@@ -17,6 +17,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const BIN = resolve(here, process.env.STORESYNC_BIN ?? '../../target/debug/storesync');
 export const STATIC_DIR = resolve(here, '../../static');
 export const SCREENSHOT_DIR = join(here, 'screenshots');
+/** Figures the suite measures (render cost), one JSON file per benchmark. */
+export const REPORT_DIR = join(here, 'reports');
 export const DOCS_DIR = resolve(here, '../../docs');
 export const PASSWORD = 'browser-test-password';
 /** Generous: a 2-core CI machine runs the server and Chromium side by side. */
@@ -105,7 +107,25 @@ export async function loginPage(page, baseUrl, path, username) {
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
   await waitLive(page);
-  await page.waitForSelector('tbody tr[data-id]', { timeout: TIMEOUT });
+  await page.waitForSelector(PRODUCT, { timeout: TIMEOUT });
+}
+
+/** A product on either page: an admin table row or a storefront card. */
+export const PRODUCT = '.products-card [data-id]';
+
+/** The selector of product `id` (row or card). */
+export const product = (id) => `.products-card [data-id="${id}"]`;
+
+/**
+ * Edits a product's field in the admin table the way a user does: click the
+ * value, type, Enter.
+ * @param {import('playwright-core').Page} page
+ */
+export async function editCell(page, id, field, value) {
+  await page.click(`${product(id)} td[data-col="${field}"] button.cell-edit`);
+  const input = `${product(id)} td[data-col="${field}"] input[data-field="${field}"]`;
+  await page.fill(input, value);
+  await page.press(input, 'Enter');
 }
 
 /** Waits for the connection indicator to show `state`. */

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  newContext, loginPage, waitText, num, makePng, recordFrames, until,
+  newContext, loginPage, waitText, num, makePng, recordFrames, until, editCell, product,
   apiToken, rest, PAGES, TIMEOUT,
   serverAndBrowser,
 } from './helpers.js';
@@ -25,15 +25,13 @@ async function openPair({ follow = false } = {}) {
   return { admin, shop, close: () => Promise.all([adminCtx.close(), shopCtx.close()]) };
 }
 
-const row = (id) => `tbody tr[data-id="${id}"]`;
+const row = product;
 
 test('a price changed in the admin shows on the storefront without reload', async () => {
   const { admin, shop, close } = await openPair();
   try {
-    const price = admin.locator(`${row(100000)} input[data-field="price"]`);
-    await price.fill('123.45');
-    await price.press('Tab');
-    await waitText(shop, `${row(100000)} td[data-col="price"]`, '$123.45');
+    await editCell(admin, 100000, 'price', '123.45');
+    await waitText(shop, `${row(100000)} [data-col="price"]`, '$123.45');
     assert.equal(await shop.evaluate(() => window.__noReload), true);
     await waitText(admin, '#table-status', /Saved S1-00001/);
   } finally {
@@ -58,7 +56,7 @@ test('a sale recorded in the admin updates the storefront figures and chart', as
     await shop.waitForFunction(({ sel, before }) => Number(document.querySelector(sel)?.dataset.revenue) > before,
       { sel: todayBar, before: barBefore }, { timeout: TIMEOUT });
     // The product's own figures move too.
-    await waitText(shop, `${row(100001)} td[data-col="units_sold"]`, /\d/);
+    await waitText(admin, `${row(100001)} td[data-col="units_sold"]`, /\d/);
     assert.equal(await shop.evaluate(() => window.__noReload), true);
   } finally {
     await close();
@@ -69,19 +67,21 @@ test('an image uploaded in the admin appears on the storefront', async () => {
   const { admin, shop, close } = await openPair();
   try {
     // Without an image the storefront shows the placeholder.
-    await shop.waitForSelector(`${row(100002)} td[data-col="image"] .placeholder`, { timeout: TIMEOUT });
+    await shop.waitForSelector(`${row(100002)} [data-col="image"] .placeholder`, { timeout: TIMEOUT });
     await admin.setInputFiles(`${row(100002)} input[data-field="image-file"]`,
       { name: 'product.png', mimeType: 'image/png', buffer: makePng() });
-    const img = `${row(100002)} td[data-col="image"] img`;
+    const img = `${row(100002)} [data-col="image"] img`;
     await shop.waitForSelector(img, { timeout: TIMEOUT });
-    const src = await shop.getAttribute(img, 'src');
-    assert.match(src, /^\/media\/s1\/[^/]+\/thumb$/);
+    // The storefront's cards show the card rendition, the admin's rows the thumbnail.
+    assert.match(await shop.getAttribute(img, 'src'), /^\/media\/s1\/[^/]+\/card$/);
+    await admin.waitForSelector(img, { timeout: TIMEOUT });
+    assert.match(await admin.getAttribute(img, 'src'), /^\/media\/s1\/[^/]+\/thumb$/);
     // It really loaded (a broken image would have been swapped for the placeholder).
     await shop.waitForFunction((sel) => document.querySelector(sel)?.naturalWidth > 0, img, { timeout: TIMEOUT });
 
     // Removing it brings the placeholder back.
     await admin.click(`${row(100002)} button[data-action="remove-image"]`);
-    await shop.waitForSelector(`${row(100002)} td[data-col="image"] .placeholder`, { timeout: TIMEOUT });
+    await shop.waitForSelector(`${row(100002)} [data-col="image"] .placeholder`, { timeout: TIMEOUT });
   } finally {
     await close();
   }
@@ -99,7 +99,7 @@ test('an image that fails to load shows the placeholder', async () => {
     });
     assert.equal(res.status < 300, true, `image upload answered ${res.status}`);
     await loginPage(page, env.server.url, PAGES.storefront, 'viewer');
-    await page.waitForSelector(`${row(100003)} td[data-col="image"] .placeholder`, { timeout: TIMEOUT });
+    await page.waitForSelector(`${row(100003)} [data-col="image"] .placeholder`, { timeout: TIMEOUT });
     await rest(env.server.url, token, 'DELETE', '/stores/s1/products/100003/image');
   } finally {
     await ctx.close();

@@ -4,11 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, newContext, loginPage, waitText, until, apiToken, rest, PAGES, TIMEOUT, serverAndBrowser } from './helpers.js';
+import { startServer, newContext, loginPage, waitText, until, apiToken, rest, editCell, product, PAGES, TIMEOUT, serverAndBrowser } from './helpers.js';
 
 const env = serverAndBrowser();
 
-const priceInput = (id) => `tbody tr[data-id="${id}"] input[data-field="price"]`;
 
 test('offline edits replay after reconnect; a stale one shows a conflict', async () => {
   const ctx = await newContext(env.browser);
@@ -19,13 +18,11 @@ test('offline edits replay after reconnect; a stale one shows a conflict', async
 
     await ctx.setOffline(true);
     // Edit A (nobody else touches it) and B (someone else changes it meanwhile).
-    await admin.fill(priceInput(100020), '11.11');
-    await admin.press(priceInput(100020), 'Tab');
+    await editCell(admin, 100020, 'price', '11.11');
     await waitText(admin, '#table-status', /queued/);
-    await admin.fill(priceInput(100021), '22.22');
-    await admin.press(priceInput(100021), 'Tab');
+    await editCell(admin, 100021, 'price', '22.22');
     await waitText(admin, 'dd[data-field="queued"]', '2');
-    await admin.waitForSelector('tbody tr[data-id="100021"].pending', { timeout: TIMEOUT });
+    await admin.waitForSelector(`${product(100021)}.pending`, { timeout: TIMEOUT });
 
     // The newer change, made elsewhere while this admin is offline.
     const newer = await rest(env.server.url, token, 'PATCH', '/stores/s1/products/100021', { price: 5555 });
@@ -39,7 +36,9 @@ test('offline edits replay after reconnect; a stale one shows a conflict', async
     // A was applied; B kept the newer price.
     await until(async () => (await rest(env.server.url, token, 'GET', '/stores/s1/products/100020')).body.price === 1111, 'the queued edit to be applied');
     assert.equal((await rest(env.server.url, token, 'GET', '/stores/s1/products/100021')).body.price, 5555);
-    await admin.waitForFunction((sel) => document.querySelector(sel)?.value === '55.55', priceInput(100021), { timeout: TIMEOUT });
+    await waitText(admin, `${product(100021)} td[data-col="price"] .cell-value`, '$55.55');
+    // The texts after the queue was sent name what was sent.
+    await waitText(admin, '#table-status', /Queued change to S1-0002[12] sent\./);
 
     // The admin may still choose to apply theirs, against the current version.
     await admin.click('.alert.conflict[data-product-id="100021"] >> text=Apply my change');
@@ -57,8 +56,7 @@ test('an edit made while the env.server is down is applied after it returns', as
     const { dataDir, port } = env.server;
     await env.server.kill();
     await admin.waitForSelector('#connection[data-state="reconnecting"]', { timeout: TIMEOUT });
-    await admin.fill(priceInput(100015), '33.33');
-    await admin.press(priceInput(100015), 'Tab');
+    await editCell(admin, 100015, 'price', '33.33');
     await waitText(admin, 'dd[data-field="queued"]', '1');
 
     env.server = await startServer({ dataDir, port });

@@ -27,7 +27,7 @@ test('both pages reconnect after a env.server restart and catch up', async () =>
     // One change first, so the pages have a seq to resume from.
     let token = await apiToken(env.server.url, 'admin');
     assert.equal((await rest(env.server.url, token, 'PATCH', '/stores/s1/products/100010', { stock: 11 })).status, 200);
-    await waitText(shop, 'tbody tr[data-id="100010"] td[data-col="stock"]', '11');
+    await waitText(shop, '.products-card [data-id="100010"] [data-col="stock"]', '11');
 
     const { dataDir, port } = env.server;
     await env.server.kill();
@@ -42,9 +42,9 @@ test('both pages reconnect after a env.server restart and catch up', async () =>
 
     await waitLive(admin);
     await waitLive(shop);
-    await waitText(shop, 'tbody tr[data-id="100011"] td[data-col="price"]', '$77.77');
+    await waitText(shop, '.products-card [data-id="100011"] [data-col="price"]', '$77.77');
     await waitText(shop, '[data-field="notice"]', 'Back after the restart');
-    await admin.waitForFunction(() => document.querySelector('tbody tr[data-id="100011"] input[data-field="price"]')?.value === '77.77', null, { timeout: TIMEOUT });
+    await waitText(admin, '.products-card [data-id="100011"] td[data-col="price"] .cell-value', '$77.77');
     await waitText(admin, 'dd[data-field="reconnects"]', (t) => Number(t) >= 1);
     assert.equal(await shop.evaluate(() => window.__noReload), true);
 

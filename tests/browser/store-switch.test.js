@@ -12,7 +12,7 @@ const env = serverAndBrowser();
 function storeTexts(page) {
   return page.evaluate(() => ({
     figures: [...document.querySelectorAll('.dashboard dd')].map((d) => d.textContent),
-    skus: [...document.querySelectorAll('tbody tr[data-id]')].map((tr) => tr.dataset.sku),
+    skus: [...document.querySelectorAll('.products-card [data-id]')].map((tr) => tr.dataset.sku),
     chart: document.querySelector('#chart-desc')?.textContent ?? '',
     headings: document.querySelector('#dash-title')?.textContent ?? '',
   }));
@@ -29,11 +29,11 @@ async function switchTo(page, slug, symbol, skuPrefix) {
     select.dispatchEvent(new Event('change', { bubbles: true }));
     return {
       figures: [...document.querySelectorAll('.dashboard dd')].map((d) => d.textContent),
-      skus: [...document.querySelectorAll('tbody tr[data-id]')].map((tr) => tr.dataset.sku),
+      skus: [...document.querySelectorAll('.products-card [data-id]')].map((tr) => tr.dataset.sku),
     };
   }, slug);
   await page.waitForFunction(({ prefix }) => {
-    const rows = [...document.querySelectorAll('tbody tr[data-id]')];
+    const rows = [...document.querySelectorAll('.products-card [data-id]')];
     return rows.length > 0 && rows.every((tr) => tr.dataset.sku.startsWith(prefix));
   }, { prefix: skuPrefix }, { timeout: TIMEOUT });
   await waitText(page, 'dd[data-field="revenue_today"]', (t) => t.includes(symbol));
@@ -71,9 +71,10 @@ test('the admin switches stores without showing figures of the previous one', as
   try {
     await loginPage(page, env.server.url, PAGES.admin, 'admin');
     await checkSwitching(page, [S1, S2, S3, S1]);
-    // JPY has no minor digits: no decimals in the price inputs.
+    // JPY has no minor digits: no decimals in the price editor.
     await switchTo(page, 's3', '¥', 'S3-');
-    const price = await page.inputValue('tbody tr[data-id] input[data-field="price"]');
+    await page.click('.products-card [data-id] td[data-col="price"] button.cell-edit');
+    const price = await page.inputValue('.products-card [data-id] input[data-field="price"]');
     assert.match(price, /^\d+$/);
   } finally {
     await ctx.close();

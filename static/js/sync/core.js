@@ -20,6 +20,7 @@ export const DEFAULT_VIEW = Object.freeze({ page: 1, page_size: 25, sort: 'id', 
  * @property {(type: string, detail: any) => void} emit dispatches a CustomEvent on the client
  * @property {(patch: object, reason: string) => void} setState sets state and emits `change`
  * @property {(connection: import('../sync-client.js').ConnectionState) => void} setConnection
+ * @property {() => void} synced records that the server just answered (`syncedAt`)
  * @property {() => void} stop stops the whole client (set by the client)
  * @property {import('./socket.js').SyncSocket} socket
  * @property {import('./poller.js').Poller} poller
@@ -53,6 +54,7 @@ export function createCore(target, opts) {
     dashboard: null, sales: null, page: null, presence: null,
     view: { ...DEFAULT_VIEW, ...resolved.view }, follow: Boolean(resolved.follow),
     connection: 'connecting', rttMs: null, eventDelayMs: null, reconnects: 0, queued: 0, pending: [],
+    retryAt: null, syncedAt: null,
   });
   let nextId = 1;
   const core = {
@@ -72,6 +74,10 @@ export function createCore(target, opts) {
       if (state.get().connection === connection) return;
       core.setState({ connection }, 'connection');
       core.emit('connection', { state: connection });
+    },
+    /** The server answered: the data shown is current as of now. */
+    synced() {
+      core.setState({ syncedAt: Date.now() }, 'health');
     },
     stop: () => {},
     socket: null,

@@ -33,7 +33,7 @@ export function createFrameApplier(core) {
       case 'batch': applyBatch(f); break;
       case 'page': applyPage(f); break;
       case 'presence':
-        core.setState({ presence: { admins: f.admins, editors: f.editors, viewers: f.viewers } }, 'presence');
+        core.setState({ presence: { admins: f.admins, editors: f.editors, viewers: f.viewers, followers: f.followers } }, 'presence');
         break;
       default: break;
     }
@@ -45,7 +45,7 @@ export function createFrameApplier(core) {
     gapSeq = null;
     core.setState({
       info, seq: f.seq, dashboard: f.dashboard, sales: f.sales,
-      page: pageOf(f.page), view: f.page.view,
+      page: pageOf(f.page), view: f.page.view, syncedAt: Date.now(),
     }, 'snapshot');
     core.cache.save();
   }
@@ -71,7 +71,7 @@ export function createFrameApplier(core) {
     const delay = last ? Date.now() - Date.parse(last.at) : s.eventDelayMs;
     core.setState({
       info: next.info, dashboard: next.dashboard, sales: next.sales, page: next.page,
-      seq: to, eventDelayMs: delay,
+      seq: to, eventDelayMs: delay, syncedAt: Date.now(),
     }, 'batch');
     for (const event of events) {
       core.emit('event', { event });
@@ -96,6 +96,8 @@ export function createFrameApplier(core) {
       seq: cached?.seq ?? null, dashboard: cached?.dashboard ?? null, sales: cached?.sales ?? null,
       page: cached?.page ?? null, presence: null,
       view: cleanView(view ?? cached?.view ?? s.view),
+      // When the cached data was current: shown while the server is out of reach.
+      syncedAt: Number.isFinite(cached?.syncedAt) ? cached.syncedAt : null,
     }, 'switch');
   }
 

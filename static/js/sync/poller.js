@@ -49,6 +49,7 @@ export function createPoller(core) {
         failures = 0;
         answered = true;
         core.setConnection('polling');
+        core.synced();
       } catch (err) {
         if (ctl.signal.aborted) break;
         if (err instanceof ApiError && err.status === 401) {

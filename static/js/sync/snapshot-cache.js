@@ -40,7 +40,7 @@ export function createSnapshotCache(core) {
     timer = setTimeout(() => {
       const s = state.get();
       if (s.seq === null || !s.dashboard || !s.page || !s.info) return;
-      const entry = { v: 1, seq: s.seq, info: s.info, dashboard: s.dashboard, sales: s.sales, page: s.page, view: s.view };
+      const entry = { v: 1, seq: s.seq, info: s.info, dashboard: s.dashboard, sales: s.sales, page: s.page, view: s.view, syncedAt: s.syncedAt };
       try {
         opts.cache?.setItem(keyOf(s.store), JSON.stringify(entry));
       } catch { /* quota: resume then falls back to a snapshot */ }

@@ -67,7 +67,9 @@ export function createSocket(core) {
     if (core.stopped) return;
     if (state.get().connection !== 'polling') core.setConnection(everLive ? 'reconnecting' : 'connecting');
     const { baseMs, capMs } = opts.backoff;
-    reconnectTimer = setTimeout(() => connect(), backoffDelay(attempt++, baseMs, capMs));
+    const delay = backoffDelay(attempt++, baseMs, capMs);
+    reconnectTimer = setTimeout(() => connect(), delay);
+    core.setState({ retryAt: Date.now() + delay }, 'retry');
     core.poller.start();
   }
 
@@ -144,7 +146,7 @@ export function createSocket(core) {
     if (everLive) core.setState({ reconnects: state.get().reconnects + 1 }, 'health');
     everLive = true;
     attempt = 0;
-    core.setState({ user: f.user, stores: f.stores }, 'hello');
+    core.setState({ user: f.user, stores: f.stores, retryAt: null, syncedAt: Date.now() }, 'hello');
     clearInterval(pingTimer);
     // Protocol pings measure latency and find sockets that died silently
     // (no close event, e.g. a laptop that slept).
@@ -175,7 +177,7 @@ export function createSocket(core) {
     const sent = pings.get(f.ref);
     if (sent === undefined) return;
     pings.delete(f.ref);
-    core.setState({ rttMs: Date.now() - sent }, 'health');
+    core.setState({ rttMs: Date.now() - sent, syncedAt: Date.now() }, 'health');
   }
 
   function onServerError(f) {

@@ -18,6 +18,37 @@ function statusLine() {
   return h('p', { class: 'form-status', role: 'status' });
 }
 
+/**
+ * What a write was about, for status lines ("S1-00001", "the dashboard").
+ * @param {import('../sync-client.js').WriteOp} op
+ * @returns {string}
+ */
+export function describeOp(op) {
+  const m = op.meta ?? {};
+  if (m.sku) return m.sku;
+  if (m.kind === 'dashboard') return 'the dashboard';
+  if (m.kind === 'create') return `new product ${op.body?.sku ?? ''}`.trim();
+  if (m.kind === 'sale') return 'the sale';
+  return 'a change';
+}
+
+/**
+ * Keeps a form's status line true after it said "offline": when the queued
+ * write of `kind` is replayed, says how it ended.
+ * @param {import('../sync-client.js').SyncClient} client
+ * @param {string} kind the writes' `meta.kind`
+ * @param {HTMLElement} status
+ * @param {string} done what to say once it was sent
+ */
+function reportReplay(client, kind, status, done) {
+  client.addEventListener('write-applied', (ev) => {
+    if (ev.detail.op.replayed && ev.detail.op.meta?.kind === kind) setText(status, done);
+  });
+  client.addEventListener('write-failed', (ev) => {
+    if (ev.detail.op.meta?.kind === kind) setText(status, `Sent after reconnecting, but refused: ${failure(ev.detail.error)}`);
+  });
+}
+
 /** Describes a failed write for a status line. */
 export function failure(err) {
   if (err?.code === 'forbidden') return 'Not allowed: your role cannot change this store.';
@@ -39,6 +70,7 @@ export function dashboardForm(client) {
     h('h2', { id: 'dash-form-title', text: 'Edit dashboard' }),
     visitorsF, refundsF, targetF, noticeF, h('button', { type: 'submit', text: 'Save dashboard' }), status);
 
+  reportReplay(client, 'dashboard', status, 'Dashboard saved (sent after reconnecting).');
   let dirty = false;
   form.addEventListener('input', () => { dirty = true; });
   const fill = (s) => {
@@ -98,6 +130,7 @@ export function createProductForm(client) {
   const form = h('form', { class: 'card form', 'aria-labelledby': 'create-title' },
     h('h2', { id: 'create-title', text: 'New product' }), skuF, nameF, priceF, stockF, statusF,
     h('button', { type: 'submit', text: 'Create product' }), status);
+  reportReplay(client, 'create', status, 'Product created (sent after reconnecting).');
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const s = client.state.get();
@@ -130,11 +163,16 @@ export function saleForm(client) {
   const form = h('form', { class: 'card form', 'aria-labelledby': 'sale-title' },
     h('h2', { id: 'sale-title', text: 'Record a sale' }), productF, qtyF,
     h('button', { type: 'submit', text: 'Record sale' }), status);
-  let lastRows = null;
+  reportReplay(client, 'sale', status, 'Sale recorded (sent after reconnecting).');
+  // The options are rebuilt only when the page's products or their names
+  // changed, not on every price or stock update.
+  let listed = [];
+  const sameList = (rows) => rows.length === listed.length
+    && rows.every((r, i) => r === listed[i] || (r.id === listed[i].id && r.sku === listed[i].sku && r.name === listed[i].name));
   client.state.subscribe((s) => {
     const rows = s.page?.rows ?? [];
-    if (rows === lastRows) return;
-    lastRows = rows;
+    if (sameList(rows)) return;
+    listed = rows;
     const keep = product.value;
     product.replaceChildren(...rows.map((r) => h('option', { value: String(r.id), text: `${r.sku} – ${r.name}` })));
     if (rows.some((r) => String(r.id) === keep)) product.value = keep;
@@ -183,5 +221,12 @@ export function publishControl(client) {
   client.addEventListener('server-error', (ev) => {
     if (ev.detail.code === 'forbidden') setText(status, 'Not allowed: publishing needs the editor role.');
   });
-  return h('div', { class: 'publish' }, button, status);
+  // How many a publish moves (storefronts with "Follow" ticked).
+  const followers = h('span', { class: 'muted', dataset: { field: 'followers-count' } });
+  client.state.subscribe((s, reason) => {
+    if (reason !== 'presence' && reason !== 'switch') return;
+    const n = s.presence?.followers;
+    setText(followers, Number.isInteger(n) ? `${n} ${n === 1 ? 'storefront follows' : 'storefronts follow'} your published page` : '');
+  });
+  return h('div', { class: 'publish' }, button, followers, status);
 }

@@ -1,20 +1,22 @@
-// views/dashboard.js: the store's headline figures, read-only. Every field
-// is rendered from the current store's state or as "–", so nothing of a
-// previously shown store can linger after a switch.
+// views/dashboard.js: the store's headline figures as KPI cards, read-only:
+// revenue first and largest, with its progress towards the day's target;
+// then orders, average order and conversion; then the smaller figures.
+// Every field is rendered from the current store's state or as "–", so
+// nothing of a previously shown store can linger after a switch.
+// `applyDashboard` is the one place a dashboard's figures reach the cards.
 
 import { h, setText } from '../dom.js';
 import { formatMoney, formatNumber, formatBp, formatRatio } from '../format.js';
 
+/** [field, label, format, tier]: tier 1 is the headline row. */
 const FIELDS = [
-  ['revenue_today', 'Revenue today', (d, c) => formatMoney(d.revenue_today, c)],
-  ['orders_today', 'Orders today', (d) => formatNumber(d.orders_today)],
-  ['units_today', 'Units today', (d) => formatNumber(d.units_today)],
-  ['visitors_today', 'Visitors today', (d) => formatNumber(d.visitors_today)],
-  ['conversion_bp', 'Conversion', (d) => formatBp(d.conversion_bp)],
-  ['average_order_value', 'Average order', (d, c) => formatMoney(d.average_order_value, c)],
-  ['refunds_today', 'Refunds today', (d, c) => formatMoney(d.refunds_today, c)],
-  ['revenue_target', 'Revenue target', (d, c) => (d.revenue_target
-    ? `${formatMoney(d.revenue_target, c)} (${formatRatio(d.revenue_today, d.revenue_target)} reached)` : '–')],
+  ['revenue_today', 'Revenue today', (d, c) => formatMoney(d.revenue_today, c), 1],
+  ['orders_today', 'Orders', (d) => formatNumber(d.orders_today), 1],
+  ['average_order_value', 'Average order', (d, c) => formatMoney(d.average_order_value, c), 1],
+  ['conversion_bp', 'Conversion', (d) => formatBp(d.conversion_bp), 1],
+  ['units_today', 'Units sold', (d) => formatNumber(d.units_today), 2],
+  ['visitors_today', 'Visitors', (d) => formatNumber(d.visitors_today), 2],
+  ['refunds_today', 'Refunds', (d, c) => formatMoney(d.refunds_today, c), 2],
 ];
 
 /**
@@ -25,26 +27,59 @@ export function dashboardView(client) {
   const heading = h('h2', { id: 'dash-title', text: 'Today' });
   const storeLine = h('p', { class: 'muted store-line' });
   const cells = new Map();
-  const list = h('dl', { class: 'figures' },
-    ...FIELDS.map(([key, label]) => {
-      const dd = h('dd', { dataset: { field: key } });
-      cells.set(key, dd);
-      return h('div', { class: 'figure' }, h('dt', { text: label }), dd);
-    }));
+  const card = ([key, label, , tier]) => {
+    const dd = h('dd', { dataset: { field: key } });
+    cells.set(key, dd);
+    return h('div', { class: `figure tier${tier}`, dataset: { kpi: key } }, h('dt', { text: label }), dd);
+  };
+  const target = targetBar();
+  const list = h('dl', { class: 'figures' }, ...FIELDS.map(card));
+  list.querySelector('[data-kpi="revenue_today"]').append(target.el);
   const notice = h('p', { class: 'notice', dataset: { field: 'notice' } });
   const el = h('section', { class: 'card dashboard', 'aria-labelledby': 'dash-title' }, heading, storeLine, list, notice);
 
-  const render = (s) => {
-    const d = s.dashboard;
+  /** Shows a dashboard (the whole object, as the state holds it). */
+  function applyDashboard(d, s) {
     const cur = s.info?.currency;
-    el.dataset.store = s.store ?? '';
-    setText(heading, s.info ? `${s.info.name} – today` : 'Today');
     setText(storeLine, s.info ? `${s.info.currency} · ${s.info.time_zone}${d ? ` · ${d.day}` : ''}` : '');
     for (const [key, , fmt] of FIELDS) setText(cells.get(key), d && cur ? fmt(d, cur) : '–');
+    target.render(d, cur);
     setText(notice, d?.notice ?? '');
     notice.hidden = !d?.notice;
+  }
+
+  const render = (s) => {
+    el.dataset.store = s.store ?? '';
+    setText(heading, s.info ? `${s.info.name} – today` : 'Today');
+    applyDashboard(s.dashboard, s);
   };
   render(client.state.get());
-  client.state.subscribe(render);
+  client.state.subscribe((s, reason) => {
+    if (['snapshot', 'batch', 'switch', 'refresh', 'hello'].includes(reason)) render(s);
+  });
   return el;
+}
+
+/** The revenue target as a progress bar with its figures in words. */
+function targetBar() {
+  const fill = h('span', { class: 'target-fill' });
+  const bar = h('span', { class: 'target-bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-label': 'Revenue target reached' }, fill);
+  const text = h('span', { class: 'target-text', dataset: { field: 'revenue_target' } });
+  const el = h('dd', { class: 'target' }, bar, text);
+  return {
+    el,
+    render(d, cur) {
+      const has = d && cur && d.revenue_target > 0;
+      bar.hidden = !has;
+      if (!has) {
+        setText(text, d && cur ? 'No target set' : '');
+        return;
+      }
+      const pct = Math.min(100, (d.revenue_today / d.revenue_target) * 100);
+      fill.style.width = `${pct}%`;
+      bar.setAttribute('aria-valuenow', String(Math.round(pct)));
+      bar.dataset.reached = String(d.revenue_today >= d.revenue_target);
+      setText(text, `${formatRatio(d.revenue_today, d.revenue_target)} of ${formatMoney(d.revenue_target, cur)} target`);
+    },
+  };
 }

@@ -15,12 +15,20 @@ const PAGE_SIZES = [10, 25, 50, 100, 200];
  * @property {(s: any) => void} render shows the current state's view
  */
 
+/** Sort orders the toolbar offers where there are no sortable headers. */
+const SORTS = [
+  ['id:asc', 'Catalogue order'], ['name:asc', 'Name'], ['price:asc', 'Price, low to high'],
+  ['price:desc', 'Price, high to low'], ['units_sold:desc', 'Best selling'], ['stock:desc', 'Most in stock'],
+];
+
 /**
- * The toolbar: search (debounced), status filter and page size.
+ * The toolbar: search (debounced), status filter and page size; `sort`
+ * adds a sort select (for the cards, which have no headers).
  * @param {import('../sync-client.js').SyncClient} client
+ * @param {{sort?: boolean}} [opts]
  * @returns {ViewControl}
  */
-export function createToolbar(client) {
+export function createToolbar(client, { sort = false } = {}) {
   const searchId = uniqueId('search');
   const statusId = uniqueId('status');
   const sizeId = uniqueId('size');
@@ -35,13 +43,25 @@ export function createToolbar(client) {
   });
   status.addEventListener('change', () => client.setView({ status: status.value, page: 1 }));
   size.addEventListener('change', () => client.setView({ page_size: Number(size.value), page: 1 }));
+  const sortId = uniqueId('sort');
+  const sortSel = sort ? h('select', { id: sortId, name: 'sort' }, ...SORTS.map(([v, t]) => h('option', { value: v, text: t }))) : null;
+  sortSel?.addEventListener('change', () => {
+    const [key, dir] = sortSel.value.split(':');
+    client.setView({ sort: key, dir, page: 1 });
+  });
   const el = h('div', { class: 'toolbar' },
     h('span', { class: 'field-inline' }, h('label', { for: searchId, text: 'Search' }), search),
+    sortSel ? h('span', { class: 'field-inline' }, h('label', { for: sortId, text: 'Sort by' }), sortSel) : null,
     h('span', { class: 'field-inline' }, h('label', { for: statusId, text: 'Status' }), status),
-    h('span', { class: 'field-inline' }, h('label', { for: sizeId, text: 'Rows per page' }), size));
+    h('span', { class: 'field-inline' }, h('label', { for: sizeId, text: sort ? 'Per page' : 'Rows per page' }), size));
 
   function render(s) {
     const view = s.view;
+    if (sortSel) {
+      const v = `${view.sort}:${view.dir}`;
+      if (!SORTS.some(([k]) => k === v)) sortSel.append(h('option', { value: v, text: `${view.sort} (${view.dir})` }));
+      sortSel.value = v;
+    }
     if (document.activeElement !== search) search.value = view.q ?? '';
     status.value = view.status ?? '';
     size.value = String(view.page_size);

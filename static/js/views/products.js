@@ -4,11 +4,13 @@
 // state changes; each part lives in its own module:
 // - views/product-controls.js: toolbar and pager (they change the view)
 // - views/product-table.js: headers, caption, rows patched in place by id
+// - views/product-grid.js: the storefront's cards, patched the same way
 // - views/product-editing.js: editable cells and row actions (admin only)
 
 import { h } from '../dom.js';
 import { createToolbar, createPager } from './product-controls.js';
 import { createProductTable } from './product-table.js';
+import { createProductGrid } from './product-grid.js';
 import { createRowEditor } from './product-editing.js';
 
 /**
@@ -19,14 +21,26 @@ import { createRowEditor } from './product-editing.js';
  * @property {(row: any) => Promise<any>} removeImage
  */
 
+/** State changes that can change what the card shows. */
+const RENDER_ON = new Set(['snapshot', 'batch', 'page', 'switch', 'view', 'queue', 'refresh', 'hello', 'follow']);
+
+/**
+ * @typedef {object} ProductsView
+ * @property {HTMLElement} el the card
+ * @property {(id: number, note: HTMLElement|null) => boolean} setNote a note under a product's row
+ * @property {(id: number) => boolean} resetRow shows a product's current data in its row
+ */
+
 /**
  * @param {import('../sync-client.js').SyncClient} client
- * @param {{actions?: ProductActions}} [opts] actions: makes the table editable
- * @returns {HTMLElement}
+ * @param {{actions?: ProductActions, grid?: boolean}} [opts] actions: makes the table
+ *   editable; grid: cards (the storefront) instead of a table
+ * @returns {ProductsView}
  */
-export function productsView(client, { actions } = {}) {
-  const toolbar = createToolbar(client);
-  const table = createProductTable(client, { editor: actions ? createRowEditor(client, actions) : null });
+export function productsView(client, { actions, grid = false } = {}) {
+  const toolbar = createToolbar(client, { sort: grid });
+  const table = grid ? createProductGrid()
+    : createProductTable(client, { editor: actions ? createRowEditor(client, actions) : null });
   const pager = createPager(client);
   const title = h('h2', { id: 'products-title', text: 'Products' });
   const el = h('section', { class: 'card products-card', 'aria-labelledby': 'products-title' },
@@ -43,7 +57,7 @@ export function productsView(client, { actions } = {}) {
 
   render(client.state.get());
   client.state.subscribe((s, reason) => {
-    if (!['health', 'connection', 'presence'].includes(reason)) render(s);
+    if (RENDER_ON.has(reason)) render(s);
   });
-  return el;
+  return { el, setNote: table.setNote, resetRow: table.resetRow };
 }
