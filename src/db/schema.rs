@@ -50,6 +50,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    feedback (id) {
+        id -> BigInt,
+        store_id -> BigInt,
+        sent_by -> Text,
+        rating -> BigInt,
+        comment -> Text,
+        stats -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (store_id, principal, key) {
         store_id -> BigInt,
         principal -> Text,
@@ -136,6 +148,7 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(daily_sales -> stores (store_id));
 diesel::joinable!(dashboard -> stores (store_id));
 diesel::joinable!(events -> stores (store_id));
+diesel::joinable!(feedback -> stores (store_id));
 diesel::joinable!(products -> stores (store_id));
 diesel::joinable!(sales -> stores (store_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -147,6 +160,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     daily_sales,
     dashboard,
     events,
+    feedback,
     idempotency_keys,
     products,
     sales,

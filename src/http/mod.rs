@@ -8,6 +8,7 @@ pub mod auth;
 pub mod body_deadline;
 pub mod dashboard;
 pub mod events;
+pub mod feedback;
 pub mod headers;
 pub mod health;
 pub mod images;
@@ -252,6 +253,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(dashboard::routes)
                 .configure(sales::routes)
                 .configure(events::routes)
+                .configure(feedback::routes)
                 .route("/admin/health", web::get().to(health::admin_health))
                 .route("/admin/alerts", web::get().to(health::admin_alerts))
                 .configure(images::routes)

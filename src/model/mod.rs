@@ -9,6 +9,7 @@
 pub mod calendar;
 pub mod change;
 pub mod event;
+pub mod feedback;
 pub mod snapshot;
 
 pub use event::{Event, EventKind};

@@ -9,6 +9,7 @@ import { salesChart } from './views/chart.js';
 import { productsView } from './views/products.js';
 import { historyView } from './views/history.js';
 import { healthView } from './views/health.js';
+import { feedbackControl, feedbackList } from './views/feedback.js';
 import { dashboardForm, createProductForm, saleForm, publishControl, failure } from './views/admin-forms.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
@@ -90,7 +91,9 @@ function mount({ client, announce, root }) {
     salesChart(client),
     products,
     h('div', { class: 'grid three' }, createProductForm(client), saleForm(client), healthView(client, { serverHealth: true })),
-    historyView(client));
+    historyView(client),
+    feedbackList(client),
+    feedbackControl(client));
 }
 
 boot({ title: 'storesync admin', other: { href: '/storefront', text: 'Storefront' }, mount });

@@ -8,6 +8,7 @@ import { dashboardView } from './views/dashboard.js';
 import { salesChart } from './views/chart.js';
 import { productsView } from './views/products.js';
 import { healthView } from './views/health.js';
+import { feedbackControl } from './views/feedback.js';
 
 const FOLLOW_KEY = 'storesync:follow';
 
@@ -30,7 +31,8 @@ function mount({ client, announce, root }) {
     dashboardView(client),
     salesChart(client),
     products,
-    h('details', { class: 'card' }, h('summary', { text: 'Connection details' }), healthView(client)));
+    h('details', { class: 'card' }, h('summary', { text: 'Connection details' }), healthView(client)),
+    feedbackControl(client));
 }
 
 boot({
