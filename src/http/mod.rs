@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth;
 pub mod body_deadline;
 pub mod dashboard;
+pub mod docs;
 pub mod events;
 pub mod feedback;
 pub mod headers;
