@@ -85,6 +85,10 @@ pub struct Config {
     /// Directory of the browser pages.
     #[arg(long, global = true, env = "STORESYNC_STATIC_DIR", default_value = "./static")]
     pub static_dir: PathBuf,
+    /// Directory of the built documentation book (`mdbook build` writes it
+    /// to ./book), served at /docs; /docs answers 404 while it does not exist.
+    #[arg(long, global = true, env = "STORESYNC_DOCS_DIR", default_value = "./book")]
+    pub docs_dir: PathBuf,
     /// Fan-out flush window in milliseconds: at most one flush per window
     /// while busy; the first change after a quiet window goes out at once.
     /// 2 ms keeps fan-out p99 under 15 ms at 100 writes/s and still batches

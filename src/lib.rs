@@ -171,6 +171,7 @@ fn serve(
     listener: TcpListener,
 ) -> Result<(actix_web::dev::Server, &'static str), String> {
     let static_dir = config.static_dir.clone();
+    let docs_dir = config.docs_dir.clone();
     let cors_origins = config.cors_origins.clone();
     let https = config.serves_https();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -191,6 +192,7 @@ fn serve(
             // Outermost: every answer gets them, errors and preflights too.
             .wrap(http::headers::security_headers(https))
             .configure(http::routes)
+            .configure(|cfg| http::docs::book(cfg, &docs_dir))
             .configure(|cfg| http::pages(cfg, &static_dir))
     })
     .workers(cores)

@@ -10,9 +10,10 @@ use diesel::pg::PgRowByRowLoadingMode;
 use diesel::prelude::*;
 
 use super::models::{DailySalesRow, DashboardRow, EventRow, ProductRow, StoreRow};
+use super::queries::feedback::FeedbackRow;
 use super::schema::{
-    api_tokens, daily_sales, dashboard, events, id_counters, idempotency_keys, products, sales, sessions, store_grants,
-    stores, users,
+    api_tokens, daily_sales, dashboard, events, feedback, id_counters, idempotency_keys, products, sales, sessions,
+    store_grants, stores, users,
 };
 use super::Conn;
 use crate::config::{Config, Database};
@@ -155,6 +156,7 @@ fn copy_tables(source: &mut Conn, target: &mut Conn) -> QueryResult<Vec<(&'stati
         copy_table!(source, target, events, EventRow),
         copy_table!(source, target, id_counters, IdCounterRow),
         copy_table!(source, target, idempotency_keys, IdempotencyRow),
+        copy_table!(source, target, feedback, FeedbackRow),
     ])
 }
 

@@ -50,6 +50,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    feedback (id) {
+        id -> BigInt,
+        store_id -> BigInt,
+        sent_by -> Text,
+        rating -> BigInt,
+        comment -> Text,
+        stats -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     id_counters (store_id, kind) {
         store_id -> BigInt,
         kind -> Text,
@@ -144,6 +156,7 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(daily_sales -> stores (store_id));
 diesel::joinable!(dashboard -> stores (store_id));
 diesel::joinable!(events -> stores (store_id));
+diesel::joinable!(feedback -> stores (store_id));
 diesel::joinable!(id_counters -> stores (store_id));
 diesel::joinable!(products -> stores (store_id));
 diesel::joinable!(sales -> stores (store_id));
@@ -156,6 +169,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     daily_sales,
     dashboard,
     events,
+    feedback,
     id_counters,
     idempotency_keys,
     products,

@@ -142,7 +142,7 @@ pub fn seed_if_empty(conn: &mut Conn, password: Option<&str>) -> Result<Seeded, 
 /// table leaves its sequence alone (`setval` of NULL does nothing).
 pub(super) fn advance_id_sequences(conn: &mut Conn) -> QueryResult<()> {
     let Conn::Pg(pg) = conn else { return Ok(()) };
-    for table in ["stores", "users", "api_tokens", "products", "sales"] {
+    for table in ["stores", "users", "api_tokens", "products", "sales", "feedback"] {
         pg.batch_execute(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
         ))?;

@@ -8,7 +8,9 @@ pub mod audit;
 pub mod auth;
 pub mod body_deadline;
 pub mod dashboard;
+pub mod docs;
 pub mod events;
+pub mod feedback;
 pub mod headers;
 pub mod health;
 pub mod images;
@@ -259,6 +261,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(sales::routes)
                 .configure(events::routes)
                 .configure(audit::routes)
+                .configure(feedback::routes)
                 .route("/admin/health", web::get().to(health::admin_health))
                 .route("/admin/alerts", web::get().to(health::admin_alerts))
                 .configure(images::routes)

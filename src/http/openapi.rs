@@ -11,7 +11,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, audit, auth, dashboard, events, health, images, products, sales, stores, transfer, users, ws};
+use super::{
+    admin, audit, auth, dashboard, events, feedback, health, images, products, sales, stores, transfer, users, ws,
+};
 
 struct Security;
 
@@ -95,6 +97,7 @@ impl Modify for SharedParsing {
         dashboard::get, dashboard::patch,
         sales::record, sales::daily, sales::summary,
         events::list, audit::list,
+        feedback::send, feedback::list,
         admin::reload,
         users::list_users, users::create_user, users::delete_user, users::set_password, users::put_grant, users::delete_grant,
         users::list_tokens, users::create_token, users::revoke_token,
@@ -105,7 +108,7 @@ impl Modify for SharedParsing {
     components(schemas(transfer::ExportFormat)),
     modifiers(&Security, &SharedParsing),
     security(("bearer" = []), ("session_cookie" = [])),
-    tags((name = "auth"), (name = "stores"), (name = "products"), (name = "dashboard"), (name = "sales"), (name = "events"), (name = "admin"), (name = "sync"), (name = "ops")),
+    tags((name = "auth"), (name = "stores"), (name = "products"), (name = "dashboard"), (name = "sales"), (name = "events"), (name = "feedback"), (name = "admin"), (name = "sync"), (name = "ops")),
 )]
 pub struct ApiDoc;
 

@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod calendar;
 pub mod change;
 pub mod event;
+pub mod feedback;
 pub mod snapshot;
 
 pub use event::{Event, EventKind};

@@ -11,6 +11,7 @@ import { salesChart } from './views/chart.js';
 import { productsView } from './views/products.js';
 import { historyView } from './views/history.js';
 import { healthView } from './views/health.js';
+import { feedbackControl, feedbackList } from './views/feedback.js';
 import { dashboardForm, createProductForm, saleForm, publishControl, failure, describeOp } from './views/admin-forms.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
@@ -110,7 +111,9 @@ function mount({ client, announce, root, me }) {
     salesChart(client),
     products.el,
     h('div', { class: 'grid three' }, createProductForm(client), saleForm(client), healthView(client, { serverHealth: true })),
-    historyView(client));
+    historyView(client),
+    feedbackList(client),
+    feedbackControl(client));
 }
 
 /** The admin page for a user who may only read: figures, chart, products, health. */

@@ -55,6 +55,7 @@ export { DEFAULT_VIEW };
  * @property {number|null} rttMs round trip of the last protocol ping
  * @property {number|null} eventDelayMs commit-to-receipt delay of the last event
  * @property {number} reconnects successful reconnects since start
+ * @property {number} resyncs subscriptions the server ended with `resync` since start
  * @property {number} queued writes waiting in the offline queue
  * @property {any[]} pending the queued writes' `meta`
  * @property {number|null} retryAt when the socket is tried next (epoch ms), while it is down

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod commit;
 pub mod events;
+pub mod feedback;
 pub mod ids;
 pub mod products;
 pub mod sales;

@@ -53,7 +53,7 @@ export function createCore(target, opts) {
     user: resolved.user ?? null, stores: [], store: null, info: null, seq: null,
     dashboard: null, sales: null, page: null, presence: null,
     view: { ...DEFAULT_VIEW, ...resolved.view }, follow: Boolean(resolved.follow),
-    connection: 'connecting', rttMs: null, eventDelayMs: null, reconnects: 0, queued: 0, pending: [],
+    connection: 'connecting', rttMs: null, eventDelayMs: null, reconnects: 0, resyncs: 0, queued: 0, pending: [],
     retryAt: null, syncedAt: null,
   });
   let nextId = 1;

@@ -134,6 +134,7 @@ export function createSocket(core) {
         core.queue.flush();
       }
     } else if (f.type === 'resync') {
+      core.setState({ resyncs: state.get().resyncs + 1 }, 'health');
       subscribe({ fresh: true });
     } else {
       core.frames.apply(f);
