@@ -61,6 +61,18 @@ async fn every_role_gets_exactly_its_rights_on_every_route() {
         (Method::POST, p("/api/v1/admin/stores/s1/reload"), Value::Null, [401, 403, 403, 202, 404]),
         (Method::GET, p("/api/v1/admin/users"), Value::Null, [401, 403, 403, 200, 403]),
         (Method::GET, p("/api/v1/admin/tokens"), Value::Null, [401, 403, 403, 200, 403]),
+        // Stores are managed by global admins only, whatever their grants.
+        (Method::GET, p("/api/v1/admin/stores"), Value::Null, [401, 403, 403, 200, 403]),
+        (
+            Method::POST,
+            p("/api/v1/admin/stores"),
+            json!({"slug": "m1", "name": "M", "currency": "EUR", "time_zone": "UTC"}),
+            [401, 403, 403, 201, 403],
+        ),
+        (Method::PATCH, p("/api/v1/admin/stores/s3"), json!({"name": "Kyoto Tea"}), [401, 403, 403, 200, 403]),
+        (Method::POST, p("/api/v1/admin/stores/s3/archive"), Value::Null, [401, 403, 403, 200, 403]),
+        (Method::POST, p("/api/v1/admin/stores/s3/restore"), Value::Null, [401, 403, 403, 200, 403]),
+        (Method::DELETE, p("/api/v1/admin/stores/m1"), Value::Null, [401, 403, 403, 409, 403]),
         // Another store's product through that store's URL is never found.
         (Method::GET, p("/api/v1/stores/s2/products/{p}"), Value::Null, [401, 404, 404, 404, 404]),
         (Method::PATCH, p("/api/v1/stores/s2/products/{p}"), json!({"stock": 1}), [401, 403, 404, 404, 404]),

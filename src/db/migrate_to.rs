@@ -11,8 +11,8 @@ use diesel::prelude::*;
 
 use super::models::{DailySalesRow, DashboardRow, EventRow, ProductRow, StoreRow};
 use super::schema::{
-    api_tokens, daily_sales, dashboard, events, idempotency_keys, products, sales, sessions, store_grants, stores,
-    users,
+    api_tokens, audit_log, daily_sales, dashboard, events, idempotency_keys, products, sales, sessions, store_grants,
+    stores, users,
 };
 use super::Conn;
 use crate::config::{Config, Database};
@@ -30,6 +30,7 @@ struct UserRow {
     password_hash: String,
     is_admin: bool,
     created_at: NaiveDateTime,
+    disabled: bool,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -73,6 +74,17 @@ struct SaleRow {
     lines: String,
     at: NaiveDateTime,
     recorded_by: String,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_log)]
+struct AuditRow {
+    id: i64,
+    at: NaiveDateTime,
+    actor: String,
+    action: String,
+    target: String,
+    details: String,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -146,6 +158,7 @@ fn copy_tables(source: &mut Conn, target: &mut Conn) -> QueryResult<Vec<(&'stati
         copy_table!(source, target, daily_sales, DailySalesRow),
         copy_table!(source, target, events, EventRow),
         copy_table!(source, target, idempotency_keys, IdempotencyRow),
+        copy_table!(source, target, audit_log, AuditRow),
     ])
 }
 

@@ -1,9 +1,11 @@
 //! Named queries, one file per table or concern. Every function takes a
 //! connection and is called on the blocking pool (see `db::blocking`).
 
+pub mod audit;
 pub mod auth;
 pub mod commit;
 pub mod events;
 pub mod products;
 pub mod sales;
+pub mod store_settings;
 pub mod stores;
