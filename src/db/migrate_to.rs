@@ -10,6 +10,7 @@ use diesel::pg::PgRowByRowLoadingMode;
 use diesel::prelude::*;
 
 use super::models::{DailySalesRow, DashboardRow, EventRow, ProductRow, StoreRow};
+use super::queries::audit::AuditRow;
 use super::schema::{
     api_tokens, audit_log, daily_sales, dashboard, events, idempotency_keys, products, sales, sessions, store_grants,
     stores, users,
@@ -74,17 +75,6 @@ struct SaleRow {
     lines: String,
     at: NaiveDateTime,
     recorded_by: String,
-}
-
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = audit_log)]
-struct AuditRow {
-    id: i64,
-    at: NaiveDateTime,
-    actor: String,
-    action: String,
-    target: String,
-    details: String,
 }
 
 #[derive(Queryable, Selectable, Insertable)]

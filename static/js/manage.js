@@ -23,10 +23,21 @@ document.body.replaceChildren(
     h('nav', { 'aria-label': 'Pages' }, h('a', { href: '/admin', text: 'Admin' }), ' ', h('a', { href: '/storefront', text: 'Storefront' }))),
   main, announcer.el);
 
+/**
+ * What every panel gets.
+ * @typedef {object} ManageContext
+ * @property {ReturnType<typeof createApi>} api
+ * @property {any} me the login answer: {user, stores}
+ * @property {(msg: string) => void} say
+ * @property {() => Promise<void>} changed
+ * @property {(what: string, call: () => Promise<any>) => Promise<void>} run
+ */
+
 /** Builds the panels the user may use and loads them. @param {any} me */
 function start(me) {
   const status = h('p', { class: 'form-status', role: 'status', id: 'manage-status' });
   const panels = [];
+  /** @type {ManageContext} */
   const ctx = {
     api,
     me,
@@ -38,6 +49,16 @@ function start(me) {
     /** Reloads every panel after a change. */
     async changed() {
       await Promise.all(panels.map((p) => p.load()));
+    },
+    /** Runs a change; reports it (or the server's refusal) and reloads. */
+    async run(what, call) {
+      try {
+        await call();
+        ctx.say(what);
+        await ctx.changed();
+      } catch (err) {
+        ctx.say(err.message);
+      }
     },
   };
   const globalAdmin = me.user.is_admin;

@@ -69,15 +69,16 @@ pub struct AuditEntry {
     pub details: serde_json::Value,
 }
 
-#[derive(Queryable, Selectable)]
+/// An `audit_log` row as stored (`details` is JSON text).
+#[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]
-struct AuditRow {
-    id: i64,
-    at: NaiveDateTime,
-    actor: String,
-    action: String,
-    target: String,
-    details: String,
+pub struct AuditRow {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub details: String,
 }
 
 /// Appends an entry, inside the caller's transaction.

@@ -21,7 +21,7 @@ function field(label, attrs) {
 }
 
 /**
- * @param {{api: any, say: (msg: string) => void, changed: () => Promise<void>}} ctx
+ * @param {import('../manage.js').ManageContext} ctx
  * @returns {{el: HTMLElement, load: () => Promise<void>}}
  */
 export function storesPanel(ctx) {
@@ -32,17 +32,6 @@ export function storesPanel(ctx) {
     h('thead', {}, h('tr', {}, ...['Slug', 'Name', 'Currency', 'Time zone', 'Public', 'State', 'Actions']
       .map((t) => h('th', { scope: 'col', text: t })))),
     rows);
-
-  /** Runs a change, reports it, reloads the page's panels. */
-  async function run(what, call) {
-    try {
-      await call();
-      ctx.say(what);
-      await ctx.changed();
-    } catch (err) {
-      ctx.say(`${err.message}`);
-    }
-  }
 
   function row(store) {
     const slug = encodeURIComponent(store.slug);
@@ -55,17 +44,17 @@ export function storesPanel(ctx) {
       if (zone.value !== store.time_zone) body.time_zone = zone.value;
       if (pub.checked !== store.public) body.public = pub.checked;
       if (!Object.keys(body).length) return ctx.say(`Nothing to save for ${store.slug}.`);
-      return run(`Saved ${store.slug}.`, () => ctx.api.request('PATCH', `/admin/stores/${slug}`, { body }));
+      return ctx.run(`Saved ${store.slug}.`, () => ctx.api.request('PATCH', `/admin/stores/${slug}`, { body }));
     } } });
     const archive = store.archived
       ? h('button', { type: 'button', class: 'small', text: 'Restore', on: { click: () =>
-        run(`Restored ${store.slug}.`, () => ctx.api.request('POST', `/admin/stores/${slug}/restore`)) } })
+        ctx.run(`Restored ${store.slug}.`, () => ctx.api.request('POST', `/admin/stores/${slug}/restore`)) } })
       : h('button', { type: 'button', class: 'small', text: 'Archive', on: { click: () =>
-        run(`Archived ${store.slug}.`, () => ctx.api.request('POST', `/admin/stores/${slug}/archive`)) } });
+        ctx.run(`Archived ${store.slug}.`, () => ctx.api.request('POST', `/admin/stores/${slug}/archive`)) } });
     const exportLink = h('a', { href: `/api/v1/stores/${slug}/products/export?format=csv`, text: 'Export', download: `${store.slug}.csv` });
     const remove = store.archived ? h('button', { type: 'button', class: 'small danger', text: 'Delete', on: { click: () => {
       if (!window.confirm(`Delete ${store.slug} with all its products, sales and history? Export it first.`)) return undefined;
-      return run(`Deleted ${store.slug}.`, () => ctx.api.request('DELETE', `/admin/stores/${slug}`));
+      return ctx.run(`Deleted ${store.slug}.`, () => ctx.api.request('DELETE', `/admin/stores/${slug}`));
     } } }) : null;
     return h('tr', { dataset: { store: store.slug } },
       h('th', { scope: 'row', text: store.slug }),
@@ -90,7 +79,7 @@ export function storesPanel(ctx) {
     ev.preventDefault();
     const body = { slug: slugInput.value, name: nameInput.value, currency: curInput.value,
       time_zone: zoneInput.value, public: form.public.checked };
-    run(`Created ${body.slug}.`, async () => {
+    ctx.run(`Created ${body.slug}.`, async () => {
       await ctx.api.request('POST', '/admin/stores', { body });
       form.reset();
     });

@@ -6,7 +6,7 @@
 import { h, uniqueId } from '../dom.js';
 
 /**
- * @param {{api: any, say: (msg: string) => void, changed: () => Promise<void>}} ctx
+ * @param {import('../manage.js').ManageContext} ctx
  * @returns {{el: HTMLElement, load: () => Promise<void>}}
  */
 export function tokensPanel(ctx) {
@@ -26,16 +26,6 @@ export function tokensPanel(ctx) {
     h('p', { text: 'The token, shown once only: store it now.' }), secret, ' ', copy);
   let slugsById = new Map();
 
-  async function run(what, call) {
-    try {
-      await call();
-      ctx.say(what);
-      await ctx.changed();
-    } catch (err) {
-      ctx.say(err.message);
-    }
-  }
-
   function row(token) {
     const stores = token.store_ids.split(',').map((id) => slugsById.get(Number(id)) ?? `#${id}`).join(', ');
     return h('tr', { dataset: { token: String(token.id) } },
@@ -45,7 +35,7 @@ export function tokensPanel(ctx) {
       h('td', { text: token.expires_at ?? 'never' }),
       h('td', { text: token.revoked ? 'revoked' : 'active' }),
       h('td', {}, token.revoked ? null : h('button', { type: 'button', class: 'small danger', text: 'Revoke', on: { click: () =>
-        run(`Revoked ${token.name}.`, () => ctx.api.request('DELETE', `/admin/tokens/${token.id}`)) } })));
+        ctx.run(`Revoked ${token.name}.`, () => ctx.api.request('DELETE', `/admin/tokens/${token.id}`)) } })));
   }
 
   const nameId = uniqueId('token-name');
@@ -64,7 +54,7 @@ export function tokensPanel(ctx) {
     const stores = [...storeBoxes.querySelectorAll('input:checked')].map((b) => b.value);
     const body = { name: form.name.value, role: form.role.value, stores };
     if (form.days.value !== '') body.expires_in_days = Number(form.days.value);
-    run(`Created token ${body.name}.`, async () => {
+    ctx.run(`Created token ${body.name}.`, async () => {
       const created = await ctx.api.request('POST', '/admin/tokens', { body });
       secret.value = created.token;
       reveal.hidden = false;

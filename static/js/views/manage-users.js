@@ -14,7 +14,7 @@ export function generatePassword() {
 }
 
 /**
- * @param {{api: any, me: any, say: (msg: string) => void, changed: () => Promise<void>}} ctx
+ * @param {import('../manage.js').ManageContext} ctx
  * @returns {{el: HTMLElement, load: () => Promise<void>}}
  */
 export function usersPanel(ctx) {
@@ -25,16 +25,6 @@ export function usersPanel(ctx) {
     h('caption', { class: 'visually-hidden', text: 'Users and grants' }), h('thead', {}, head), rows);
   const revealed = h('p', { class: 'notice', role: 'status', hidden: true });
 
-  async function run(what, call) {
-    try {
-      await call();
-      ctx.say(what);
-      await ctx.changed();
-    } catch (err) {
-      ctx.say(err.message);
-    }
-  }
-
   /** The grant select of one user on one store. */
   function grantSelect(user, slug) {
     const current = user.grants.find((g) => g.store === slug)?.role ?? '';
@@ -44,7 +34,7 @@ export function usersPanel(ctx) {
     select.addEventListener('change', () => {
       const path = `/admin/users/${user.id}/grants/${encodeURIComponent(slug)}`;
       const role = select.value;
-      run(`${user.username} is now ${role || 'without a role'} in ${slug}.`, () => (role
+      ctx.run(`${user.username} is now ${role || 'without a role'} in ${slug}.`, () => (role
         ? ctx.api.request('PUT', path, { body: { role } })
         : ctx.api.request('DELETE', path)));
     });
@@ -53,7 +43,7 @@ export function usersPanel(ctx) {
 
   function flag(user, key, label) {
     const box = h('input', { type: 'checkbox', checked: user[key], 'aria-label': `${user.username} ${label}`, dataset: { flag: key } });
-    box.addEventListener('change', () => run(`${user.username}: ${label} ${box.checked ? 'on' : 'off'}.`,
+    box.addEventListener('change', () => ctx.run(`${user.username}: ${label} ${box.checked ? 'on' : 'off'}.`,
       () => ctx.api.request('PATCH', `/admin/users/${user.id}`, { body: { [key]: box.checked } })));
     return box;
   }
@@ -61,7 +51,7 @@ export function usersPanel(ctx) {
   function resetButton(user) {
     return h('button', { type: 'button', class: 'small', text: 'Reset password', on: { click: () => {
       const password = generatePassword();
-      run(`Password of ${user.username} reset; their sessions ended.`, async () => {
+      ctx.run(`Password of ${user.username} reset; their sessions ended.`, async () => {
         await ctx.api.request('PUT', `/admin/users/${user.id}/password`, { body: { password } });
         revealed.hidden = false;
         revealed.textContent = `New password of ${user.username} (shown once): ${password}`;
@@ -90,7 +80,7 @@ export function usersPanel(ctx) {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const body = { username: form.username.value, password: form.password.value, is_admin: form.is_admin.checked };
-    run(`Created ${body.username}.`, async () => {
+    ctx.run(`Created ${body.username}.`, async () => {
       await ctx.api.request('POST', '/admin/users', { body });
       revealed.hidden = false;
       revealed.textContent = `Password of ${body.username} (shown once): ${body.password}`;
