@@ -3,10 +3,11 @@
 // page shows the new name), creates a user with a generated password and
 // grants them the new store, issues an API token (the secret shown once,
 // with a copy button, and it works), revokes it, reads the audit log, and
-// archives and deletes the store.
+// archives and deletes the store. axe finds no serious violation on it.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import axe from 'axe-core';
 import { newContext, loginPage, rest, waitText, until, PAGES, TIMEOUT, serverAndBrowser } from './helpers.js';
 
 const env = serverAndBrowser();
@@ -97,5 +98,21 @@ test('a global admin manages stores, people and tokens, and open pages follow wi
   await kiosk.getByRole('button', { name: 'Delete' }).click();
   await until(async () => (await manage.locator('tr[data-store="kiosk"]').count()) === 0, 'kiosk gone');
   await until(async () => !(await switcher(admin)).some(([slug]) => slug === 'kiosk'), 'kiosk gone from the switcher');
+  await context.close();
+});
+
+test('/manage: axe finds no serious or critical violations', async () => {
+  const base = env.server.url;
+  const context = await newContext(env.browser);
+  const page = await context.newPage();
+  await loginPage(page, base, PAGES.admin, 'admin');
+  await page.goto(`${base}/manage`);
+  await page.waitForSelector('tr[data-action]', { timeout: TIMEOUT });
+  // Through the DevTools protocol: the page's CSP refuses inline scripts.
+  await page.evaluate(axe.source);
+  const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(serious, []);
   await context.close();
 });

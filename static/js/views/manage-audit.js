@@ -38,7 +38,8 @@ export function auditPanel(ctx) {
 
   const el = h('section', { class: 'card', 'aria-labelledby': 'audit-title' },
     h('h2', { id: 'audit-title', text: 'Audit log' }),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'products manage' },
+    // Focusable, so a keyboard can scroll a wide log sideways.
+    h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Audit log entries' }, h('table', { class: 'products manage' },
       h('caption', { class: 'visually-hidden', text: 'Admin changes, newest first' }),
       h('thead', {}, h('tr', {}, ...['When', 'Who', 'What', 'On', 'Details'].map((t) => h('th', { scope: 'col', text: t })))),
       rows)),
