@@ -30,7 +30,7 @@ fn patches(n: usize, round: i64) -> Vec<PendingChange> {
 fn bench_on(c: &mut Criterion, backend: &str, config: &Config) {
     let pool = storesync::prepare_database(config).unwrap();
     let mut conn = pool.get().unwrap();
-    let target = Target { store_id: 1, tz: chrono_tz::America::New_York };
+    let target = Target { store_id: 1, tz: chrono_tz::America::New_York, archived: false };
     let writes = 1000;
     let mut group = c.benchmark_group(format!("durable_product_writes_{backend}"));
     group.throughput(Throughput::Elements(writes as u64));

@@ -262,7 +262,7 @@ fn bench_reload(c: &mut Criterion) {
     config.demo_password = Some("bench".into());
     let pool = storesync::prepare_database(&config).unwrap();
     let mut conn = pool.get().unwrap();
-    let target = Target { store_id: 2, tz: chrono_tz::Europe::Berlin };
+    let target = Target { store_id: 2, tz: chrono_tz::Europe::Berlin, archived: false };
     let mut group = c.benchmark_group("reload");
     group.sample_size(10);
     let mut have = stores::load(&mut conn, 2).unwrap().products.len() as i64;

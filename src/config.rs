@@ -26,8 +26,9 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Apply migrations and seed the demo data if the database is empty.
-    Seed,
+    /// Apply migrations and seed the demo data if the database is empty;
+    /// with --stores, also add load-test stores.
+    Seed(SeedArgs),
     /// Load-test a running server with real subscribers and writers.
     Load(Box<crate::load::LoadArgs>),
     /// Copy every table of the database into an empty one (e.g. SQLite to
@@ -37,6 +38,18 @@ pub enum Command {
         #[arg(value_name = "DATABASE_URL")]
         target: String,
     },
+}
+
+/// Options of `storesync seed`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SeedArgs {
+    /// Load-test stores to add beside the demo stores: `load-1` … `load-N`
+    /// (existing ones are kept).
+    #[arg(long, default_value_t = 0)]
+    pub stores: usize,
+    /// Products in each load-test store (1-100000), with 90 days of sales.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub products: u32,
 }
 
 /// How hard SQLite syncs commits to disk.

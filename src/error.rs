@@ -33,6 +33,14 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("the store is archived: it is read-only until an administrator restores it")]
+    StoreArchived,
+    #[error("the store is not archived; archive it first")]
+    StoreNotArchived,
+    #[error("the currency cannot change: the store has products or sales, whose amounts are in its currency")]
+    CurrencyLocked,
+    #[error("{0} would leave no active global administrator")]
+    LastAdmin(String),
     #[error("version {expected} is stale; the product is at version {}", current.version)]
     Stale { expected: i64, current: Box<Product> },
     #[error("request body exceeds {limit} bytes")]
@@ -123,6 +131,10 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::StoreArchived => "store_archived",
+            Self::StoreNotArchived => "store_not_archived",
+            Self::CurrencyLocked => "currency_locked",
+            Self::LastAdmin(_) => "last_admin",
             Self::Stale { .. } => "version_stale",
             Self::TooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
@@ -177,7 +189,11 @@ impl ResponseError for ApiError {
             Self::Unauthenticated | Self::BadCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_)
+            | Self::StoreArchived
+            | Self::StoreNotArchived
+            | Self::CurrencyLocked
+            | Self::LastAdmin(_) => StatusCode::CONFLICT,
             Self::Stale { .. } => StatusCode::PRECONDITION_FAILED,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -225,6 +241,10 @@ mod tests {
             (ApiError::Forbidden("no".into()), "forbidden", 403),
             (ApiError::NotFound("product 1".into()), "not_found", 404),
             (ApiError::Conflict("sku".into()), "conflict", 409),
+            (ApiError::StoreArchived, "store_archived", 409),
+            (ApiError::StoreNotArchived, "store_not_archived", 409),
+            (ApiError::CurrencyLocked, "currency_locked", 409),
+            (ApiError::LastAdmin("demoting admin".into()), "last_admin", 409),
             (ApiError::TooLarge { limit: 1 }, "payload_too_large", 413),
             (ApiError::UnsupportedMediaType { expected: "json" }, "unsupported_media_type", 415),
             (ApiError::IdempotencyKeyReused, "idempotency_key_reused", 422),

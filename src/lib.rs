@@ -96,6 +96,21 @@ pub fn prepare_database(config: &Config) -> Result<db::DbPool, String> {
     Ok(pool)
 }
 
+/// `storesync seed`: prepares the database like a start (migrations, the
+/// demo data when empty), then adds the load-test stores `args` asks for.
+pub fn seed(config: &Config, args: &config::SeedArgs) -> Result<(), String> {
+    let pool = prepare_database(config)?;
+    if args.stores == 0 {
+        return Ok(());
+    }
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let added = db::with_setup_lock(&mut conn, |conn| {
+        db::seed::seed_load_stores(conn, args.stores, args.products).map_err(|e| format!("seeding failed: {e:?}"))
+    })?;
+    log::info!(added, products = args.products; "load-test stores seeded");
+    Ok(())
+}
+
 /// CORS for REST integrations calling from other origins' pages.
 fn cors(origins: &[String]) -> actix_cors::Cors {
     origins

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         Command::Migrate => storesync::db::connect(&cli.config)
             .and_then(|pool| storesync::db::migrate(&pool))
             .map(|n| log::info!(applied = n; "migrations done")),
-        Command::Seed => storesync::prepare_database(&cli.config).map(|_| ()),
+        Command::Seed(args) => storesync::seed(&cli.config, &args),
         Command::Serve => serve(cli.config),
         Command::Load(args) => return load(*args),
         // The summary goes to stdout; logs and errors to stderr.

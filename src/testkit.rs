@@ -44,10 +44,12 @@ pub fn store_state(tz: Tz, products: Vec<Product>, history: usize) -> StoreState
             currency: "USD".into(),
             time_zone: tz.name().into(),
             public: true,
+            archived: false,
         },
         tz,
     };
-    let loaded = LoadedStore { seq: 10, products, settings: DashboardSettings::empty(), days: BTreeMap::new() };
+    let info = meta.info.clone();
+    let loaded = LoadedStore { seq: 10, info, products, settings: DashboardSettings::empty(), days: BTreeMap::new() };
     StoreState::new(meta, loaded, history)
 }
 

@@ -441,3 +441,31 @@ async fn the_load_generator_spread_over_the_nodes_finds_nothing_lost_duplicated_
         assert_eq!(node["deliveries"], node["deliveries_expected"], "{report}");
     }
 }
+
+#[actix_web::test]
+async fn stores_created_archived_and_deleted_on_one_node_are_known_on_the_others() {
+    let Some(cluster) = Cluster::start(2) else { return };
+    let admins = cluster.admins().await;
+    let (here, there) = (&admins[0], &admins[1]);
+    let mut ws = Ws::open(there).await;
+
+    let store = json!({"slug": "popup", "name": "Pop-up", "currency": "EUR", "time_zone": "Europe/Paris"});
+    here.post("/api/v1/admin/stores", store).await.assert_status(201);
+    let listed = ws.next_of("stores").await;
+    assert!(listed["stores"].as_array().unwrap().iter().any(|s| s["slug"] == "popup"), "{listed}");
+    let product = there.create_product("popup", "POP-1", 500).await;
+
+    ws.subscribe(json!({"type": "subscribe", "store": "popup"})).await;
+    here.post("/api/v1/admin/stores/popup/archive", json!({})).await.assert_status(200);
+    let batch = ws.next_of("batch").await;
+    assert_eq!(batch["events"][0]["kind"], "store.archived");
+    assert_eq!(ws.next_of("resync").await["reason"], "store_archived");
+    let path = format!("/api/v1/stores/popup/products/{}", product["id"]);
+    there.patch(&path, json!({"stock": 1})).await.assert_error(409, "store_archived");
+
+    here.delete("/api/v1/admin/stores/popup").await.assert_status(204);
+    eventually("the other node forgets the deleted store", async || {
+        there.get("/api/v1/stores/popup").await.status == 404
+    })
+    .await;
+}

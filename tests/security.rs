@@ -30,7 +30,9 @@ async fn every_role_gets_exactly_its_rights_on_every_route() {
         ("token:s2", foreign_token(&app, &admin).await),
     ];
     let product = admin.first_product("s1").await["id"].as_i64().unwrap();
-    let p = |path: &str| path.replace("{p}", &product.to_string());
+    let users = admin.get("/api/v1/admin/users").await.json;
+    let viewer = users.as_array().unwrap().iter().find(|u| u["username"] == "viewer").unwrap()["id"].clone();
+    let p = |path: &str| path.replace("{p}", &product.to_string()).replace("{viewer}", &viewer.to_string());
     // (method, path, body, expected status for none, viewer, editor, admin, token scoped to s2)
     let read = [401, 200, 200, 200, 404];
     let write = |ok: u16| [401, 403, ok, ok, 404];
@@ -61,6 +63,28 @@ async fn every_role_gets_exactly_its_rights_on_every_route() {
         (Method::POST, p("/api/v1/admin/stores/s1/reload"), Value::Null, [401, 403, 403, 202, 404]),
         (Method::GET, p("/api/v1/admin/users"), Value::Null, [401, 403, 403, 200, 403]),
         (Method::GET, p("/api/v1/admin/tokens"), Value::Null, [401, 403, 403, 200, 403]),
+        // Stores are managed by global admins only, whatever their grants.
+        (Method::GET, p("/api/v1/admin/stores"), Value::Null, [401, 403, 403, 200, 403]),
+        (
+            Method::POST,
+            p("/api/v1/admin/stores"),
+            json!({"slug": "m1", "name": "M", "currency": "EUR", "time_zone": "UTC"}),
+            [401, 403, 403, 201, 403],
+        ),
+        (Method::PATCH, p("/api/v1/admin/stores/s3"), json!({"name": "Kyoto Tea"}), [401, 403, 403, 200, 403]),
+        (Method::POST, p("/api/v1/admin/stores/s3/archive"), Value::Null, [401, 403, 403, 200, 403]),
+        (Method::POST, p("/api/v1/admin/stores/s3/restore"), Value::Null, [401, 403, 403, 200, 403]),
+        (Method::DELETE, p("/api/v1/admin/stores/m1"), Value::Null, [401, 403, 403, 409, 403]),
+        // People: users and the audit log are global admins'; a grant needs
+        // the admin role on its store (the s2 token has no grant on s1).
+        (Method::PATCH, p("/api/v1/admin/users/{viewer}"), json!({"disabled": false}), [401, 403, 403, 200, 403]),
+        (Method::GET, p("/api/v1/admin/audit"), Value::Null, [401, 403, 403, 200, 403]),
+        (
+            Method::PUT,
+            p("/api/v1/admin/users/{viewer}/grants/s1"),
+            json!({"role": "viewer"}),
+            [401, 403, 403, 200, 404],
+        ),
         // Another store's product through that store's URL is never found.
         (Method::GET, p("/api/v1/stores/s2/products/{p}"), Value::Null, [401, 404, 404, 404, 404]),
         (Method::PATCH, p("/api/v1/stores/s2/products/{p}"), json!({"stock": 1}), [401, 403, 404, 404, 404]),

@@ -114,7 +114,8 @@ pub async fn principal_by_hash(pool: &DbPool, hash: String) -> Result<Principal,
             });
         }
         let token = auth::live_token(conn, &hash)?.ok_or(ApiError::Unauthenticated)?;
-        let user = auth::user(conn, token.user_id)?.ok_or(ApiError::Unauthenticated)?;
+        // A disabled owner's tokens stop working with them.
+        let user = auth::user(conn, token.user_id)?.filter(|u| !u.disabled).ok_or(ApiError::Unauthenticated)?;
         let role = Role::parse(&token.role).ok_or(ApiError::Unauthenticated)?;
         // A token never grants more than its owner holds now.
         let owner = grants_of(conn, user.id)?;

@@ -15,8 +15,13 @@
 //! `unavailable` with `Retry-After` otherwise. Guarded by
 //! `tests/security.rs` (`concurrent_logins_beyond_the_password_gate_get_503_and_the_right_password_still_logs_in`).
 //!
-//! Guarded by `tests/security.rs` (user administration, logout, revocation)
-//! and `tests/identity.rs` (password reset).
+//! Every admin write records who made it in the audit log, in its own
+//! transaction (`db::queries::audit`). Demoting, disabling or deleting the
+//! last enabled global admin is refused (`last_admin`).
+//!
+//! Guarded by `tests/security.rs` (user administration, logout, revocation),
+//! `tests/identity.rs` (password reset) and `tests/manage_people.rs`
+//! (disabling, the last admin, store admins' grants, the audit log).
 
 use std::sync::LazyLock;
 
@@ -24,10 +29,15 @@ use chrono::{Duration, Utc};
 
 use super::{hash_password, new_token, token_hash, verify_password, Principal, PrincipalKind, Role, Secret};
 use crate::counted::{Gate, GatePass};
-use crate::db::{self, queries::auth, DbPool};
+use serde_json::json;
+
+use crate::db::queries::audit::{self, Action};
+use crate::db::queries::auth::UserRow;
+use crate::db::{self, queries::auth, Conn, DbPool};
 use crate::error::ApiError;
 use crate::model::StoreId;
 
+pub use crate::db::queries::audit::AuditEntry;
 pub use crate::db::queries::auth::TokenRow;
 
 /// How long a login session lasts, in days.
@@ -50,7 +60,15 @@ pub struct UserRecord {
     pub id: i64,
     pub username: String,
     pub is_admin: bool,
+    pub disabled: bool,
     pub grants: Vec<(StoreId, Role)>,
+}
+
+/// A change of a user's global flags (those given).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserFlags {
+    pub is_admin: Option<bool>,
+    pub disabled: Option<bool>,
 }
 
 /// An API token just issued; the only time its secret is known.
@@ -95,6 +113,9 @@ pub async fn login(pool: &DbPool, gate: &Gate, username: String, password: Secre
         let stored = user.as_ref().map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
         let valid = verify_password(password.expose(), stored);
         let user = user.filter(|_| valid).ok_or(ApiError::BadCredentials)?;
+        if user.disabled {
+            return Err(ApiError::Forbidden("this account is disabled".into()));
+        }
         let expires = Utc::now() + Duration::days(SESSION_DAYS);
         auth::create_session(conn, &hash, user.id, expires.naive_utc())?;
         Ok(user.username)
@@ -142,21 +163,37 @@ fn check_password(password: &Secret) -> Result<(), ApiError> {
 pub async fn users(pool: &DbPool) -> Result<Vec<UserRecord>, ApiError> {
     db::blocking(pool, |conn| {
         let mut out = Vec::new();
-        for (id, username, is_admin) in auth::users(conn)? {
+        for (id, username, is_admin, disabled) in auth::users(conn)? {
             let grants =
                 auth::grants(conn, id)?.into_iter().filter_map(|(store, role)| Some((store, Role::parse(&role)?)));
-            out.push(UserRecord { id, username, is_admin, grants: grants.collect() });
+            out.push(UserRecord { id, username, is_admin, disabled, grants: grants.collect() });
         }
         Ok(out)
     })
     .await
 }
 
+/// How the audit log names a user.
+fn user_target(conn: &mut Conn, user_id: i64) -> Result<Option<String>, ApiError> {
+    Ok(auth::user(conn, user_id)?.map(|u| format!("user:{}", u.username)))
+}
+
+/// Refuses to leave no enabled global admin: `user` is one now and the
+/// change would end that.
+fn keep_an_admin(conn: &mut Conn, user: &UserRow, what: &str) -> Result<(), ApiError> {
+    if user.is_admin && !user.disabled && auth::other_active_admins(conn, user.id)? == 0 {
+        return Err(ApiError::LastAdmin(format!("{what} {}", user.username)));
+    }
+    Ok(())
+}
+
 /// Creates a user without grants; returns its id. A taken username is
-/// `Conflict`.
+/// `Conflict`. `by` (the admin) goes to the audit log, as in every write
+/// below.
 pub async fn create_user(
     pool: &DbPool,
     gate: &Gate,
+    by: &str,
     username: String,
     password: Secret,
     is_admin: bool,
@@ -164,44 +201,143 @@ pub async fn create_user(
     check_username(&username)?;
     check_password(&password)?;
     let hash = hash_off_thread(gate, password).await?;
+    let by = by.to_owned();
     db::blocking(pool, move |conn| {
-        auth::create_user_if_new(conn, &username, &hash, is_admin)?
-            .ok_or_else(|| ApiError::Conflict(format!("user {username} exists")))
+        db::write_transaction(conn, |conn| {
+            let id = auth::create_user_if_new(conn, &username, &hash, is_admin)?
+                .ok_or_else(|| ApiError::Conflict(format!("user {username} exists")))?;
+            let details = json!({ "is_admin": is_admin });
+            audit::record(conn, &by, Action::UserCreated, &format!("user:{username}"), details)?;
+            Ok(id)
+        })
     })
     .await
 }
 
 /// Deletes a user, and with them their sessions, grants and tokens; whether
-/// they existed.
-pub async fn delete_user(pool: &DbPool, user_id: i64) -> Result<bool, ApiError> {
-    db::blocking(pool, move |conn| Ok(auth::delete_user(conn, user_id)?)).await
+/// they existed. The last enabled global admin is refused (`last_admin`).
+pub async fn delete_user(pool: &DbPool, by: &str, user_id: i64) -> Result<bool, ApiError> {
+    let by = by.to_owned();
+    db::blocking(pool, move |conn| {
+        db::write_transaction(conn, |conn| {
+            let Some(user) = auth::user(conn, user_id)? else {
+                return Ok(false);
+            };
+            keep_an_admin(conn, &user, "deleting")?;
+            auth::delete_user(conn, user_id)?;
+            audit::record(conn, &by, Action::UserDeleted, &format!("user:{}", user.username), json!({}))?;
+            Ok(true)
+        })
+    })
+    .await
+}
+
+/// Makes a user a global admin or not, or disables or enables them. A
+/// disabled user's sessions end with it (open WebSockets close within the
+/// revalidate interval), their API tokens stop working and they cannot log
+/// in. Demoting or disabling the last enabled global admin is refused
+/// (`last_admin`). The user as now, `None` when there is none.
+pub async fn update_user(
+    pool: &DbPool,
+    by: &str,
+    user_id: i64,
+    flags: UserFlags,
+) -> Result<Option<UserRecord>, ApiError> {
+    let by = by.to_owned();
+    db::blocking(pool, move |conn| {
+        db::write_transaction(conn, |conn| {
+            let Some(user) = auth::user(conn, user_id)? else {
+                return Ok(None);
+            };
+            if flags.is_admin == Some(false) {
+                keep_an_admin(conn, &user, "demoting")?;
+            }
+            if flags.disabled == Some(true) {
+                keep_an_admin(conn, &user, "disabling")?;
+                auth::delete_sessions_of(conn, user_id)?;
+            }
+            auth::set_flags(conn, user_id, flags.is_admin, flags.disabled)?;
+            let details = json!({ "is_admin": flags.is_admin, "disabled": flags.disabled });
+            audit::record(conn, &by, Action::UserChanged, &format!("user:{}", user.username), details)?;
+            let grants =
+                auth::grants(conn, user_id)?.into_iter().filter_map(|(store, role)| Some((store, Role::parse(&role)?)));
+            Ok(Some(UserRecord {
+                id: user_id,
+                username: user.username,
+                is_admin: flags.is_admin.unwrap_or(user.is_admin),
+                disabled: flags.disabled.unwrap_or(user.disabled),
+                grants: grants.collect(),
+            }))
+        })
+    })
+    .await
 }
 
 /// Sets a user's password (checked like a new user's) and ends every
 /// session of theirs in the same transaction, so a reset locks out whoever
 /// knew the old one; whether the user exists. API tokens are untouched.
-pub async fn reset_password(pool: &DbPool, gate: &Gate, user_id: i64, password: Secret) -> Result<bool, ApiError> {
+pub async fn reset_password(
+    pool: &DbPool,
+    gate: &Gate,
+    by: &str,
+    user_id: i64,
+    password: Secret,
+) -> Result<bool, ApiError> {
     check_password(&password)?;
     let hash = hash_off_thread(gate, password).await?;
-    db::blocking(pool, move |conn| Ok(auth::set_password(conn, user_id, &hash)?)).await
-}
-
-/// Grants `role` on a store, replacing any earlier grant there; whether the
-/// user exists.
-pub async fn put_grant(pool: &DbPool, user_id: i64, store: StoreId, role: Role) -> Result<bool, ApiError> {
+    let by = by.to_owned();
     db::blocking(pool, move |conn| {
-        if auth::user(conn, user_id)?.is_none() {
-            return Ok(false);
-        }
-        auth::grant(conn, user_id, store, role.as_str())?;
-        Ok(true)
+        db::write_transaction(conn, |conn| {
+            let Some(target) = user_target(conn, user_id)? else {
+                return Ok(false);
+            };
+            auth::replace_password(conn, user_id, &hash)?;
+            audit::record(conn, &by, Action::PasswordReset, &target, json!({}))?;
+            Ok(true)
+        })
     })
     .await
 }
 
-/// Removes a user's grant on a store; whether there was one.
-pub async fn delete_grant(pool: &DbPool, user_id: i64, store: StoreId) -> Result<bool, ApiError> {
-    db::blocking(pool, move |conn| Ok(auth::revoke_grant(conn, user_id, store)?)).await
+/// Grants `role` on a store (slug `slug`), replacing any earlier grant
+/// there; whether the user exists.
+pub async fn put_grant(
+    pool: &DbPool,
+    by: &str,
+    user_id: i64,
+    store: StoreId,
+    slug: &str,
+    role: Role,
+) -> Result<bool, ApiError> {
+    let (by, slug) = (by.to_owned(), slug.to_owned());
+    db::blocking(pool, move |conn| {
+        db::write_transaction(conn, |conn| {
+            let Some(target) = user_target(conn, user_id)? else {
+                return Ok(false);
+            };
+            auth::grant(conn, user_id, store, role.as_str())?;
+            audit::record(conn, &by, Action::GrantPut, &target, json!({ "store": slug, "role": role }))?;
+            Ok(true)
+        })
+    })
+    .await
+}
+
+/// Removes a user's grant on a store (slug `slug`); whether there was one.
+pub async fn delete_grant(pool: &DbPool, by: &str, user_id: i64, store: StoreId, slug: &str) -> Result<bool, ApiError> {
+    let (by, slug) = (by.to_owned(), slug.to_owned());
+    db::blocking(pool, move |conn| {
+        db::write_transaction(conn, |conn| {
+            let target = user_target(conn, user_id)?;
+            if !auth::revoke_grant(conn, user_id, store)? {
+                return Ok(false);
+            }
+            let target = target.unwrap_or_else(|| format!("user:{user_id}"));
+            audit::record(conn, &by, Action::GrantDeleted, &target, json!({ "store": slug }))?;
+            Ok(true)
+        })
+    })
+    .await
 }
 
 /// Every API token, by id (hashes only, never the secrets).
@@ -209,30 +345,54 @@ pub async fn tokens(pool: &DbPool) -> Result<Vec<TokenRow>, ApiError> {
     db::blocking(pool, |conn| Ok(auth::tokens(conn)?)).await
 }
 
-/// Issues an API token owned by `owner`, with `role` on `stores`, expiring
-/// after `expires_in_days` (never when `None`). Only its hash is stored.
+/// Issues an API token owned by `owner`, with `role` on `stores` (ids, and
+/// their slugs for the audit log), expiring after `expires_in_days` (never
+/// when `None`). Only its hash is stored.
 pub async fn create_token(
     pool: &DbPool,
+    by: &str,
     owner: i64,
     name: String,
     role: Role,
-    stores: &[StoreId],
+    stores: &[(StoreId, String)],
     expires_in_days: Option<u32>,
 ) -> Result<IssuedToken, ApiError> {
-    let store_ids = stores.iter().map(StoreId::to_string).collect::<Vec<_>>().join(",");
+    let store_ids = stores.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(",");
+    let slugs: Vec<String> = stores.iter().map(|(_, slug)| slug.clone()).collect();
     let expires = expires_in_days.map(|d| (Utc::now() + Duration::days(i64::from(d))).naive_utc());
     let token = new_token();
     let hash = token_hash(&token);
+    let by = by.to_owned();
     let id = db::blocking(pool, move |conn| {
-        Ok(auth::create_token(conn, &hash, &name, owner, role.as_str(), &store_ids, expires)?)
+        db::write_transaction(conn, |conn| {
+            let id = auth::create_token(conn, &hash, &name, owner, role.as_str(), &store_ids, expires)?;
+            let details = json!({ "name": name, "role": role, "stores": slugs, "expires_at": expires });
+            audit::record(conn, &by, Action::TokenCreated, &format!("token:{id}"), details)?;
+            Ok(id)
+        })
     })
     .await?;
     Ok(IssuedToken { id, token: Secret::new(token) })
 }
 
 /// Revokes an API token (it stops working at once); whether it existed.
-pub async fn revoke_token(pool: &DbPool, token_id: i64) -> Result<bool, ApiError> {
-    db::blocking(pool, move |conn| Ok(auth::revoke_token(conn, token_id)?)).await
+pub async fn revoke_token(pool: &DbPool, by: &str, token_id: i64) -> Result<bool, ApiError> {
+    let by = by.to_owned();
+    db::blocking(pool, move |conn| {
+        db::write_transaction(conn, |conn| {
+            if !auth::revoke_token(conn, token_id)? {
+                return Ok(false);
+            }
+            audit::record(conn, &by, Action::TokenRevoked, &format!("token:{token_id}"), json!({}))?;
+            Ok(true)
+        })
+    })
+    .await
+}
+
+/// The audit log, newest first: at most `limit` entries before id `before`.
+pub async fn audit_log(pool: &DbPool, before: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>, ApiError> {
+    db::blocking(pool, move |conn| Ok(audit::page(conn, before, limit)?)).await
 }
 
 #[cfg(test)]

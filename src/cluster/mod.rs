@@ -235,7 +235,8 @@ impl Cluster {
         }
     }
 
-    /// Compares every running store with the database's seq (a store
+    /// Brings the store catalog in line with the database's stores,
+    /// compares every running store with the database's seq (a store
     /// behind it repairs after the broker's grace, or at once while the
     /// broker is down), repeats this node's presence counts and forgets
     /// those of nodes that went silent.
@@ -245,9 +246,11 @@ impl Cluster {
             let up = self.broker_up();
             tokio::time::sleep(if up { WATCH_WITH_BROKER } else { WATCH_WITHOUT_BROKER }).await;
             let running = registry.running();
-            match db::blocking(&pool, |conn| Ok(db::queries::stores::seqs(conn)?)).await {
-                Ok(seqs) => {
-                    let seqs: HashMap<StoreId, i64> = seqs.into_iter().collect();
+            match db::blocking(&pool, |conn| Ok(db::queries::stores::all(conn)?)).await {
+                Ok(rows) => {
+                    // Stores created, changed or deleted by other nodes.
+                    registry.sync(&rows);
+                    let seqs: HashMap<StoreId, i64> = rows.iter().map(|r| (r.id, r.seq)).collect();
                     let grace = if up { BROKER_GRACE } else { Duration::ZERO };
                     for (id, actor) in &running {
                         if let Some(&seq) = seqs.get(id) {

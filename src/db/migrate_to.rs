@@ -10,10 +10,11 @@ use diesel::pg::PgRowByRowLoadingMode;
 use diesel::prelude::*;
 
 use super::models::{DailySalesRow, DashboardRow, EventRow, ProductRow, StoreRow};
+use super::queries::audit::AuditRow;
 use super::queries::feedback::FeedbackRow;
 use super::schema::{
-    api_tokens, daily_sales, dashboard, events, feedback, id_counters, idempotency_keys, products, sales, sessions,
-    store_grants, stores, users,
+    api_tokens, audit_log, daily_sales, dashboard, events, feedback, id_counters, idempotency_keys, products, sales,
+    sessions, store_grants, stores, users,
 };
 use super::Conn;
 use crate::config::{Config, Database};
@@ -31,6 +32,7 @@ struct UserRow {
     password_hash: String,
     is_admin: bool,
     created_at: NaiveDateTime,
+    disabled: bool,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -157,6 +159,7 @@ fn copy_tables(source: &mut Conn, target: &mut Conn) -> QueryResult<Vec<(&'stati
         copy_table!(source, target, id_counters, IdCounterRow),
         copy_table!(source, target, idempotency_keys, IdempotencyRow),
         copy_table!(source, target, feedback, FeedbackRow),
+        copy_table!(source, target, audit_log, AuditRow),
     ])
 }
 

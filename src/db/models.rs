@@ -20,6 +20,7 @@ pub struct StoreRow {
     pub public: bool,
     pub seq: i64,
     pub created_at: NaiveDateTime,
+    pub archived: bool,
 }
 
 impl StoreRow {
@@ -31,6 +32,7 @@ impl StoreRow {
             currency: self.currency.clone(),
             time_zone: self.time_zone.clone(),
             public: self.public,
+            archived: self.archived,
         }
     }
 }

@@ -16,6 +16,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        details -> Text,
+    }
+}
+
+diesel::table! {
     daily_sales (store_id, day) {
         store_id -> BigInt,
         day -> Text,
@@ -139,6 +150,7 @@ diesel::table! {
         public -> Bool,
         seq -> BigInt,
         created_at -> Timestamp,
+        archived -> Bool,
     }
 }
 
@@ -149,6 +161,7 @@ diesel::table! {
         password_hash -> Text,
         is_admin -> Bool,
         created_at -> Timestamp,
+        disabled -> Bool,
     }
 }
 
@@ -166,6 +179,7 @@ diesel::joinable!(store_grants -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
+    audit_log,
     daily_sales,
     dashboard,
     events,

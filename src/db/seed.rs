@@ -4,7 +4,12 @@
 //! stores), `editor` (s1) and `viewer` (s1, s2). The catalog is generated
 //! from a fixed RNG seed, so every fresh database looks the same; only the
 //! password is random unless `STORESYNC_DEMO_PASSWORD` sets it.
+//!
+//! For load tests, `storesync seed --stores N --products M` adds stores
+//! `load-1` … `load-N` of M products each, generated the same way (90 days
+//! of sales), administered by the demo `admin` (`seed_load_stores`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
@@ -23,8 +28,8 @@ use crate::error::ApiError;
 use diesel::connection::SimpleConnection;
 
 struct DemoStore {
-    slug: &'static str,
-    name: &'static str,
+    slug: Cow<'static, str>,
+    name: Cow<'static, str>,
     currency: &'static str,
     tz: &'static str,
     public: bool,
@@ -37,8 +42,8 @@ struct DemoStore {
 
 const STORES: [DemoStore; 3] = [
     DemoStore {
-        slug: "s1",
-        name: "Northwind Outfitters",
+        slug: Cow::Borrowed("s1"),
+        name: Cow::Borrowed("Northwind Outfitters"),
         currency: "USD",
         tz: "America/New_York",
         public: true,
@@ -51,8 +56,8 @@ const STORES: [DemoStore; 3] = [
         ),
     },
     DemoStore {
-        slug: "s2",
-        name: "Rheinland Bücher",
+        slug: Cow::Borrowed("s2"),
+        name: Cow::Borrowed("Rheinland Bücher"),
         currency: "EUR",
         tz: "Europe/Berlin",
         public: false,
@@ -65,8 +70,8 @@ const STORES: [DemoStore; 3] = [
         ),
     },
     DemoStore {
-        slug: "s3",
-        name: "Kyoto Tea House",
+        slug: Cow::Borrowed("s3"),
+        name: Cow::Borrowed("Kyoto Tea House"),
         currency: "JPY",
         tz: "Asia/Tokyo",
         public: false,
@@ -122,7 +127,7 @@ pub fn seed_if_empty(conn: &mut Conn, password: Option<&str>) -> Result<Seeded, 
         for (i, store) in STORES.iter().enumerate() {
             let store_id = i as i64 + 1;
             seed_store(conn, &mut rng, store_id, store)?;
-            ids.insert(store.slug, store_id);
+            ids.insert(store.slug.as_ref(), store_id);
         }
         for (name, is_admin, grants) in USERS {
             let user_id = auth::create_user(conn, name, &hash, is_admin)?;
@@ -136,13 +141,62 @@ pub fn seed_if_empty(conn: &mut Conn, password: Option<&str>) -> Result<Seeded, 
     Ok(Seeded::Created { generated_password: generated })
 }
 
+/// The words of load-test stores' product names.
+const LOAD_WORDS: (&[&str], &[&str]) =
+    (&["Basic", "Sturdy", "Light", "Heavy", "Smart", "Eco"], &["Widget", "Gadget", "Part", "Kit", "Tool", "Cable"]);
+
+/// Most products a load-test store holds: product ids are the store id
+/// times 100,000 plus the product's number.
+pub const MAX_LOAD_PRODUCTS: u32 = 100_000;
+
+/// Adds the load-test stores `load-1` … `load-{stores}` with `products`
+/// products each (at most `MAX_LOAD_PRODUCTS`), USD in UTC, administered
+/// by the demo user `admin` when there is one. Stores that exist already
+/// are left alone; answers how many were added.
+pub fn seed_load_stores(conn: &mut Conn, stores: usize, products: u32) -> Result<usize, ApiError> {
+    let products = products.min(MAX_LOAD_PRODUCTS) as usize;
+    super::write_transaction(conn, |conn| {
+        let mut rng = StdRng::seed_from_u64(20261129);
+        let admin = auth::user_by_name(conn, "admin")?;
+        let mut next_id =
+            stores::table.select(diesel::dsl::max(stores::id)).first::<Option<i64>>(conn)?.unwrap_or(0) + 1;
+        let mut added = 0;
+        for n in 1..=stores {
+            let slug = format!("load-{n}");
+            let taken: i64 = stores::table.filter(stores::slug.eq(&slug)).count().get_result(conn)?;
+            if taken > 0 {
+                continue;
+            }
+            let store = DemoStore {
+                name: Cow::Owned(format!("Load test store {n}")),
+                slug: Cow::Owned(slug),
+                currency: "USD",
+                tz: "UTC",
+                public: false,
+                products,
+                price: 2_000,
+                orders_per_day: (5, 15),
+                words: LOAD_WORDS,
+            };
+            seed_store(conn, &mut rng, next_id, &store)?;
+            if let Some(admin) = &admin {
+                auth::grant(conn, admin.id, next_id, "admin")?;
+            }
+            next_id += 1;
+            added += 1;
+        }
+        advance_id_sequences(conn)?;
+        Ok(added)
+    })
+}
+
 /// Rows written with their own ids (the demo data, a `migrate-to` copy):
 /// PostgreSQL's id sequences must move past them before anything else
 /// inserts (SQLite's rowids follow the largest id by themselves). An empty
 /// table leaves its sequence alone (`setval` of NULL does nothing).
 pub(super) fn advance_id_sequences(conn: &mut Conn) -> QueryResult<()> {
     let Conn::Pg(pg) = conn else { return Ok(()) };
-    for table in ["stores", "users", "api_tokens", "products", "sales", "feedback"] {
+    for table in ["stores", "users", "api_tokens", "products", "sales", "feedback", "audit_log"] {
         pg.batch_execute(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
         ))?;
@@ -205,8 +259,8 @@ fn insert_store(conn: &mut Conn, store_id: i64, store: &DemoStore, now: DateTime
     diesel::insert_into(stores::table)
         .values((
             stores::id.eq(store_id),
-            stores::slug.eq(store.slug),
-            stores::name.eq(store.name),
+            stores::slug.eq(store.slug.as_ref()),
+            stores::name.eq(store.name.as_ref()),
             stores::currency.eq(store.currency),
             stores::time_zone.eq(store.tz),
             stores::public.eq(store.public),

@@ -51,13 +51,18 @@ pub struct LoginResponse {
     pub stores: Vec<GrantedStore>,
 }
 
-/// The stores `who` holds a grant on, with the role.
+/// The stores `who` holds a grant on, with the role; archived stores only
+/// where `who` is an admin.
 pub fn granted_stores(state: &AppState, who: &Principal) -> Vec<GrantedStore> {
     state
         .registry
         .stores()
         .into_iter()
-        .filter_map(|meta| Some(GrantedStore { store: meta.info.clone(), role: who.role(meta.id)? }))
+        .filter_map(|meta| {
+            let role = who.role(meta.id)?;
+            meta.check_open(role, Role::Viewer).ok()?;
+            Some(GrantedStore { store: meta.info.clone(), role })
+        })
         .collect()
 }
 

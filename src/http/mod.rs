@@ -15,6 +15,7 @@ pub mod headers;
 pub mod health;
 pub mod images;
 pub mod limits;
+pub mod manage_stores;
 pub mod openapi;
 pub mod products;
 pub mod sales;
@@ -22,6 +23,8 @@ pub mod stores;
 pub mod transfer;
 pub mod users;
 pub mod ws;
+
+use std::sync::Arc;
 
 use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Handler, Message};
@@ -43,13 +46,14 @@ pub const IMPORT_LIMIT: usize = 8 * 1024 * 1024;
 /// A store the principal may use, and its actor.
 pub struct OpenStore<'a> {
     pub state: &'a AppState,
-    pub meta: &'a StoreMeta,
+    pub meta: Arc<StoreMeta>,
     pub actor: Addr<StoreActor>,
     pub role: Role,
 }
 
 /// Resolves a store slug and checks that the principal holds `needed` on it.
-/// Unknown and ungranted stores answer the same `not_found`.
+/// Unknown and ungranted stores answer the same `not_found`; an archived
+/// store is read-only, and readable only by its admins (`store_archived`).
 pub fn open_store<'a>(
     state: &'a AppState,
     who: &Principal,
@@ -58,7 +62,9 @@ pub fn open_store<'a>(
 ) -> Result<OpenStore<'a>, ApiError> {
     let meta = state.registry.meta(slug)?;
     let role = who.require(meta.id, slug, needed)?;
-    Ok(OpenStore { state, meta, actor: state.registry.actor(meta), role })
+    meta.check_open(role, needed)?;
+    let actor = state.registry.actor(&meta);
+    Ok(OpenStore { state, meta, actor, role })
 }
 
 /// Refuses anyone but a global administrator.
@@ -214,12 +220,18 @@ async fn no_route() -> Result<HttpResponse, ApiError> {
 }
 
 /// Serves the browser pages from `static_dir` when it exists: `/admin`,
-/// `/storefront` (also `/`) and their modules.
+/// `/storefront` (also `/`), `/manage` and their modules.
 pub fn pages(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
     if !static_dir.is_dir() {
         return;
     }
-    for (route, file) in [("/", "storefront.html"), ("/admin", "admin.html"), ("/storefront", "storefront.html")] {
+    let pages = [
+        ("/", "storefront.html"),
+        ("/admin", "admin.html"),
+        ("/storefront", "storefront.html"),
+        ("/manage", "manage.html"),
+    ];
+    for (route, file) in pages {
         let path = static_dir.join(file);
         cfg.route(
             route,
@@ -266,6 +278,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/admin/alerts", web::get().to(health::admin_alerts))
                 .configure(images::routes)
                 .configure(admin::routes)
+                .configure(manage_stores::routes)
                 .configure(users::routes)
                 .default_service(web::to(no_route)),
         );

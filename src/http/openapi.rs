@@ -12,7 +12,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admin, audit, auth, dashboard, events, feedback, health, images, products, sales, stores, transfer, users, ws,
+    admin, audit, auth, dashboard, events, feedback, health, images, manage_stores, products, sales, stores, transfer,
+    users, ws,
 };
 
 struct Security;
@@ -99,8 +100,9 @@ impl Modify for SharedParsing {
         events::list, audit::list,
         feedback::send, feedback::list,
         admin::reload,
+        manage_stores::list, manage_stores::create, manage_stores::patch, manage_stores::delete, manage_stores::archive, manage_stores::restore,
         users::list_users, users::create_user, users::delete_user, users::set_password, users::put_grant, users::delete_grant,
-        users::list_tokens, users::create_token, users::revoke_token,
+        users::list_tokens, users::create_token, users::revoke_token, users::update_user, users::audit,
         ws::upgrade,
         images::put, images::delete, images::serve, images::collect,
     ),

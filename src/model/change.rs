@@ -5,9 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::bulk::{BulkOp, BulkReport};
+use crate::model::store::StorePatch;
 use crate::model::{
     DailyPoint, Dashboard, DashboardPatch, DashboardSettings, Event, NewProduct, NewSale, Product, ProductId,
-    ProductPatch, SaleReceipt, Seq, StoreId, View,
+    ProductPatch, SaleReceipt, Seq, StoreId, StoreInfo, View,
 };
 
 /// A write to one store.
@@ -45,6 +46,12 @@ pub enum Change {
     PublishView {
         view: View,
     },
+    /// Changes the store's own settings (global admins).
+    UpdateStore(StorePatch),
+    /// Makes the store read-only and ends its subscriptions.
+    ArchiveStore,
+    /// Makes an archived store writable again.
+    RestoreStore,
 }
 
 impl Change {
@@ -79,6 +86,7 @@ pub enum Outcome {
     Dashboard(Dashboard),
     Sale(SaleReceipt),
     Published,
+    Store(StoreInfo),
 }
 
 /// A committed write's answer, of the type its handler expects.
@@ -117,6 +125,7 @@ answer!(ImportReport: Outcome::Imported(report) => report);
 answer!(BulkReport: Outcome::Bulk(report) => report);
 answer!(Dashboard: Outcome::Dashboard(dashboard) => dashboard);
 answer!(SaleReceipt: Outcome::Sale(receipt) => receipt);
+answer!(StoreInfo: Outcome::Store(info) => info);
 
 /// A change to the store actor's live state, applied only after commit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,6 +134,10 @@ pub enum Effect {
     RemoveProduct(ProductId),
     Settings(DashboardSettings),
     Day(DailyPoint),
+    /// The store's settings changed (a time zone among them: `Days` follows).
+    Store(StoreInfo),
+    /// Every daily bucket, recomputed (a new time zone).
+    Days(Vec<DailyPoint>),
 }
 
 /// One committed (or replayed) write.

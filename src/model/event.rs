@@ -25,11 +25,17 @@ pub enum EventKind {
     SalesUpdated,
     #[serde(rename = "view.published")]
     ViewPublished,
+    #[serde(rename = "store.updated")]
+    StoreUpdated,
+    #[serde(rename = "store.archived")]
+    StoreArchived,
+    #[serde(rename = "store.restored")]
+    StoreRestored,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 10] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -37,6 +43,9 @@ impl EventKind {
         Self::DashboardUpdated,
         Self::SalesUpdated,
         Self::ViewPublished,
+        Self::StoreUpdated,
+        Self::StoreArchived,
+        Self::StoreRestored,
     ];
 
     /// The protocol's name of the kind.
@@ -49,12 +58,21 @@ impl EventKind {
             Self::DashboardUpdated => "dashboard.updated",
             Self::SalesUpdated => "sales.updated",
             Self::ViewPublished => "view.published",
+            Self::StoreUpdated => "store.updated",
+            Self::StoreArchived => "store.archived",
+            Self::StoreRestored => "store.restored",
         }
     }
 
     /// The kind named `name`, if any.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Whether the event is about the store itself (its settings, its
+    /// archiving): every subscriber receives these, whatever its topics.
+    pub fn is_store(self) -> bool {
+        matches!(self, Self::StoreUpdated | Self::StoreArchived | Self::StoreRestored)
     }
 
     /// Whether the event is about one product.
@@ -86,6 +104,6 @@ mod tests {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
             assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
         }
-        assert_eq!(EventKind::parse("store.updated"), None);
+        assert_eq!(EventKind::parse("store.deleted"), None);
     }
 }

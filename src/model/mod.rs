@@ -12,6 +12,7 @@ pub mod change;
 pub mod event;
 pub mod feedback;
 pub mod snapshot;
+pub mod store;
 
 pub use event::{Event, EventKind};
 pub use snapshot::{SalesSummary, Snapshot, Totals};
@@ -158,7 +159,9 @@ pub fn is_printable_line(text: &str) -> bool {
     !text.chars().any(|c| c.is_control() || is_bidi_control(c))
 }
 
-fn check_name(name: &str) -> Result<(), ApiError> {
+/// Refuses a name that is empty, longer than `MAX_NAME_LEN` or not one
+/// printable line.
+pub fn check_name(name: &str) -> Result<(), ApiError> {
     let len = name.chars().count();
     if name.trim().is_empty() || len > MAX_NAME_LEN || !is_printable_line(name) {
         return Err(ApiError::invalid("name", format!("name must be 1-{MAX_NAME_LEN} printable characters")));
@@ -427,6 +430,9 @@ pub struct StoreInfo {
     pub time_zone: String,
     /// Whether product images are served without a grant.
     pub public: bool,
+    /// Read-only, and listed only to its admins.
+    #[serde(default)]
+    pub archived: bool,
 }
 
 /// Columns the product table sorts by.

@@ -24,7 +24,7 @@ use crate::model::StoreInfo;
 use crate::ops::metrics::Metrics;
 use crate::store::messages::{SetView, Subscribe, Unsubscribe, Write};
 use crate::store::write_limit::WriteLimit;
-use crate::store::{StoreActor, StoreRegistry};
+use crate::store::{StoreActor, StoreMeta, StoreRegistry};
 use crate::wire::frame_limit;
 use crate::wire::outbox::{Evicted, Outbox, SLOW_CONSUMER};
 use crate::wire::protocol::{self, error_frame, ClientFrame, ServerFrame, SubscribeBody, Topics, ViewBody};
@@ -72,7 +72,14 @@ pub struct SessionActor {
     strikes: u32,
     limiter: DefaultDirectRateLimiter,
     close: Option<CloseReason>,
+    /// The store list the client was last sent (`hello`, `stores`).
+    stores_sent: Vec<StoreInfo>,
 }
+
+/// The store registry's catalog changed.
+#[derive(actix::Message)]
+#[rtype(result = "()")]
+struct CatalogChanged;
 
 impl SessionActor {
     /// A session for `principal` whose frames go to `outbox`.
@@ -90,6 +97,7 @@ impl SessionActor {
             strikes: 0,
             limiter: RateLimiter::direct(quota),
             close: None,
+            stores_sent: Vec::new(),
         }
     }
 
@@ -143,9 +151,27 @@ impl SessionActor {
         }
     }
 
-    fn open(&self, slug: &str, needed: Role) -> Result<(&crate::store::StoreMeta, Role), ApiError> {
+    fn open(&self, slug: &str, needed: Role) -> Result<(Arc<StoreMeta>, Role), ApiError> {
         let meta = self.handles.registry.meta(slug)?;
-        Ok((meta, self.principal.require(meta.id, slug, needed)?))
+        let role = self.principal.require(meta.id, slug, needed)?;
+        meta.check_open(role, needed)?;
+        Ok((meta, role))
+    }
+
+    /// The stores the principal may use now (archived ones only where it is
+    /// an admin), as `hello` and `stores` list them.
+    fn visible_stores(&self) -> Vec<StoreInfo> {
+        let visible = |m: &StoreMeta| self.principal.role(m.id).is_some_and(|r| m.check_open(r, Role::Viewer).is_ok());
+        self.handles.registry.stores().iter().filter(|m| visible(m)).map(|m| m.info.clone()).collect()
+    }
+
+    /// Sends the store list again if it changed since it was last sent.
+    fn announce_stores(&mut self) {
+        let stores = self.visible_stores();
+        if stores != self.stores_sent {
+            self.send(ServerFrame::Stores { stores: &stores }.encode());
+            self.stores_sent = stores;
+        }
     }
 
     /// Subscribes to a store; `leaving` stores are left first (switch_store),
@@ -169,7 +195,7 @@ impl SessionActor {
                 self.handles.limits.max_subscriptions
             )));
         }
-        let store = self.handles.registry.actor(meta);
+        let store = self.handles.registry.actor(&meta);
         let mut departures: Vec<Addr<StoreActor>> =
             leaving.unwrap_or_default().iter().filter_map(|slug| self.subscriptions.remove(slug)).collect();
         if let Some(previous) = self.subscriptions.remove(&body.store) {
@@ -227,7 +253,7 @@ impl SessionActor {
         self.handles.writes.check(&self.principal.name).inspect_err(|_| {
             self.handles.metrics.rate_limited.with_label_values(&["ws_writes"]).inc();
         })?;
-        let store = self.handles.registry.actor(meta);
+        let store = self.handles.registry.actor(&meta);
         let write = Write(PendingChange {
             by: self.principal.name.clone(),
             idempotency: None,
@@ -265,6 +291,7 @@ impl SessionActor {
                     act.handles.metrics.resyncs.with_label_values(&["access_revoked"]).inc();
                 }
                 act.principal = principal;
+                act.announce_stores();
             }
         }));
     }
@@ -284,14 +311,7 @@ impl Actor for SessionActor {
     fn started(&mut self, ctx: &mut Context<Self>) {
         log::info!(session = self.id, user = self.principal.username.as_str(); "websocket open");
         self.handles.metrics.ws_connections.inc();
-        let stores: Vec<StoreInfo> = self
-            .handles
-            .registry
-            .stores()
-            .into_iter()
-            .filter(|m| self.principal.role(m.id).is_some())
-            .map(|m| m.info.clone())
-            .collect();
+        let stores = self.visible_stores();
         let hello = ServerFrame::Hello {
             v: protocol::VERSION,
             session: self.id,
@@ -300,6 +320,14 @@ impl Actor for SessionActor {
             heartbeat_ms: self.handles.limits.heartbeat.as_millis() as u64,
         };
         self.send(hello.encode());
+        self.stores_sent = stores;
+        // A changed catalog is checked with fresh grants: a store's creator
+        // holds a grant the principal read at connect does not have.
+        let changes = futures_util::stream::unfold(self.handles.registry.changes(), |mut rx| async move {
+            rx.changed().await.ok()?;
+            Some((CatalogChanged, rx))
+        });
+        ctx.add_message_stream(changes);
         ctx.run_interval(self.handles.limits.heartbeat, Self::heartbeat);
         ctx.run_interval(self.handles.limits.revalidate, Self::revalidate);
     }
@@ -341,6 +369,14 @@ impl StreamHandler<Result<Message, ProtocolError>> for SessionActor {
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
         ctx.stop();
+    }
+}
+
+impl Handler<CatalogChanged> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, _: CatalogChanged, ctx: &mut Context<Self>) {
+        self.revalidate(ctx);
     }
 }
 

@@ -92,6 +92,9 @@ pub struct StoreActor {
     repairing: bool,
     /// The local presence last handed to `Publish`.
     presence_published: Presence,
+    /// The store was deleted (`Retire`): the actor never loads again and
+    /// lingers only until the last address of it is dropped.
+    retired: bool,
 }
 
 impl StoreActor {
@@ -119,6 +122,7 @@ impl StoreActor {
             repair_timer: None,
             repairing: false,
             presence_published: Presence::default(),
+            retired: false,
         }
     }
 
@@ -141,6 +145,9 @@ impl StoreActor {
     }
 
     fn load(&mut self, ctx: &mut Context<Self>) {
+        if self.retired {
+            return;
+        }
         let store_id = self.meta.id;
         self.ahead.clear();
         let fut = db::blocking(&self.pool, move |conn| db::queries::stores::load(conn, store_id));
@@ -151,6 +158,7 @@ impl StoreActor {
                 act.seq_tx.send_replace(state.seq);
                 act.known_seq = state.seq;
                 act.fanout.flushed_seq = state.seq;
+                act.meta = state.meta.clone();
                 act.state = Some(state);
                 act.settings.metrics.stores_loaded.inc();
                 // Work that arrived while it hibernated.
@@ -174,7 +182,7 @@ impl StoreActor {
         let take = self.pending.len().min(self.settings.max_batch);
         let (batch, replies): (Vec<_>, Vec<_>) = self.pending.drain(..take).unzip();
         self.committing = true;
-        let target = Target { store_id: self.meta.id, tz: self.meta.tz };
+        let target = Target { store_id: self.meta.id, tz: self.meta.tz, archived: self.meta.info.archived };
         let writes = batch.len();
         let started = Instant::now();
         let fut = db::blocking(&self.pool, move |conn| commit::commit_batch(conn, target, &batch));
@@ -315,6 +323,7 @@ impl StoreActor {
             let events = events.into_iter().filter(|e| e.seq > state.seq).collect();
             let batch = CommittedBatch { store_id, to: loaded.seq, events, effects: Vec::new() };
             state.replace(loaded);
+            act.meta = state.meta.clone();
             act.known_seq = act.known_seq.max(batch.to);
             act.apply_batch(batch, ctx);
             act.apply_ready(ctx);
@@ -323,15 +332,41 @@ impl StoreActor {
     }
 
     /// Applies a committed batch to the live state and queues its events
-    /// for the subscribers.
+    /// for the subscribers. A batch that archived the store is flushed at
+    /// once, and then every subscription ends with `resync store_archived`.
     fn apply_batch(&mut self, mut batch: CommittedBatch, ctx: &mut Context<Self>) {
         let Some(state) = self.state.as_mut() else {
             return;
         };
+        let store_changed = batch.events.iter().any(|e| e.kind.is_store());
         state.apply(&mut batch);
         self.seq_tx.send_replace(state.seq);
+        if store_changed {
+            self.meta = state.meta.clone();
+        }
         self.fanout.push(batch.events);
+        if store_changed && self.meta.info.archived {
+            self.flush();
+            let seq = self.fanout.flushed_seq;
+            self.end_subscriptions("store_archived");
+            self.fanout.flushed_seq = seq;
+            // Hands the emptied presence to the cluster.
+            self.flush();
+        }
         self.schedule_flush(ctx);
+    }
+
+    /// Ends every subscription: each subscriber gets `resync` with `reason`
+    /// and its session forgets the store.
+    fn end_subscriptions(&mut self, reason: &'static str) {
+        let slug = self.meta.info.slug.clone();
+        let resync = ServerFrame::Resync { store: &slug, reason }.encode();
+        let fresh = self.empty_fanout();
+        for sub in std::mem::replace(&mut self.fanout, fresh).drain() {
+            sub.outbox.push(resync.clone(), &slug);
+            sub.outbox.evict(&slug, reason);
+            self.settings.metrics.resyncs.with_label_values(&[reason]).inc();
+        }
     }
 
     /// Flushes now if the last flush is a window ago (leading edge), else
@@ -391,8 +426,12 @@ impl Actor for StoreActor {
 
 impl Supervised for StoreActor {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
-        self.counters.restarts.inc();
-        log::warn!(store = self.meta.info.slug.as_str(), restarts = self.counters.restarts.get(); "store actor restarting");
+        if self.retired {
+            log::info!(store = self.meta.info.slug.as_str(); "store deleted: actor retired");
+        } else {
+            self.counters.restarts.inc();
+            log::warn!(store = self.meta.info.slug.as_str(), restarts = self.counters.restarts.get(); "store actor restarting");
+        }
         if self.state.take().is_some() {
             self.settings.metrics.stores_loaded.dec();
         }
@@ -408,14 +447,8 @@ impl Supervised for StoreActor {
             self.presence_published = Presence::default();
             self.settings.publish.presence(&self.meta, Presence::default());
         }
+        self.end_subscriptions(if self.retired { "store_deleted" } else { "store_restart" });
         let slug = self.meta.info.slug.clone();
-        let resync = ServerFrame::Resync { store: &slug, reason: "store_restart" }.encode();
-        let fresh = self.empty_fanout();
-        for sub in std::mem::replace(&mut self.fanout, fresh).drain() {
-            sub.outbox.push(resync.clone(), &slug);
-            sub.outbox.evict(&slug, "store_restart");
-            self.settings.metrics.resyncs.with_label_values(&["store_restart"]).inc();
-        }
         for (_, reply) in self.pending.drain(..) {
             let _ = reply.send(Err(ApiError::Unavailable));
         }
@@ -429,6 +462,9 @@ impl Handler<Write> for StoreActor {
     type Result = ResponseFuture<Result<Applied, ApiError>>;
 
     fn handle(&mut self, msg: Write, ctx: &mut Context<Self>) -> Self::Result {
+        if self.retired {
+            return Box::pin(async { Err(ApiError::NotFound("store".into())) });
+        }
         self.wake(ctx);
         let (tx, rx) = oneshot::channel();
         self.pending.push((msg.0, tx));
@@ -559,6 +595,15 @@ impl Handler<Reload> for StoreActor {
         } else {
             ctx.stop();
         }
+    }
+}
+
+impl Handler<Retire> for StoreActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Retire, ctx: &mut Context<Self>) {
+        self.retired = true;
+        ctx.stop();
     }
 }
 

@@ -74,6 +74,12 @@ pub struct WatchSeq;
 #[rtype(result = "()")]
 pub struct Reload;
 
+/// The store was deleted: end its subscriptions (`resync store_deleted`),
+/// drop the live state and never load it again.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Retire;
+
 /// Drop the live state if nothing needs it (no subscribers, nothing in
 /// flight); sent by the registry to stores nobody asked for a while.
 #[derive(Message)]

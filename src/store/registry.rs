@@ -16,6 +16,14 @@
 //! an old one still holds messages: a store keeps exactly one writer. Both
 //! messages are sent under the routing lock, so every mailbox sees them in
 //! the order the routing decided. Guarded by `tests/ws_sync.rs`.
+//!
+//! The catalog changes at runtime: a store created (`learn`), its settings
+//! changed or archived (`learn` again with the committed row), or deleted
+//! (`forget`, which retires its actor). In a cluster every node's catalog
+//! follows the database: the cluster's database watch hands it every store
+//! row once a second (`sync`). Each change bumps `changes`, which sessions
+//! watch to send their clients the new store list. Guarded by
+//! `tests/manage_stores.rs`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,13 +33,17 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 
 use super::actor::{StoreActor, StoreSettings};
-use super::messages::{Hibernate, Wake};
+use tokio::sync::watch;
+
+use super::messages::{Hibernate, Retire, Wake};
 use super::state::StoreMeta;
 use crate::counted::lock;
 use crate::db::models::StoreRow;
-use crate::db::DbPool;
+use crate::db::queries::store_settings;
+use crate::db::{self, DbPool};
 use crate::error::ApiError;
-use crate::model::StoreId;
+use crate::model::store::NewStore;
+use crate::model::{StoreId, StoreInfo};
 
 /// A started store actor and when a request was last routed to it.
 struct Running {
@@ -47,8 +59,18 @@ struct Inner {
     settings: Arc<StoreSettings>,
     arbiters: Vec<ArbiterHandle>,
     next_arbiter: AtomicUsize,
-    catalog: HashMap<String, StoreMeta>,
+    catalog: Mutex<HashMap<String, Arc<StoreMeta>>>,
     actors: Mutex<HashMap<StoreId, Running>>,
+    /// Bumped by every change of the catalog.
+    changes: watch::Sender<u64>,
+}
+
+/// A store's metadata; an unknown time zone (never written by us) is an
+/// error.
+fn meta_of(id: StoreId, info: StoreInfo) -> Result<StoreMeta, String> {
+    let tz =
+        info.time_zone.parse().map_err(|_| format!("store {} has unknown time zone {}", info.slug, info.time_zone))?;
+    Ok(StoreMeta { id, info, tz })
 }
 
 /// Finds or starts store actors.
@@ -61,14 +83,8 @@ impl StoreRegistry {
     /// A registry over `stores`, with `arbiters` threads for store actors.
     pub fn new(pool: DbPool, settings: StoreSettings, stores: Vec<StoreRow>, arbiters: usize) -> Result<Self, String> {
         let catalog = stores
-            .into_iter()
-            .map(|row| {
-                let tz = row
-                    .time_zone
-                    .parse()
-                    .map_err(|_| format!("store {} has unknown time zone {}", row.slug, row.time_zone))?;
-                Ok((row.slug.clone(), StoreMeta { id: row.id, info: row.info(), tz }))
-            })
+            .iter()
+            .map(|row| Ok((row.slug.clone(), Arc::new(meta_of(row.id, row.info())?))))
             .collect::<Result<_, String>>()?;
         let arbiters = (0..arbiters.max(1)).map(|_| Arbiter::new().handle()).collect();
         Ok(Self {
@@ -77,22 +93,103 @@ impl StoreRegistry {
                 settings: Arc::new(settings),
                 arbiters,
                 next_arbiter: AtomicUsize::new(0),
-                catalog,
+                catalog: Mutex::new(catalog),
                 actors: Mutex::new(HashMap::new()),
+                changes: watch::Sender::new(0),
             }),
         })
     }
 
-    /// Every store, by id.
-    pub fn stores(&self) -> Vec<&StoreMeta> {
-        let mut all: Vec<&StoreMeta> = self.inner.catalog.values().collect();
+    fn catalog(&self) -> MutexGuard<'_, HashMap<String, Arc<StoreMeta>>> {
+        // A poisoned map is still a consistent map: entries are replaced whole.
+        lock(&self.inner.catalog)
+    }
+
+    /// Every store, archived ones included, by id.
+    pub fn stores(&self) -> Vec<Arc<StoreMeta>> {
+        let mut all: Vec<Arc<StoreMeta>> = self.catalog().values().cloned().collect();
         all.sort_by_key(|m| m.id);
         all
     }
 
     /// A store's metadata by slug.
-    pub fn meta(&self, slug: &str) -> Result<&StoreMeta, ApiError> {
-        self.inner.catalog.get(slug).ok_or_else(|| ApiError::NotFound(format!("store {slug}")))
+    pub fn meta(&self, slug: &str) -> Result<Arc<StoreMeta>, ApiError> {
+        self.catalog().get(slug).cloned().ok_or_else(|| ApiError::NotFound(format!("store {slug}")))
+    }
+
+    /// A receiver that sees every change of the catalog.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.inner.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.inner.changes.send_modify(|n| *n += 1);
+    }
+
+    /// Takes a store as committed: a new one, or new settings of a known
+    /// one (the running actor follows its own commits).
+    pub fn learn(&self, id: StoreId, info: StoreInfo) -> Result<(), String> {
+        let meta = meta_of(id, info)?;
+        let fresh = {
+            let mut catalog = self.catalog();
+            let known = catalog.get(&meta.info.slug);
+            let fresh = known.is_none_or(|m| m.id != meta.id || m.info != meta.info);
+            if fresh {
+                catalog.insert(meta.info.slug.clone(), Arc::new(meta));
+            }
+            fresh
+        };
+        if fresh {
+            self.changed();
+        }
+        Ok(())
+    }
+
+    /// Creates a store (the creator, when a user, becomes its admin) and
+    /// adds it to the catalog; a taken slug is `conflict`. `by` goes to the
+    /// audit log.
+    pub async fn create(&self, by: &str, new: NewStore, creator: Option<i64>) -> Result<StoreInfo, ApiError> {
+        let (now, by) = (chrono::Utc::now().naive_utc(), by.to_owned());
+        let row =
+            db::blocking(&self.inner.pool, move |conn| store_settings::create(conn, &by, &new, creator, now)).await?;
+        self.learn(row.id, row.info()).map_err(ApiError::Internal)?;
+        Ok(row.info())
+    }
+
+    /// Deletes an archived store with all its data (`store_not_archived`
+    /// otherwise) and forgets it; `by` goes to the audit log.
+    pub async fn delete(&self, by: &str, slug: &str) -> Result<(), ApiError> {
+        let (id, by) = (self.meta(slug)?.id, by.to_owned());
+        db::blocking(&self.inner.pool, move |conn| store_settings::delete_archived(conn, &by, id)).await?;
+        self.forget(slug);
+        Ok(())
+    }
+
+    /// Forgets a deleted store and retires its actor.
+    pub fn forget(&self, slug: &str) {
+        let Some(meta) = self.catalog().remove(slug) else {
+            return;
+        };
+        if let Some(running) = self.actors().remove(&meta.id) {
+            running.addr.do_send(Retire);
+        }
+        self.changed();
+    }
+
+    /// Makes the catalog what the database holds (`rows`: every store): the
+    /// cluster's watch calls it, so stores created, changed or deleted on
+    /// other nodes are known here within its interval.
+    pub fn sync(&self, rows: &[StoreRow]) {
+        for row in rows {
+            if let Err(e) = self.learn(row.id, row.info()) {
+                log::warn!(store = row.slug.as_str(), error = e.as_str(); "store left out of the catalog");
+            }
+        }
+        let gone: Vec<String> =
+            self.catalog().keys().filter(|slug| !rows.iter().any(|r| r.slug == **slug)).cloned().collect();
+        for slug in gone {
+            self.forget(&slug);
+        }
     }
 
     fn actors(&self) -> MutexGuard<'_, HashMap<StoreId, Running>> {

@@ -8,19 +8,40 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::index::ProductIndex;
+use crate::auth::Role;
 use crate::db::queries::stores::LoadedStore;
+use crate::error::ApiError;
 use crate::model::change::{CommittedBatch, Effect};
 use crate::model::{
     DailyPoint, Dashboard, DashboardSettings, Event, Product, ProductPage, SalesSummary, Seq, Snapshot, StoreId,
     StoreInfo, Totals, View,
 };
 
-/// What identifies a store and never changes while its actor runs.
+/// What identifies a store (`id`, the slug) and its settings; the
+/// settings change only by committed store changes (`Effect::Store`).
 #[derive(Debug, Clone)]
 pub struct StoreMeta {
     pub id: StoreId,
     pub info: StoreInfo,
     pub tz: Tz,
+}
+
+impl StoreMeta {
+    /// Refuses what an archived store does not allow: it is read-only, and
+    /// readable only by its admins (`store_archived`).
+    pub fn check_open(&self, role: Role, needed: Role) -> Result<(), ApiError> {
+        if self.info.archived && (needed > Role::Viewer || role < Role::Admin) {
+            return Err(ApiError::StoreArchived);
+        }
+        Ok(())
+    }
+
+    /// Takes a store's settings as committed; a time zone this build does
+    /// not know (never written by us) keeps the one it had.
+    pub fn take(&mut self, info: StoreInfo) {
+        self.tz = info.time_zone.parse().unwrap_or(self.tz);
+        self.info = info;
+    }
 }
 
 /// A store's live state.
@@ -37,7 +58,8 @@ pub struct StoreState {
 
 impl StoreState {
     /// Builds the state from what the database holds.
-    pub fn new(meta: StoreMeta, loaded: LoadedStore, history_size: usize) -> Self {
+    pub fn new(mut meta: StoreMeta, loaded: LoadedStore, history_size: usize) -> Self {
+        meta.take(loaded.info);
         Self {
             meta,
             seq: loaded.seq,
@@ -53,6 +75,7 @@ impl StoreState {
     /// (gap repair); the events in between are applied after, so history
     /// and seq move with them.
     pub fn replace(&mut self, loaded: LoadedStore) {
+        self.meta.take(loaded.info);
         self.products.replace(loaded.products);
         self.settings = loaded.settings;
         self.days = loaded.days;
@@ -71,6 +94,8 @@ impl StoreState {
                 Effect::Day(point) => {
                     self.days.insert(point.day, point);
                 }
+                Effect::Store(info) => self.meta.take(info),
+                Effect::Days(days) => self.days = days.into_iter().map(|p| (p.day, p)).collect(),
             }
         }
         for event in &batch.events {

@@ -57,7 +57,12 @@ impl Topics {
     /// The topic an event kind belongs to.
     pub fn topic_of(kind: EventKind) -> Topic {
         match kind {
-            EventKind::DashboardUpdated => Topic::Dashboard,
+            // Store events reach every subscriber (`wants`); their nominal
+            // topic is the store's headline.
+            EventKind::DashboardUpdated
+            | EventKind::StoreUpdated
+            | EventKind::StoreArchived
+            | EventKind::StoreRestored => Topic::Dashboard,
             EventKind::SalesUpdated => Topic::Sales,
             EventKind::ProductCreated
             | EventKind::ProductUpdated
@@ -68,9 +73,10 @@ impl Topics {
     }
 
     /// Whether a subscriber with these topics receives events of `kind`.
-    /// `history` receives every event.
+    /// `history` receives every event, and every subscriber the store's own
+    /// events (`store.*`).
     pub fn wants(self, kind: EventKind) -> bool {
-        self.has(Topic::History) || self.has(Self::topic_of(kind))
+        kind.is_store() || self.has(Topic::History) || self.has(Self::topic_of(kind))
     }
 }
 
@@ -216,6 +222,12 @@ pub enum ServerFrame<'a> {
         reference: Option<&'a Value>,
         store: &'a str,
     },
+    /// The stores the session may use, again: sent when that list changed
+    /// (a store created, renamed, archived or restored, a grant given or
+    /// taken).
+    Stores {
+        stores: &'a [StoreInfo],
+    },
     Snapshot {
         store: &'a str,
         #[serde(flatten)]
@@ -299,6 +311,8 @@ mod tests {
         assert!(EventKind::ALL.into_iter().all(|kind| t.wants(kind)));
         let d = Topics::of(Some(&[Topic::Dashboard]));
         assert!(d.wants(EventKind::DashboardUpdated) && !d.wants(EventKind::ProductUpdated));
+        let p = Topics::of(Some(&[Topic::Products]));
+        assert!(p.wants(EventKind::StoreUpdated) && p.wants(EventKind::StoreArchived));
     }
 
     #[test]

@@ -91,9 +91,30 @@ export async function boot({ title, other, mount, follow = false }) {
     });
 
     const selectId = uniqueId('store');
-    const select = h('select', { id: selectId, name: 'store' },
-      ...stores.map((s) => h('option', { value: s.slug, text: `${s.name} (${s.currency})` })));
-    select.value = store;
+    const label = (s) => `${s.name} (${s.currency})${s.archived ? ' [archived]' : ''}`;
+    const select = h('select', { id: selectId, name: 'store' });
+    // The switcher follows the server: `stores` frames replace the list, a
+    // store.* event renames the current store's entry; a store no longer
+    // listed (archived, deleted) is left for the first one.
+    const renderStores = (list) => {
+      select.replaceChildren(...list.map((s) => h('option', { value: s.slug, text: label(s) })));
+      const current = client.state.get().store;
+      if (list.some((s) => s.slug === current)) select.value = current;
+      else if (list.length) {
+        select.value = list[0].slug;
+        client.switchStore(list[0].slug);
+      }
+    };
+    renderStores(stores);
+    client.addEventListener('change', (ev) => {
+      const { reason, state } = ev.detail;
+      if (reason === 'stores') renderStores(state.stores);
+      const option = state.info && [...select.options].find((o) => o.value === state.info.slug);
+      if (option && option.textContent !== label(state.info)) option.textContent = label(state.info);
+    });
+    client.addEventListener('store-ended', (ev) => {
+      announcer.announce(`Store ${ev.detail.store} was ${ev.detail.reason === 'store_deleted' ? 'deleted' : 'archived'}.`);
+    });
     select.addEventListener('change', () => {
       localStorage.setItem('storesync:last-store', select.value);
       client.switchStore(select.value);
@@ -104,6 +125,7 @@ export async function boot({ title, other, mount, follow = false }) {
       h('span', { class: 'field-inline' }, h('label', { for: selectId, text: 'Store' }), select),
       connectionIndicator(client),
       refreshButton(client, announcer.announce, main),
+      ...(me.user.is_admin || stores.some((s) => s.role === 'admin') ? [h('a', { href: '/manage', text: 'Manage' })] : []),
       h('span', { class: 'who', text: me.user.username }),
       h('button', { type: 'button', text: 'Log out', on: { click: logout } }));
 

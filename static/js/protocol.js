@@ -78,6 +78,16 @@ const EVENT_DATA = {
       && isInt(p.revenue) && isInt(p.stock) && isInt(p.version), 'sale product figures'));
   },
   'view.published': (d) => checkView(d.view),
+  'store.updated': (d) => {
+    checkStoreInfo(d.store);
+    if (d.sales !== undefined) {
+      need(Array.isArray(d.sales), 'store.updated sales');
+      d.sales.forEach(checkDay);
+    }
+    if (d.dashboard !== undefined) checkDashboard(d.dashboard);
+  },
+  'store.archived': (d) => checkStoreInfo(d.store),
+  'store.restored': (d) => checkStoreInfo(d.store),
 };
 
 /**
@@ -108,6 +118,10 @@ const FRAMES = {
   },
   subscribed: (f) => need(isSeq(f.seq) && (f.mode === 'replay' || f.mode === 'snapshot'), 'subscribed'),
   unsubscribed: () => {},
+  stores: (f) => {
+    need(Array.isArray(f.stores), 'stores');
+    f.stores.forEach(checkStoreInfo);
+  },
   snapshot: (f) => {
     need(isSeq(f.seq), 'snapshot seq');
     if (isObj(f.store)) checkStoreInfo(f.store);
@@ -144,7 +158,7 @@ export function parseServerFrame(text) {
     need(isObj(frame) && isStr(frame.type), 'frame type');
     const check = FRAMES[frame.type];
     need(check !== undefined, `unknown frame type ${frame.type}`);
-    if (!['hello', 'pong', 'error'].includes(frame.type)) need(isStr(frameStore(frame)), 'frame store');
+    if (!['hello', 'pong', 'error', 'stores'].includes(frame.type)) need(isStr(frameStore(frame)), 'frame store');
     check(frame);
     return { ok: true, frame };
   } catch (err) {

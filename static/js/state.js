@@ -102,8 +102,7 @@ function dashboardWithDay(d, point) {
  *   can tell which rows the page now holds)
  */
 export function applyEvents(data, events) {
-  const { info } = data;
-  let { dashboard, sales, page } = data;
+  let { info, dashboard, sales, page } = data;
   let membershipChanged = false;
   for (const e of events) {
     const d = e.data;
@@ -128,6 +127,14 @@ export function applyEvents(data, events) {
         dashboard = dashboardWithDay(dashboard, d.day);
         for (const p of d.products) page = mergeRow(page, p.id, p);
         membershipChanged = true;
+        break;
+      case 'store.updated':
+      case 'store.archived':
+      case 'store.restored':
+        // The store's name, formats and, after a time-zone change, its days.
+        info = d.store;
+        if (d.sales) sales = d.sales;
+        if (d.dashboard) dashboard = d.dashboard;
         break;
       default:
         // view.published and kinds this client does not know change no data.

@@ -41,7 +41,7 @@ export { DEFAULT_VIEW };
 /**
  * @typedef {object} SyncState
  * @property {string|null} user
- * @property {any[]} stores stores of the hello frame
+ * @property {any[]} stores the stores the user may use (`hello`, then each `stores` frame)
  * @property {string|null} store current store slug
  * @property {any} info StoreInfo of the current store (currency, time zone)
  * @property {number|null} seq last applied seq of the current store

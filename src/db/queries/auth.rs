@@ -17,15 +17,17 @@ pub struct UserRow {
     pub username: String,
     pub password_hash: String,
     pub is_admin: bool,
+    /// Disabled by an admin: no login, no session, no token works.
+    pub disabled: bool,
 }
+
+/// The columns of a `UserRow`.
+type UserColumns = (users::id, users::username, users::password_hash, users::is_admin, users::disabled);
+const USER_COLUMNS: UserColumns = (users::id, users::username, users::password_hash, users::is_admin, users::disabled);
 
 /// A user by name.
 pub fn user_by_name(conn: &mut Conn, username: &str) -> QueryResult<Option<UserRow>> {
-    users::table
-        .filter(users::username.eq(username))
-        .select((users::id, users::username, users::password_hash, users::is_admin))
-        .first(conn)
-        .optional()
+    users::table.filter(users::username.eq(username)).select(USER_COLUMNS).first(conn).optional()
 }
 
 /// Creates a user; returns its id.
@@ -60,12 +62,34 @@ pub fn create_user_if_new(
 /// the new one counts. API tokens stay (they are revoked on their own).
 /// Whether the user exists. Guarded by `tests/identity.rs`.
 pub fn set_password(conn: &mut Conn, user_id: i64, password_hash: &str) -> QueryResult<bool> {
-    crate::db::write_transaction(conn, |conn| {
-        let found =
-            diesel::update(users::table.find(user_id)).set(users::password_hash.eq(password_hash)).execute(conn)? > 0;
-        delete_sessions_of(conn, user_id)?;
-        Ok(found)
-    })
+    crate::db::write_transaction(conn, |conn| replace_password(conn, user_id, password_hash))
+}
+
+/// `set_password` inside the caller's transaction.
+pub fn replace_password(conn: &mut Conn, user_id: i64, password_hash: &str) -> QueryResult<bool> {
+    let found =
+        diesel::update(users::table.find(user_id)).set(users::password_hash.eq(password_hash)).execute(conn)? > 0;
+    delete_sessions_of(conn, user_id)?;
+    Ok(found)
+}
+
+/// Sets a user's global-admin and disabled flags (those given).
+pub fn set_flags(conn: &mut Conn, user_id: i64, is_admin: Option<bool>, disabled: Option<bool>) -> QueryResult<()> {
+    if let Some(is_admin) = is_admin {
+        diesel::update(users::table.find(user_id)).set(users::is_admin.eq(is_admin)).execute(conn)?;
+    }
+    if let Some(disabled) = disabled {
+        diesel::update(users::table.find(user_id)).set(users::disabled.eq(disabled)).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// How many enabled global admins there are besides `user_id`.
+pub fn other_active_admins(conn: &mut Conn, user_id: i64) -> QueryResult<i64> {
+    users::table
+        .filter(users::is_admin.eq(true).and(users::disabled.eq(false)).and(users::id.ne(user_id)))
+        .count()
+        .get_result(conn)
 }
 
 /// Grants `role` on a store.
@@ -106,13 +130,14 @@ pub fn delete_session(conn: &mut Conn, token_hash: &str) -> QueryResult<()> {
     Ok(())
 }
 
-/// The user of a live (unexpired) session.
+/// The user of a live (unexpired) session of an enabled user.
 pub fn session_user(conn: &mut Conn, token_hash: &str) -> QueryResult<Option<UserRow>> {
     sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(Utc::now().naive_utc()))
-        .select((users::id, users::username, users::password_hash, users::is_admin))
+        .filter(users::disabled.eq(false))
+        .select(USER_COLUMNS)
         .first(conn)
         .optional()
 }
@@ -181,16 +206,12 @@ pub fn live_token(conn: &mut Conn, hash: &str) -> QueryResult<Option<TokenRow>> 
 
 /// A user by id.
 pub fn user(conn: &mut Conn, id: i64) -> QueryResult<Option<UserRow>> {
-    users::table
-        .find(id)
-        .select((users::id, users::username, users::password_hash, users::is_admin))
-        .first(conn)
-        .optional()
+    users::table.find(id).select(USER_COLUMNS).first(conn).optional()
 }
 
-/// Every user, without hashes.
-pub fn users(conn: &mut Conn) -> QueryResult<Vec<(i64, String, bool)>> {
-    users::table.order(users::id).select((users::id, users::username, users::is_admin)).load(conn)
+/// Every user, without hashes: id, name, global admin, disabled.
+pub fn users(conn: &mut Conn) -> QueryResult<Vec<(i64, String, bool, bool)>> {
+    users::table.order(users::id).select((users::id, users::username, users::is_admin, users::disabled)).load(conn)
 }
 
 /// Deletes a user (their sessions, grants and tokens go with them).

@@ -17,7 +17,7 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::{events, products, sales};
+use super::{events, products, sales, store_settings};
 use crate::db::schema::{idempotency_keys, stores};
 use crate::db::{self, Conn};
 use crate::error::ApiError;
@@ -25,11 +25,25 @@ use crate::model::bulk::{self, BulkOp, Planned};
 use crate::model::change::{Applied, Change, Effect, IdempotencyKey, ImportReport, Outcome, PendingChange};
 use crate::model::{calendar, DashboardPatch, Event, EventKind, NewProduct, Product, ProductId, SaleReceipt, Seq};
 
-/// The store a batch writes to.
+/// The store a batch writes to. Its time zone and archived flag are read
+/// again inside the transaction (`locked_store`) and follow the batch's
+/// own store changes, so every write is judged by the store as committed.
 #[derive(Debug, Clone, Copy)]
 pub struct Target {
     pub store_id: i64,
     pub tz: Tz,
+    /// Archived: every write but a restore is refused (`store_archived`).
+    pub archived: bool,
+}
+
+impl Target {
+    /// Takes the settings a committed store change left.
+    fn follow(&mut self, applied: &Applied) {
+        if let (Outcome::Store(info), false) = (&applied.outcome, applied.events.is_empty()) {
+            self.archived = info.archived;
+            self.tz = info.time_zone.parse().unwrap_or(self.tz);
+        }
+    }
 }
 
 /// Commits a batch; returns one result per write, in order.
@@ -167,7 +181,7 @@ fn commit_with(
     // equals what a reload reads back.
     let now = Utc::now().trunc_subsecs(6);
     let whole = db::write_transaction(conn, |conn| {
-        let mut seq = locked_seq(conn, target.store_id)?;
+        let (mut seq, mut target) = locked_store(conn, target)?;
         let mut reads = ProductReads::prefetch(conn, target.store_id, batch)?;
         let mut results = Vec::with_capacity(batch.len());
         for write in batch {
@@ -178,6 +192,7 @@ fn commit_with(
                     .map_err(|_| GaveUp)?,
             };
             seq = seq.max(applied.seq);
+            target.follow(&applied);
             results.push(Ok(applied));
         }
         reads.flush(conn, target.store_id)?;
@@ -188,7 +203,7 @@ fn commit_with(
         return Ok(results);
     }
     db::write_transaction(conn, |conn| {
-        let mut seq = locked_seq(conn, target.store_id)?;
+        let (mut seq, mut target) = locked_store(conn, target)?;
         let mut results = Vec::with_capacity(batch.len());
         for write in batch {
             if let Some(replayed) = replay(conn, target.store_id, write)? {
@@ -207,6 +222,7 @@ fn commit_with(
             match attempt {
                 Ok(applied) => {
                     seq = applied.seq;
+                    target.follow(&applied);
                     results.push(Ok(applied));
                 }
                 Err(e) if panicked => {
@@ -253,14 +269,16 @@ fn finish(conn: &mut Conn, target: Target, seq: Seq, results: &[Result<Applied, 
 }
 
 /// The store's seq, locked until commit on PostgreSQL, where writers on
-/// other connections could otherwise read the same seq; SQLite's immediate
-/// transaction already holds the database's write lock.
-fn locked_seq(conn: &mut Conn, store_id: i64) -> QueryResult<Seq> {
-    let query = stores::table.find(store_id).select(stores::seq);
-    match conn {
+/// other connections could otherwise read the same seq (SQLite's immediate
+/// transaction already holds the database's write lock), and the target
+/// with the store's committed time zone and archived flag.
+fn locked_store(conn: &mut Conn, target: Target) -> QueryResult<(Seq, Target)> {
+    let query = stores::table.find(target.store_id).select((stores::seq, stores::time_zone, stores::archived));
+    let (seq, zone, archived): (Seq, String, bool) = match conn {
         Conn::Sqlite(c) => query.first(c),
         Conn::Pg(c) => query.for_update().first(c),
-    }
+    }?;
+    Ok((seq, Target { tz: zone.parse().unwrap_or(target.tz), archived, ..target }))
 }
 
 /// The text a panic was raised with.
@@ -325,7 +343,13 @@ fn apply(
     ev: &mut EventDrafts,
 ) -> Result<(Outcome, Vec<Effect>), ApiError> {
     let store = target.store_id;
+    if target.archived && !matches!(change, Change::ArchiveStore | Change::RestoreStore) {
+        return Err(ApiError::StoreArchived);
+    }
     match change {
+        Change::UpdateStore(patch) => Ok(store_change(store_settings::update(conn, ev.by, store, patch, ev.now)?, ev)),
+        Change::ArchiveStore => Ok(store_change(store_settings::set_archived(conn, ev.by, store, true)?, ev)),
+        Change::RestoreStore => Ok(store_change(store_settings::set_archived(conn, ev.by, store, false)?, ev)),
         Change::CreateProduct(new) => {
             let product = create_product(conn, store, new, ev)?;
             Ok((Outcome::Created(product.clone()), vec![Effect::UpsertProduct(product)]))
@@ -365,6 +389,15 @@ fn apply(
             Ok((Outcome::Sale(receipt), effects))
         }
     }
+}
+
+/// Records a store change's event, if it changed anything; its answer and
+/// effects.
+fn store_change(change: store_settings::StoreChange, ev: &mut EventDrafts) -> (Outcome, Vec<Effect>) {
+    if let Some((kind, data)) = change.event {
+        ev.push(kind, None, data);
+    }
+    (Outcome::Store(change.info), change.effects)
 }
 
 /// A product after an update.
@@ -611,7 +644,7 @@ mod tests {
         let mut conn = pool.get().unwrap();
         crate::db::seed::seed_if_empty(&mut conn, Some("unit-test-pw")).unwrap();
         let store = super::super::stores::all(&mut conn).unwrap().remove(0);
-        (dir, pool, Target { store_id: store.id, tz: "Pacific/Auckland".parse().unwrap() })
+        (dir, pool, Target { store_id: store.id, tz: "Pacific/Auckland".parse().unwrap(), archived: false })
     }
 
     fn write(by: &str, change: Change) -> PendingChange {

@@ -1,6 +1,7 @@
 //! Named queries, one file per table or concern. Every function takes a
 //! connection and is called on the blocking pool (see `db::blocking`).
 
+pub mod audit;
 pub mod auth;
 pub mod commit;
 pub mod events;
@@ -8,4 +9,5 @@ pub mod feedback;
 pub mod ids;
 pub mod products;
 pub mod sales;
+pub mod store_settings;
 pub mod stores;

@@ -9,7 +9,7 @@ use crate::db::models::{DailySalesRow, ProductRow, StoreRow};
 use crate::db::schema::{daily_sales, products, stores};
 use crate::db::{self, Conn};
 use crate::error::ApiError;
-use crate::model::{DailyPoint, DashboardSettings, Event, Product, Seq};
+use crate::model::{DailyPoint, DashboardSettings, Event, Product, Seq, StoreInfo};
 
 /// Every store, by id.
 pub fn all(conn: &mut Conn) -> QueryResult<Vec<StoreRow>> {
@@ -20,14 +20,11 @@ pub fn all(conn: &mut Conn) -> QueryResult<Vec<StoreRow>> {
 /// with `seq`.
 pub struct LoadedStore {
     pub seq: Seq,
+    /// The store's settings as of `seq`.
+    pub info: StoreInfo,
     pub products: Vec<Product>,
     pub settings: DashboardSettings,
     pub days: BTreeMap<NaiveDate, DailyPoint>,
-}
-
-/// Every store's seq, by id.
-pub fn seqs(conn: &mut Conn) -> QueryResult<Vec<(i64, Seq)>> {
-    stores::table.order(stores::id).select((stores::id, stores::seq)).load(conn)
 }
 
 /// Reads a store's whole live state.
@@ -51,7 +48,7 @@ pub fn load_after(
 }
 
 fn read(conn: &mut Conn, store_id: i64) -> Result<LoadedStore, ApiError> {
-    let seq = stores::table.find(store_id).select(stores::seq).first(conn)?;
+    let row = stores::table.find(store_id).select(StoreRow::as_select()).first(conn)?;
     let products = products::table
         .filter(products::store_id.eq(store_id))
         .select(ProductRow::as_select())
@@ -68,7 +65,7 @@ fn read(conn: &mut Conn, store_id: i64) -> Result<LoadedStore, ApiError> {
         .filter_map(|r| day_point(&r))
         .map(|p| (p.day, p))
         .collect();
-    Ok(LoadedStore { seq, products, settings, days })
+    Ok(LoadedStore { seq: row.seq, info: row.info(), products, settings, days })
 }
 
 /// A daily row as a point; rows with an unparsable day (never written by

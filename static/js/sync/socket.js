@@ -126,6 +126,7 @@ export function createSocket(core) {
     if (f.type === 'hello') return onHello(f);
     if (f.type === 'pong') return onPong(f);
     if (f.type === 'error') return onServerError(f);
+    if (f.type === 'stores') return core.setState({ stores: f.stores }, 'stores');
     // Frames of a store we just left may still be in flight.
     if (frameStore(f) !== state.get().store) return;
     if (f.type === 'subscribed') {
@@ -135,7 +136,9 @@ export function createSocket(core) {
       }
     } else if (f.type === 'resync') {
       core.setState({ resyncs: state.get().resyncs + 1 }, 'health');
-      subscribe({ fresh: true });
+      // An archived or deleted store is not subscribed again by itself.
+      if (f.reason === 'store_archived' || f.reason === 'store_deleted') core.emit('store-ended', { store: f.store, reason: f.reason });
+      else subscribe({ fresh: true });
     } else {
       core.frames.apply(f);
     }

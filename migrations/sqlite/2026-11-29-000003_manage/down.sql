@@ -1,0 +1,3 @@
+DROP TABLE audit_log;
+ALTER TABLE users DROP COLUMN disabled;
+ALTER TABLE stores DROP COLUMN archived;
