@@ -60,6 +60,14 @@ async fn every_role_gets_exactly_its_rights_on_every_route() {
             json!([{"sku": "M-1", "name": "m", "price": 1}]),
             write(200),
         ),
+        (
+            Method::POST,
+            p("/api/v1/stores/s1/products/bulk"),
+            json!({"ids": [product], "change": {"op": "add_to_stock", "amount": 1}}),
+            write(200),
+        ),
+        // The audit trail is the store admins' (the editor is not one).
+        (Method::GET, p("/api/v1/stores/s1/audit"), Value::Null, [401, 403, 403, 200, 404]),
         (Method::POST, p("/api/v1/admin/stores/s1/reload"), Value::Null, [401, 403, 403, 202, 404]),
         (Method::GET, p("/api/v1/admin/users"), Value::Null, [401, 403, 403, 200, 403]),
         (Method::GET, p("/api/v1/admin/tokens"), Value::Null, [401, 403, 403, 200, 403]),
