@@ -47,7 +47,13 @@ pub fn store_state(tz: Tz, products: Vec<Product>, history: usize) -> StoreState
         },
         tz,
     };
-    let loaded = LoadedStore { seq: 10, products, settings: DashboardSettings::empty(), days: BTreeMap::new() };
+    let loaded = LoadedStore {
+        seq: 10,
+        products,
+        settings: DashboardSettings::empty(),
+        days: BTreeMap::new(),
+        saved_views: Vec::new(),
+    };
     StoreState::new(meta, loaded, history)
 }
 

@@ -9,10 +9,10 @@ use diesel::connection::DefaultLoadingMode;
 use diesel::pg::PgRowByRowLoadingMode;
 use diesel::prelude::*;
 
-use super::models::{DailySalesRow, DashboardRow, EventRow, ProductRow, StoreRow};
+use super::models::{DailySalesRow, DashboardRow, EventRow, ProductRow, SavedViewRow, StoreRow};
 use super::schema::{
-    api_tokens, daily_sales, dashboard, events, idempotency_keys, products, sales, sessions, store_grants, stores,
-    users,
+    api_tokens, daily_sales, dashboard, events, idempotency_keys, products, sales, saved_views, sessions, store_grants,
+    stores, users,
 };
 use super::Conn;
 use crate::config::{Config, Database};
@@ -146,6 +146,7 @@ fn copy_tables(source: &mut Conn, target: &mut Conn) -> QueryResult<Vec<(&'stati
         copy_table!(source, target, daily_sales, DailySalesRow),
         copy_table!(source, target, events, EventRow),
         copy_table!(source, target, idempotency_keys, IdempotencyRow),
+        copy_table!(source, target, saved_views, SavedViewRow),
     ])
 }
 

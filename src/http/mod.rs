@@ -15,6 +15,7 @@ pub mod limits;
 pub mod openapi;
 pub mod products;
 pub mod sales;
+pub mod saved_views;
 pub mod stores;
 pub mod transfer;
 pub mod users;
@@ -249,6 +250,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(stores::routes)
                 .configure(transfer::routes)
                 .configure(products::routes)
+                .configure(saved_views::routes)
                 .configure(dashboard::routes)
                 .configure(sales::routes)
                 .configure(events::routes)

@@ -11,7 +11,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, auth, dashboard, events, health, images, products, sales, stores, transfer, users, ws};
+use super::{
+    admin, auth, dashboard, events, health, images, products, sales, saved_views, stores, transfer, users, ws,
+};
 
 struct Security;
 
@@ -92,6 +94,7 @@ impl Modify for SharedParsing {
         stores::list, stores::get, stores::snapshot,
         products::list, products::create, products::get, products::patch, products::delete,
         transfer::import, transfer::export,
+        saved_views::list, saved_views::save, saved_views::delete,
         dashboard::get, dashboard::patch,
         sales::record, sales::daily, sales::summary,
         events::list,

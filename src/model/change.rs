@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::saved_view::SavedView;
 use crate::model::{
     DailyPoint, Dashboard, DashboardPatch, DashboardSettings, Event, NewProduct, NewSale, Product, ProductId,
     ProductPatch, SaleReceipt, Seq, StoreId, View,
@@ -39,6 +40,18 @@ pub enum Change {
     PublishView {
         view: View,
     },
+    /// Publishes a saved view by name (as `PublishView` would its view).
+    PublishSavedView {
+        name: String,
+    },
+    /// Saves a view under a name, replacing one of that name.
+    SaveView {
+        name: String,
+        view: View,
+    },
+    DeleteView {
+        name: String,
+    },
 }
 
 impl Change {
@@ -72,6 +85,8 @@ pub enum Outcome {
     Dashboard(Dashboard),
     Sale(SaleReceipt),
     Published,
+    SavedView(SavedView),
+    ViewDeleted { name: String },
 }
 
 /// A committed write's answer, of the type its handler expects.
@@ -109,6 +124,9 @@ answer!(ProductId: Outcome::Deleted { id } => id);
 answer!(ImportReport: Outcome::Imported(report) => report);
 answer!(Dashboard: Outcome::Dashboard(dashboard) => dashboard);
 answer!(SaleReceipt: Outcome::Sale(receipt) => receipt);
+answer!(SavedView: Outcome::SavedView(saved) => saved);
+// A saved view's delete answers the name it deleted.
+answer!(String: Outcome::ViewDeleted { name } => name);
 
 /// A change to the store actor's live state, applied only after commit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,6 +135,8 @@ pub enum Effect {
     RemoveProduct(ProductId),
     Settings(DashboardSettings),
     Day(DailyPoint),
+    SaveView(SavedView),
+    RemoveView(String),
 }
 
 /// One committed (or replayed) write.

@@ -25,11 +25,15 @@ pub enum EventKind {
     SalesUpdated,
     #[serde(rename = "view.published")]
     ViewPublished,
+    #[serde(rename = "view.saved")]
+    ViewSaved,
+    #[serde(rename = "view.deleted")]
+    ViewDeleted,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 9] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -37,6 +41,8 @@ impl EventKind {
         Self::DashboardUpdated,
         Self::SalesUpdated,
         Self::ViewPublished,
+        Self::ViewSaved,
+        Self::ViewDeleted,
     ];
 
     /// The protocol's name of the kind.
@@ -49,6 +55,8 @@ impl EventKind {
             Self::DashboardUpdated => "dashboard.updated",
             Self::SalesUpdated => "sales.updated",
             Self::ViewPublished => "view.published",
+            Self::ViewSaved => "view.saved",
+            Self::ViewDeleted => "view.deleted",
         }
     }
 

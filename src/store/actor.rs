@@ -566,6 +566,14 @@ impl Handler<GetSummary> for StoreActor {
     }
 }
 
+impl Handler<GetSavedViews> for StoreActor {
+    type Result = Result<Vec<crate::model::saved_view::SavedView>, ApiError>;
+
+    fn handle(&mut self, _: GetSavedViews, _: &mut Context<Self>) -> Self::Result {
+        Ok(self.state()?.saved_views.values().cloned().collect())
+    }
+}
+
 impl Handler<WatchSeq> for StoreActor {
     type Result = Result<watch::Receiver<Seq>, ApiError>;
 

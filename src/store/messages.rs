@@ -58,6 +58,11 @@ pub struct GetSummary;
 #[rtype(result = "Result<watch::Receiver<Seq>, ApiError>")]
 pub struct WatchSeq;
 
+/// The store's saved views, by name.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<crate::model::saved_view::SavedView>, ApiError>")]
+pub struct GetSavedViews;
+
 /// Read the live state again from the database in the background and
 /// replace it; the subscribers resync.
 #[derive(Message)]

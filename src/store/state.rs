@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use super::index::ProductIndex;
 use crate::db::queries::stores::LoadedStore;
 use crate::model::change::{CommittedBatch, Effect};
+use crate::model::saved_view::SavedView;
 use crate::model::{
     DailyPoint, Dashboard, DashboardSettings, Event, Product, ProductPage, SalesSummary, Seq, Snapshot, StoreId,
     StoreInfo, Totals, View,
@@ -30,6 +31,8 @@ pub struct StoreState {
     pub products: ProductIndex,
     pub settings: DashboardSettings,
     pub days: BTreeMap<NaiveDate, DailyPoint>,
+    /// Saved views, by name.
+    pub saved_views: BTreeMap<String, SavedView>,
     /// The most recent events, for resume without a database read.
     pub history: VecDeque<Event>,
     history_size: usize,
@@ -44,6 +47,7 @@ impl StoreState {
             products: ProductIndex::new(loaded.products),
             settings: loaded.settings,
             days: loaded.days,
+            saved_views: loaded.saved_views.into_iter().map(|v| (v.name.clone(), v)).collect(),
             history: VecDeque::with_capacity(history_size.min(1024)),
             history_size,
         }
@@ -56,6 +60,7 @@ impl StoreState {
         self.products.replace(loaded.products);
         self.settings = loaded.settings;
         self.days = loaded.days;
+        self.saved_views = loaded.saved_views.into_iter().map(|v| (v.name.clone(), v)).collect();
     }
 
     /// Applies a committed write: its effects (taken out of `applied`), its
@@ -70,6 +75,12 @@ impl StoreState {
                 Effect::Settings(s) => self.settings = s,
                 Effect::Day(point) => {
                     self.days.insert(point.day, point);
+                }
+                Effect::SaveView(saved) => {
+                    self.saved_views.insert(saved.name.clone(), saved);
+                }
+                Effect::RemoveView(name) => {
+                    self.saved_views.remove(&name);
                 }
             }
         }

@@ -10,6 +10,7 @@ import { productsView } from './views/products.js';
 import { historyView } from './views/history.js';
 import { healthView } from './views/health.js';
 import { dashboardForm, createProductForm, saleForm, publishControl, failure } from './views/admin-forms.js';
+import { savedViewsControl } from './views/saved-views.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
 function describeFields(fields, currency) {
@@ -18,7 +19,7 @@ function describeFields(fields, currency) {
     .join(', ');
 }
 
-function mount({ client, announce, root }) {
+function mount({ client, api, announce, root }) {
   const tableStatus = h('p', { class: 'form-status', role: 'status', id: 'table-status' });
   const alerts = h('div', { class: 'alerts', id: 'alerts' });
   const say = (msg) => setText(tableStatus, msg);
@@ -82,7 +83,7 @@ function mount({ client, announce, root }) {
   client.addEventListener('invalid-frame', (ev) => console.warn('storesync: ignored a malformed frame:', ev.detail.reason));
 
   const products = productsView(client, { actions });
-  products.querySelector('h2').after(tableStatus, publishControl(client));
+  products.querySelector('h2').after(tableStatus, publishControl(client), savedViewsControl(client, api));
 
   root.append(
     alerts,

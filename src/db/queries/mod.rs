@@ -6,4 +6,5 @@ pub mod commit;
 pub mod events;
 pub mod products;
 pub mod sales;
+pub mod saved_views;
 pub mod stores;

@@ -9,6 +9,7 @@ use crate::db::models::{DailySalesRow, ProductRow, StoreRow};
 use crate::db::schema::{daily_sales, products, stores};
 use crate::db::{self, Conn};
 use crate::error::ApiError;
+use crate::model::saved_view::SavedView;
 use crate::model::{DailyPoint, DashboardSettings, Event, Product, Seq};
 
 /// Every store, by id.
@@ -23,6 +24,7 @@ pub struct LoadedStore {
     pub products: Vec<Product>,
     pub settings: DashboardSettings,
     pub days: BTreeMap<NaiveDate, DailyPoint>,
+    pub saved_views: Vec<SavedView>,
 }
 
 /// Every store's seq, by id.
@@ -68,7 +70,8 @@ fn read(conn: &mut Conn, store_id: i64) -> Result<LoadedStore, ApiError> {
         .filter_map(|r| day_point(&r))
         .map(|p| (p.day, p))
         .collect();
-    Ok(LoadedStore { seq, products, settings, days })
+    let saved_views = super::saved_views::all(conn, store_id)?;
+    Ok(LoadedStore { seq, products, settings, days, saved_views })
 }
 
 /// A daily row as a point; rows with an unparsable day (never written by
