@@ -49,7 +49,14 @@ pub fn store_state(tz: Tz, products: Vec<Product>, history: usize) -> StoreState
         tz,
     };
     let info = meta.info.clone();
-    let loaded = LoadedStore { seq: 10, info, products, settings: DashboardSettings::empty(), days: BTreeMap::new() };
+    let loaded = LoadedStore {
+        seq: 10,
+        info,
+        products,
+        settings: DashboardSettings::empty(),
+        days: BTreeMap::new(),
+        saved_views: Vec::new(),
+    };
     StoreState::new(meta, loaded, history)
 }
 

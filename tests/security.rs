@@ -46,6 +46,8 @@ async fn every_role_gets_exactly_its_rights_on_every_route() {
         (Method::GET, p("/api/v1/stores/s1/sales/daily"), Value::Null, read),
         (Method::GET, p("/api/v1/stores/s1/sales/summary"), Value::Null, read),
         (Method::GET, p("/api/v1/stores/s1/events"), Value::Null, read),
+        (Method::GET, p("/api/v1/stores/s1/views"), Value::Null, read),
+        (Method::PUT, p("/api/v1/stores/s1/views/grants"), json!({"q": "x"}), write(200)),
         (Method::PATCH, p("/api/v1/stores/s1/products/{p}"), json!({"stock": 3}), write(200)),
         (Method::PATCH, p("/api/v1/stores/s1/dashboard"), json!({"notice": "n"}), write(200)),
         (

@@ -82,6 +82,8 @@ async fn a_restarted_store_actor_reloads_everything_from_the_database() {
     let admin = app.login("admin").await;
     let created = admin.create_product("s1", "RESTART-1", 700).await;
     let before = admin.get("/api/v1/stores/s1/snapshot").await;
+    let mut ws = app.ws(&admin).await;
+    ws.subscribe(json!({"type": "subscribe", "store": "s1", "topics": ["dashboard"]})).await;
     admin.post("/api/v1/admin/stores/s1/reload", json!({})).await.assert_status(202);
     // Reads during and after the restart see the same committed state.
     let after = admin.get("/api/v1/stores/s1/snapshot").await;
@@ -93,6 +95,7 @@ async fn a_restarted_store_actor_reloads_everything_from_the_database() {
     let next = admin.create_product("s1", "RESTART-2", 1).await;
     let events = admin.get(&format!("/api/v1/stores/s1/events?since={}", before.json["seq"])).await;
     assert_eq!(events.json["events"][0]["entity_id"], next["id"]);
-    // And it did restart.
+    // And it did reload: its subscriber is told to resync, and it counts.
+    assert_eq!(ws.next_of("resync").await["reason"], "store_restart");
     assert_eq!(app.state.metrics.store("s1").restarts.get(), 1);
 }

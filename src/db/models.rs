@@ -4,8 +4,9 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::{daily_sales, dashboard, events, products, stores};
+use super::schema::{daily_sales, dashboard, events, products, saved_views, stores};
 use crate::error::ApiError;
+use crate::model::saved_view::SavedView;
 use crate::model::{DashboardSettings, Event, EventKind, Product, ProductStatus, StoreInfo};
 
 /// A `stores` row.
@@ -160,6 +161,33 @@ pub struct DailySalesRow {
     pub orders: i64,
     pub units: i64,
     pub revenue: i64,
+}
+
+/// A `saved_views` row: the view as JSON.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = saved_views)]
+pub struct SavedViewRow {
+    pub store_id: i64,
+    pub name: String,
+    pub view: String,
+    pub saved_by: String,
+    pub saved_at: NaiveDateTime,
+}
+
+impl SavedViewRow {
+    /// The row of a saved view.
+    pub fn new(store_id: i64, saved: &SavedView) -> Result<Self, ApiError> {
+        let view = serde_json::to_string(&saved.view).map_err(|e| ApiError::Internal(format!("view json: {e}")))?;
+        let (name, saved_by) = (saved.name.clone(), saved.saved_by.clone());
+        Ok(Self { store_id, name, view, saved_by, saved_at: saved.saved_at.naive_utc() })
+    }
+
+    /// The saved view; `None` for a view that no longer parses (never
+    /// written by us).
+    pub fn into_saved_view(self) -> Option<SavedView> {
+        let view = serde_json::from_str(&self.view).ok()?;
+        Some(SavedView { name: self.name, view, saved_by: self.saved_by, saved_at: self.saved_at.and_utc() })
+    }
 }
 
 /// An `events` row.

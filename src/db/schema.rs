@@ -124,6 +124,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    saved_views (store_id, name) {
+        store_id -> BigInt,
+        name -> Text,
+        view -> Text,
+        saved_by -> Text,
+        saved_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sessions (token_hash) {
         token_hash -> Text,
         user_id -> BigInt,
@@ -173,6 +183,7 @@ diesel::joinable!(feedback -> stores (store_id));
 diesel::joinable!(id_counters -> stores (store_id));
 diesel::joinable!(products -> stores (store_id));
 diesel::joinable!(sales -> stores (store_id));
+diesel::joinable!(saved_views -> stores (store_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(store_grants -> stores (store_id));
 diesel::joinable!(store_grants -> users (user_id));
@@ -188,6 +199,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     products,
     sales,
+    saved_views,
     sessions,
     store_grants,
     stores,

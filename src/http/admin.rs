@@ -1,7 +1,7 @@
-//! Admin operations on stores: `POST /admin/stores/{store}/reload` drops a
-//! store actor's live state and reloads it from the database (a supervised
-//! restart), for operators who changed the database by hand or suspect the
-//! live state.
+//! Admin operations on stores: `POST /admin/stores/{store}/reload` reads a
+//! store's live state again from the database, in the background while the
+//! old state keeps answering, for operators who changed the database by
+//! hand or suspect the live state.
 
 use actix_web::{web, HttpResponse};
 
@@ -11,9 +11,9 @@ use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ErrorBody};
 use crate::store::messages::Reload;
 
-/// Restarts a store's actor (admin); its clients are told to resync.
+/// Reloads a store's live state (admin); its clients are told to resync.
 #[utoipa::path(post, path = "/api/v1/admin/stores/{store}/reload", tag = "admin", params(("store" = String, Path, description = "store slug")),
-    responses((status = 202, description = "restart scheduled"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 202, description = "reload started"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn reload(
     state: web::Data<AppState>,
     who: Principal,

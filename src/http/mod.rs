@@ -19,6 +19,7 @@ pub mod manage_stores;
 pub mod openapi;
 pub mod products;
 pub mod sales;
+pub mod saved_views;
 pub mod stores;
 pub mod transfer;
 pub mod users;
@@ -269,6 +270,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(stores::routes)
                 .configure(transfer::routes)
                 .configure(products::routes)
+                .configure(saved_views::routes)
                 .configure(dashboard::routes)
                 .configure(sales::routes)
                 .configure(events::routes)

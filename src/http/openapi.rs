@@ -12,8 +12,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admin, audit, auth, dashboard, events, feedback, health, images, manage_stores, products, sales, stores, transfer,
-    users, ws,
+    admin, audit, auth, dashboard, events, feedback, health, images, manage_stores, products, sales, saved_views,
+    stores, transfer, users, ws,
 };
 
 struct Security;
@@ -95,6 +95,7 @@ impl Modify for SharedParsing {
         stores::list, stores::get, stores::snapshot,
         products::list, products::create, products::get, products::patch, products::delete, products::bulk,
         transfer::import, transfer::export,
+        saved_views::list, saved_views::save, saved_views::delete,
         dashboard::get, dashboard::patch,
         sales::record, sales::daily, sales::summary,
         events::list, audit::list,

@@ -8,6 +8,7 @@
 //! and writes over them round-robin: a write acknowledged by one node must
 //! reach the subscribers of every node.
 
+pub mod catalogue;
 pub mod report;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -72,6 +73,13 @@ pub struct LoadArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Distinct filtered views (search, status, sort) spread over the
+    /// subscribers; 0: every subscriber holds the plain first page.
+    #[arg(long, default_value_t = 0)]
+    pub views: usize,
+    /// Before the run, import generated products until each store holds this many.
+    #[arg(long)]
+    pub grow_to: Option<usize>,
 }
 
 /// Parses `30`, `30s`, `500ms`, `2m`.
@@ -236,11 +244,12 @@ async fn subscribe(
     store: usize,
     slug: &str,
     topics: &[String],
+    view: Value,
 ) -> Result<(Socket, SubscriberLog), String> {
     let started = Instant::now();
     let ws_url = format!("{}/ws?token={}", target.urls[node].replacen("http", "ws", 1), target.token);
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.map_err(|e| e.to_string())?;
-    let mut frame = json!({"type": "subscribe", "store": slug, "view": {"page_size": 10, "sort": "name"}});
+    let mut frame = json!({"type": "subscribe", "store": slug, "view": view});
     if !topics.is_empty() {
         frame["topics"] = json!(topics);
     }
@@ -350,6 +359,11 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
         return Err("the mix and the store list must not be empty".into());
     }
     let target = Arc::new(Target::connect(&args).await?);
+    if let Some(to) = args.grow_to {
+        for store in &args.stores {
+            target.grow(store, to).await?;
+        }
+    }
     let rss_before = args.server_pid.and_then(rss_kib);
 
     let progress = indicatif::ProgressBar::new(args.subscribers as u64);
@@ -364,9 +378,10 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
             let (store, node) = spread(i, args.stores.len(), target.urls.len());
             let slug = args.stores[store].clone();
             let topics = args.topics.clone();
+            let view = catalogue::view(args.views, i);
             let progress = progress.clone();
             async move {
-                let r = subscribe(&target, node, store, &slug, &topics).await;
+                let r = subscribe(&target, node, store, &slug, &topics, view).await;
                 progress.inc(1);
                 r
             }

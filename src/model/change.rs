@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::bulk::{BulkOp, BulkReport};
+use crate::model::saved_view::SavedView;
 use crate::model::store::StorePatch;
 use crate::model::{
     DailyPoint, Dashboard, DashboardPatch, DashboardSettings, Event, NewProduct, NewSale, Product, ProductId,
@@ -52,6 +53,18 @@ pub enum Change {
     ArchiveStore,
     /// Makes an archived store writable again.
     RestoreStore,
+    /// Publishes a saved view by name (as `PublishView` would its view).
+    PublishSavedView {
+        name: String,
+    },
+    /// Saves a view under a name, replacing one of that name.
+    SaveView {
+        name: String,
+        view: View,
+    },
+    DeleteView {
+        name: String,
+    },
 }
 
 impl Change {
@@ -87,6 +100,8 @@ pub enum Outcome {
     Sale(SaleReceipt),
     Published,
     Store(StoreInfo),
+    SavedView(SavedView),
+    ViewDeleted { name: String },
 }
 
 /// A committed write's answer, of the type its handler expects.
@@ -126,6 +141,9 @@ answer!(BulkReport: Outcome::Bulk(report) => report);
 answer!(Dashboard: Outcome::Dashboard(dashboard) => dashboard);
 answer!(SaleReceipt: Outcome::Sale(receipt) => receipt);
 answer!(StoreInfo: Outcome::Store(info) => info);
+answer!(SavedView: Outcome::SavedView(saved) => saved);
+// A saved view's delete answers the name it deleted.
+answer!(String: Outcome::ViewDeleted { name } => name);
 
 /// A change to the store actor's live state, applied only after commit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,6 +156,8 @@ pub enum Effect {
     Store(StoreInfo),
     /// Every daily bucket, recomputed (a new time zone).
     Days(Vec<DailyPoint>),
+    SaveView(SavedView),
+    RemoveView(String),
 }
 
 /// One committed (or replayed) write.

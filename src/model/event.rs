@@ -31,11 +31,15 @@ pub enum EventKind {
     StoreArchived,
     #[serde(rename = "store.restored")]
     StoreRestored,
+    #[serde(rename = "view.saved")]
+    ViewSaved,
+    #[serde(rename = "view.deleted")]
+    ViewDeleted,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 12] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -46,6 +50,8 @@ impl EventKind {
         Self::StoreUpdated,
         Self::StoreArchived,
         Self::StoreRestored,
+        Self::ViewSaved,
+        Self::ViewDeleted,
     ];
 
     /// The protocol's name of the kind.
@@ -61,6 +67,8 @@ impl EventKind {
             Self::StoreUpdated => "store.updated",
             Self::StoreArchived => "store.archived",
             Self::StoreRestored => "store.restored",
+            Self::ViewSaved => "view.saved",
+            Self::ViewDeleted => "view.deleted",
         }
     }
 

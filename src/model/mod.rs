@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod change;
 pub mod event;
 pub mod feedback;
+pub mod saved_view;
 pub mod snapshot;
 pub mod store;
 
@@ -510,16 +511,49 @@ pub struct View {
     pub q: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
+    /// Lowest price shown, inclusive, in minor units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000.0)]
+    #[param(minimum = 0, maximum = 1_000_000_000_000.0)]
+    pub price_min: Option<i64>,
+    /// Highest price shown, inclusive, in minor units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000.0)]
+    #[param(minimum = 0, maximum = 1_000_000_000_000.0)]
+    pub price_max: Option<i64>,
+    /// Only products with less stock than this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000.0)]
+    #[param(minimum = 0, maximum = 1_000_000_000_000.0)]
+    pub stock_below: Option<i64>,
+    /// Only products changed at or after this time (2000-01-01 to 2100-12-31).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Only products with (`true`) or without (`false`) an image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_image: Option<bool>,
 }
 
 impl Default for View {
     fn default() -> Self {
-        Self { page: 1, page_size: default_page_size(), sort: SortField::Id, dir: SortDir::Asc, q: None, status: None }
+        Self {
+            page: 1,
+            page_size: default_page_size(),
+            sort: SortField::Id,
+            dir: SortDir::Asc,
+            q: None,
+            status: None,
+            price_min: None,
+            price_max: None,
+            stock_below: None,
+            updated_since: None,
+            has_image: None,
+        }
     }
 }
 
 impl View {
-    /// Checks page bounds and the search length.
+    /// Checks page bounds, the search length and the filters' ranges.
     pub fn validate(&self) -> Result<(), ApiError> {
         if self.page == 0 || self.page > 1_000_000 {
             return Err(ApiError::invalid("page", "page must be 1 or more".into()));
@@ -529,6 +563,16 @@ impl View {
         }
         if self.q.as_ref().is_some_and(|q| q.chars().count() > 100) {
             return Err(ApiError::invalid("q", "q must be at most 100 characters".into()));
+        }
+        let amounts = [("price_min", self.price_min), ("price_max", self.price_max), ("stock_below", self.stock_below)];
+        for (field, value) in amounts {
+            value.map_or(Ok(()), |v| check_amount(field, v))?;
+        }
+        if self.price_min.zip(self.price_max).is_some_and(|(min, max)| min > max) {
+            return Err(ApiError::invalid("price_max", "price_max must not be below price_min".into()));
+        }
+        if let Some(since) = self.updated_since {
+            calendar::check_query_day("updated_since", since.date_naive())?;
         }
         Ok(())
     }

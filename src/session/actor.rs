@@ -20,6 +20,7 @@ use crate::auth::{Principal, Role};
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::model::change::{Change, PendingChange};
+use crate::model::saved_view::check_view_name;
 use crate::model::StoreInfo;
 use crate::ops::metrics::Metrics;
 use crate::store::messages::{SetView, Subscribe, Unsubscribe, Write};
@@ -27,7 +28,9 @@ use crate::store::write_limit::WriteLimit;
 use crate::store::{StoreActor, StoreMeta, StoreRegistry};
 use crate::wire::frame_limit;
 use crate::wire::outbox::{Evicted, Outbox, SLOW_CONSUMER};
-use crate::wire::protocol::{self, error_frame, ClientFrame, ServerFrame, SubscribeBody, Topics, ViewBody};
+use crate::wire::protocol::{
+    self, error_frame, ClientFrame, PublishBody, ServerFrame, SubscribeBody, Topics, ViewBody,
+};
 
 /// Close code for a client that broke the protocol too often or flooded.
 pub const CLOSE_ABUSE: u16 = 1008;
@@ -242,23 +245,29 @@ impl SessionActor {
 
     fn publish_view(
         &mut self,
-        body: ViewBody,
+        body: PublishBody,
         reference: Option<Value>,
         ctx: &mut Context<Self>,
     ) -> Result<(), ApiError> {
         let (meta, _) = self.open(&body.store, Role::Editor)?;
-        body.view.validate()?;
+        let change = match (body.view, body.name) {
+            (Some(view), None) => {
+                view.validate()?;
+                Change::PublishView { view }
+            }
+            (None, Some(name)) => {
+                check_view_name(&name)?;
+                Change::PublishSavedView { name }
+            }
+            _ => return Err(ApiError::invalid("view", "publish_view takes a view or a saved view's name".into())),
+        };
         // A published view is a durable write: it spends the principal's
         // write budget like a REST write.
         self.handles.writes.check(&self.principal.name).inspect_err(|_| {
             self.handles.metrics.rate_limited.with_label_values(&["ws_writes"]).inc();
         })?;
         let store = self.handles.registry.actor(&meta);
-        let write = Write(PendingChange {
-            by: self.principal.name.clone(),
-            idempotency: None,
-            change: Change::PublishView { view: body.view },
-        });
+        let write = Write(PendingChange { by: self.principal.name.clone(), idempotency: None, change });
         let fut = async move { store.send(write).await.map_err(|_| ApiError::Unavailable).and_then(|r| r) };
         ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| {
             if let Err(error) = result {

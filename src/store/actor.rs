@@ -4,10 +4,19 @@
 //! next transaction together. Diesel runs on the blocking pool; the actor's
 //! thread only moves data.
 //!
-//! Supervised: when a commit fails in the database, or an operator asks for
-//! a reload, the actor stops, its supervisor restarts it, `restarting` drops
-//! the live state and `started` reloads it before any other message is
-//! handled (`ctx.wait`). Guarded by `tests/seq.rs` and `tests/ws_sync.rs`.
+//! Supervised: when a commit fails in the database, the actor stops, its
+//! supervisor restarts it, `restarting` drops the live state and `started`
+//! reloads it before any other message is handled (`ctx.wait`). Guarded by
+//! `tests/seq.rs` and `tests/ws_sync.rs`.
+//!
+//! Reload (an operator's): the store is read again in the background while
+//! the old state keeps answering reads, writes keep committing and their
+//! batches keep being applied, to the old state and kept (`reload_held`).
+//! Once the new state is built (off the actor's thread), the kept batches
+//! past its seq are applied to it (those it was read with are skipped), it
+//! replaces the old one, and the subscribers are told to resync as after a
+//! restart. A gap repair waits for the new state. Guarded by
+//! `tests/store_scale.rs`.
 //!
 //! Idle: on `Hibernate` (see `registry.rs`) a store with no subscribers and
 //! nothing in flight drops its live state; `Wake` loads it again the same
@@ -22,6 +31,7 @@
 //! dropped, so no event is applied twice.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -77,7 +87,12 @@ pub struct StoreActor {
     last_flush: Instant,
     pending: Vec<(PendingChange, Reply)>,
     committing: bool,
-    reload_requested: bool,
+    /// A background reload is reading the store.
+    reloading: bool,
+    /// The batches applied since the reload began, for the new state.
+    reload_held: Vec<CommittedBatch>,
+    /// Bumped by every restart, so a reload begun before one is ignored.
+    lifetime: u64,
     /// The live state was dropped for idleness (not lost to a failure).
     pub(super) hibernating: bool,
     /// Subscriptions that woke the store, joined once it has loaded.
@@ -113,7 +128,9 @@ impl StoreActor {
             last_flush: Instant::now() - Duration::from_secs(60),
             pending: Vec::new(),
             committing: false,
-            reload_requested: false,
+            reloading: false,
+            reload_held: Vec::new(),
+            lifetime: 0,
             hibernating: false,
             deferred: Vec::new(),
             seq_tx: watch::Sender::new(0),
@@ -144,32 +161,78 @@ impl StoreActor {
         self.state.as_ref().ok_or(ApiError::Unavailable)
     }
 
+    /// Reads the store and builds its live state, both off the actor's thread.
+    fn read_state(&self) -> impl Future<Output = Result<StoreState, ApiError>> + 'static {
+        let (meta, history) = (self.meta.clone(), self.settings.history_size);
+        db::blocking(&self.pool, move |conn| {
+            let loaded = db::queries::stores::load(conn, meta.id)?;
+            Ok(StoreState::new(meta, loaded, history))
+        })
+    }
+
+    /// Loads the live state; nothing else is handled until it is there.
     fn load(&mut self, ctx: &mut Context<Self>) {
         if self.retired {
             return;
         }
-        let store_id = self.meta.id;
         self.ahead.clear();
-        let fut = db::blocking(&self.pool, move |conn| db::queries::stores::load(conn, store_id));
-        ctx.wait(fut.into_actor(self).map(|loaded, act, ctx| match loaded {
-            Ok(loaded) => {
-                let state = StoreState::new(act.meta.clone(), loaded, act.settings.history_size);
-                log::info!(store = act.meta.info.slug.as_str(), seq = state.seq, products = state.products.len(); "store loaded");
-                act.seq_tx.send_replace(state.seq);
-                act.known_seq = state.seq;
-                act.fanout.flushed_seq = state.seq;
-                act.meta = state.meta.clone();
-                act.state = Some(state);
-                act.settings.metrics.stores_loaded.inc();
-                // Work that arrived while it hibernated.
-                for subscribe in std::mem::take(&mut act.deferred) {
-                    act.subscribe(subscribe, ctx);
-                }
-                act.commit_pending(ctx);
-            }
+        ctx.wait(self.read_state().into_actor(self).map(|loaded, act, ctx| match loaded {
+            Ok(state) => act.install(state, ctx),
             Err(e) => {
                 log::error!(store = act.meta.info.slug.as_str(), error = e.detail().as_str(); "store load failed; retrying");
                 ctx.run_later(Duration::from_secs(1), |_, ctx| ctx.stop());
+            }
+        }));
+    }
+
+    /// Makes a state read from the database the live state, then applies
+    /// the batches held for it and takes up the work that waited.
+    fn install(&mut self, state: StoreState, ctx: &mut Context<Self>) {
+        log::info!(store = self.meta.info.slug.as_str(), seq = state.seq, products = state.products.len(); "store loaded");
+        self.seq_tx.send_replace(state.seq);
+        self.known_seq = self.known_seq.max(state.seq);
+        self.fanout.flushed_seq = state.seq;
+        self.meta = state.meta.clone();
+        if self.state.replace(state).is_none() {
+            self.settings.metrics.stores_loaded.inc();
+        }
+        // Work that arrived while it hibernated.
+        for subscribe in std::mem::take(&mut self.deferred) {
+            self.subscribe(subscribe, ctx);
+        }
+        self.apply_ready(ctx);
+        self.repair_if_behind(GAP_GRACE, ctx);
+        self.commit_pending(ctx);
+    }
+
+    /// Reads the store again in the background (see the module doc).
+    fn reload(&mut self, ctx: &mut Context<Self>) {
+        if self.state.is_none() || self.reloading {
+            return;
+        }
+        self.reloading = true;
+        let lifetime = self.lifetime;
+        ctx.spawn(self.read_state().into_actor(self).map(move |read, act, ctx| {
+            if act.lifetime != lifetime || !std::mem::take(&mut act.reloading) {
+                return;
+            }
+            let held = std::mem::take(&mut act.reload_held);
+            match read {
+                Ok(mut state) => {
+                    for mut batch in held {
+                        if batch.to > state.seq {
+                            state.apply(&mut batch);
+                        }
+                    }
+                    act.counters.restarts.inc();
+                    log::info!(store = act.meta.info.slug.as_str(), from = act.live_seq(), to = state.seq; "store reloaded");
+                    act.end_subscriptions("store_restart");
+                    act.install(state, ctx);
+                }
+                Err(e) => {
+                    log::error!(store = act.meta.info.slug.as_str(), error = e.detail().as_str(); "store reload failed; restarting store");
+                    ctx.stop();
+                }
             }
         }));
     }
@@ -202,11 +265,7 @@ impl StoreActor {
                     return;
                 }
             }
-            if act.reload_requested {
-                ctx.stop();
-            } else {
-                act.commit_pending(ctx);
-            }
+            act.commit_pending(ctx);
         }));
     }
 
@@ -276,7 +335,7 @@ impl StoreActor {
     /// Repairs the gap after `wait` if the live state is behind, unless the
     /// broker fills it first or a repair is already due.
     fn repair_if_behind(&mut self, wait: Duration, ctx: &mut Context<Self>) {
-        if self.live_seq() >= self.known_seq || self.repair_timer.is_some() || self.repairing {
+        if self.live_seq() >= self.known_seq || self.repair_timer.is_some() || self.repairing || self.reloading {
             return;
         }
         self.repair_timer = Some(ctx.run_later(wait, |act, ctx| {
@@ -298,6 +357,10 @@ impl StoreActor {
         let read = db::blocking(&self.pool, move |conn| db::queries::stores::load_after(conn, store_id, since, limit));
         ctx.spawn(read.into_actor(self).map(move |read, act, ctx| {
             act.repairing = false;
+            if act.reloading {
+                // The reload's state repairs it (`install` checks again).
+                return;
+            }
             let (loaded, events) = match read {
                 Ok(read) => read,
                 Err(e) => {
@@ -338,6 +401,9 @@ impl StoreActor {
         let Some(state) = self.state.as_mut() else {
             return;
         };
+        if self.reloading {
+            self.reload_held.push(batch.clone());
+        }
         let store_changed = batch.events.iter().any(|e| e.kind.is_store());
         state.apply(&mut batch);
         self.seq_tx.send_replace(state.seq);
@@ -436,7 +502,9 @@ impl Supervised for StoreActor {
             self.settings.metrics.stores_loaded.dec();
         }
         self.committing = false;
-        self.reload_requested = false;
+        self.reloading = false;
+        self.reload_held.clear();
+        self.lifetime += 1;
         self.hibernating = false;
         self.flush_timer = None;
         self.presence_timer = None;
@@ -550,6 +618,14 @@ impl Handler<GetSummary> for StoreActor {
     }
 }
 
+impl Handler<GetSavedViews> for StoreActor {
+    type Result = Result<Vec<crate::model::saved_view::SavedView>, ApiError>;
+
+    fn handle(&mut self, _: GetSavedViews, _: &mut Context<Self>) -> Self::Result {
+        Ok(self.state()?.saved_views.values().cloned().collect())
+    }
+}
+
 impl Handler<WatchSeq> for StoreActor {
     type Result = Result<watch::Receiver<Seq>, ApiError>;
 
@@ -566,7 +642,7 @@ impl Handler<Hibernate> for StoreActor {
     type Result = ();
 
     fn handle(&mut self, _: Hibernate, _: &mut Context<Self>) {
-        let busy = !self.fanout.is_empty() || !self.pending.is_empty() || self.committing || self.reload_requested;
+        let busy = !self.fanout.is_empty() || !self.pending.is_empty() || self.committing || self.reloading;
         if busy || self.flush_timer.is_some() || self.state.is_none() {
             return;
         }
@@ -590,11 +666,7 @@ impl Handler<Reload> for StoreActor {
     type Result = ();
 
     fn handle(&mut self, _: Reload, ctx: &mut Context<Self>) {
-        if self.committing {
-            self.reload_requested = true;
-        } else {
-            ctx.stop();
-        }
+        self.reload(ctx);
     }
 }
 

@@ -155,24 +155,45 @@ impl Hasher for TermHasher {
     }
 }
 
-/// A view's filter, its needle lower-cased once.
+/// A view's filter, its needle lower-cased once, its ranges as sort keys.
 struct Filter {
     status: Option<ProductStatus>,
     needle: Option<String>,
+    /// (column, lowest key, highest key), inclusive: price range, stock
+    /// below, updated since.
+    ranges: Vec<(SortField, i64, i64)>,
+    has_image: Option<bool>,
 }
 
 impl Filter {
     fn new(view: &View) -> Self {
         let needle = view.q.as_deref().map(str::to_lowercase).filter(|q| !q.is_empty());
-        Self { status: view.status, needle }
+        let mut ranges = Vec::new();
+        if view.price_min.is_some() || view.price_max.is_some() {
+            ranges.push((SortField::Price, view.price_min.unwrap_or(i64::MIN), view.price_max.unwrap_or(i64::MAX)));
+        }
+        if let Some(below) = view.stock_below {
+            ranges.push((SortField::Stock, i64::MIN, below.saturating_sub(1)));
+        }
+        if let Some(since) = view.updated_since {
+            ranges.push((SortField::UpdatedAt, since.timestamp_micros(), i64::MAX));
+        }
+        Self { status: view.status, needle, ranges, has_image: view.has_image }
     }
 
     fn is_none(&self) -> bool {
-        self.status.is_none() && self.needle.is_none()
+        self.status.is_none() && self.needle.is_none() && self.ranges.is_empty() && self.has_image.is_none()
+    }
+
+    /// Whether the status is all it asks for.
+    fn is_status_only(&self) -> bool {
+        self.needle.is_none() && self.ranges.is_empty() && self.has_image.is_none()
     }
 
     fn matches(&self, row: &Row) -> bool {
         self.status.is_none_or(|s| row.product.status == s)
+            && self.has_image.is_none_or(|has| row.product.image.is_some() == has)
+            && self.ranges.iter().all(|&(field, low, high)| (low..=high).contains(&row.int_key(field)))
             && self.needle.as_deref().is_none_or(|n| row.name().contains(n) || row.sku().contains(n))
     }
 
@@ -400,24 +421,38 @@ impl ProductIndex {
     }
 
     /// The rows that may pass a filter (it decides), and how many: the
-    /// slots of its rarest posting, else every row.
+    /// slots of its rarest posting, or of its narrowest range in a sort
+    /// index (counted no further than the best so far), else every row.
     fn candidates<'a>(&'a self, filter: &Filter) -> (usize, Box<dyn Iterator<Item = &'a Row> + 'a>) {
         let rarest = filter
             .terms()
             .iter()
             .map(|t| self.postings().get(t).map_or(&[][..], Vec::as_slice))
             .min_by_key(|list| list.len());
-        match rarest {
+        let mut best: (usize, Box<dyn Iterator<Item = &'a Row> + 'a>) = match rarest {
             Some(list) => (list.len(), Box::new(list.iter().map(|slot| self.row(*slot)))),
             None => (self.len(), Box::new(self.live().map(|(_, r)| r))),
+        };
+        for &(field, low, high) in &filter.ranges {
+            if low > high {
+                return (0, Box::new(std::iter::empty()));
+            }
+            let range = self
+                .sorted(field)
+                .range((SortKey::Int(low), ProductId::MIN, 0)..=(SortKey::Int(high), ProductId::MAX, u32::MAX));
+            let n = range.clone().take(best.0).count();
+            if n < best.0 {
+                best = (n, Box::new(range.map(|(_, _, slot)| self.row(*slot))));
+            }
         }
+        best
     }
 
     /// How many products pass a filter.
     fn count(&self, filter: &Filter) -> usize {
         if filter.is_none() {
             self.len()
-        } else if filter.needle.is_none() {
+        } else if filter.is_status_only() {
             // The status's posting lists exactly the passing rows.
             self.candidates(filter).0
         } else {
@@ -558,6 +593,30 @@ mod tests {
         let brought = index.reshape(&view, &shape);
         assert_eq!((brought.total, brought.ids.clone()), (4, vec![1, 2, 3]));
         assert_eq!((brought.total, brought.ids), fresh(&index));
+    }
+
+    #[test]
+    fn range_filters_take_their_candidates_from_the_narrowest_range() {
+        let mut index = ProductIndex::new(
+            (1..=20).map(|i| Product { stock: i % 5, ..product(i, "x", i * 10, ProductStatus::Active) }),
+        );
+        // Prices 50-120 are ids 5-12; of those, stock (id % 5) below 3.
+        let view = View {
+            price_min: Some(50),
+            price_max: Some(120),
+            stock_below: Some(3),
+            sort: SortField::Price,
+            ..View::default()
+        };
+        assert_eq!(ids(&index.page(&view).1), vec![5, 6, 7, 10, 11, 12]);
+        assert_eq!(index.candidates(&Filter::new(&view)).0, 8, "the price range is narrower than the stock one");
+        let crossed = View { price_min: Some(9), price_max: Some(1), ..View::default() };
+        assert_eq!(index.page(&crossed), (0, vec![]));
+        let mut p = index.get(3).unwrap().clone();
+        p.image = Some("f00d".into());
+        index.upsert(p);
+        assert_eq!(ids(&index.page(&View { has_image: Some(true), ..View::default() }).1), vec![3]);
+        assert_eq!(index.page(&View { has_image: Some(false), ..View::default() }).0, 19);
     }
 
     #[test]

@@ -68,8 +68,13 @@ pub struct GetSummary;
 #[rtype(result = "Result<watch::Receiver<Seq>, ApiError>")]
 pub struct WatchSeq;
 
-/// Drop the live state and reload it from the database (supervised
-/// restart), once no commit is in flight.
+/// The store's saved views, by name.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<crate::model::saved_view::SavedView>, ApiError>")]
+pub struct GetSavedViews;
+
+/// Read the live state again from the database in the background and
+/// replace it; the subscribers resync.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Reload;

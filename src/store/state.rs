@@ -12,6 +12,7 @@ use crate::auth::Role;
 use crate::db::queries::stores::LoadedStore;
 use crate::error::ApiError;
 use crate::model::change::{CommittedBatch, Effect};
+use crate::model::saved_view::SavedView;
 use crate::model::{
     DailyPoint, Dashboard, DashboardSettings, Event, Product, ProductPage, SalesSummary, Seq, Snapshot, StoreId,
     StoreInfo, Totals, View,
@@ -51,6 +52,8 @@ pub struct StoreState {
     pub products: ProductIndex,
     pub settings: DashboardSettings,
     pub days: BTreeMap<NaiveDate, DailyPoint>,
+    /// Saved views, by name.
+    pub saved_views: BTreeMap<String, SavedView>,
     /// The most recent events, for resume without a database read.
     pub history: VecDeque<Event>,
     history_size: usize,
@@ -66,6 +69,7 @@ impl StoreState {
             products: ProductIndex::new(loaded.products),
             settings: loaded.settings,
             days: loaded.days,
+            saved_views: loaded.saved_views.into_iter().map(|v| (v.name.clone(), v)).collect(),
             history: VecDeque::with_capacity(history_size.min(1024)),
             history_size,
         }
@@ -79,6 +83,7 @@ impl StoreState {
         self.products.replace(loaded.products);
         self.settings = loaded.settings;
         self.days = loaded.days;
+        self.saved_views = loaded.saved_views.into_iter().map(|v| (v.name.clone(), v)).collect();
     }
 
     /// Applies a committed write: its effects (taken out of `applied`), its
@@ -96,6 +101,12 @@ impl StoreState {
                 }
                 Effect::Store(info) => self.meta.take(info),
                 Effect::Days(days) => self.days = days.into_iter().map(|p| (p.day, p)).collect(),
+                Effect::SaveView(saved) => {
+                    self.saved_views.insert(saved.name.clone(), saved);
+                }
+                Effect::RemoveView(name) => {
+                    self.saved_views.remove(&name);
+                }
             }
         }
         for event in &batch.events {

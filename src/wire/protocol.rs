@@ -68,7 +68,9 @@ impl Topics {
             | EventKind::ProductUpdated
             | EventKind::ProductDeleted
             | EventKind::ProductImageChanged
-            | EventKind::ViewPublished => Topic::Products,
+            | EventKind::ViewPublished
+            | EventKind::ViewSaved
+            | EventKind::ViewDeleted => Topic::Products,
         }
     }
 
@@ -112,6 +114,17 @@ pub struct ViewBody {
     pub view: View,
 }
 
+/// `publish_view` body: a view, or the name of one of the store's saved views.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishBody {
+    pub store: String,
+    #[serde(default)]
+    pub view: Option<View>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
 /// A parsed client frame.
 #[derive(Debug, Clone)]
 pub enum ClientFrame {
@@ -119,7 +132,7 @@ pub enum ClientFrame {
     Unsubscribe(StoreBody),
     SwitchStore(SubscribeBody),
     SetView(ViewBody),
-    PublishView(ViewBody),
+    PublishView(PublishBody),
     Ping,
 }
 

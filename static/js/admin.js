@@ -13,6 +13,7 @@ import { historyView } from './views/history.js';
 import { healthView } from './views/health.js';
 import { feedbackControl, feedbackList } from './views/feedback.js';
 import { dashboardForm, createProductForm, saleForm, publishControl, failure, describeOp } from './views/admin-forms.js';
+import { savedViewsControl } from './views/saved-views.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
 function describeFields(fields, currency) {
@@ -24,7 +25,7 @@ function describeFields(fields, currency) {
 /** Roles that may write products, sales and the dashboard. */
 const EDIT_ROLES = ['editor', 'admin'];
 
-function mount({ client, announce, root, me }) {
+function mount({ client, api, announce, root, me }) {
   const canEdit = me.user.is_admin || (me.stores ?? []).some((st) => EDIT_ROLES.includes(st.role));
   if (!canEdit) {
     mountReadOnly({ client, root });
@@ -103,7 +104,7 @@ function mount({ client, announce, root, me }) {
   client.addEventListener('invalid-frame', (ev) => console.warn('storesync: ignored a malformed frame:', ev.detail.reason));
 
   const products = productsView(client, { actions });
-  products.el.querySelector('h2').after(tableStatus, publishControl(client));
+  products.el.querySelector('h2').after(tableStatus, publishControl(client), savedViewsControl(client, api));
 
   root.append(
     alerts,

@@ -210,6 +210,16 @@ export class SyncClient extends EventTarget {
     core.socket.send({ type: 'publish_view', id: core.newId(), store: core.state.get().store, view: cleanView(view) });
   }
 
+  /**
+   * Publishes one of the store's saved views by name (editor or admin).
+   * @param {string} name
+   */
+  publishSaved(name) {
+    const core = this.#core;
+    if (!core.socket.isLive()) throw new Error('publishing needs the live connection');
+    core.socket.send({ type: 'publish_view', id: core.newId(), store: core.state.get().store, name });
+  }
+
   /** Starts over from a fresh snapshot (the manual refresh button). */
   refresh() {
     const core = this.#core;

@@ -218,13 +218,14 @@ proptest! {
                 prop_assert_eq!(body.follow, follow.unwrap_or(false));
             }
             (Valid::Unsubscribe { store }, ClientFrame::Unsubscribe(body)) => prop_assert_eq!(body.store, store),
-            (Valid::View { publish, store, view }, parsed) => {
-                let body = match (publish, parsed) {
-                    (false, ClientFrame::SetView(body)) | (true, ClientFrame::PublishView(body)) => body,
-                    (_, other) => return Err(TestCaseError::fail(format!("{text} parsed as {other:?}"))),
-                };
+            (Valid::View { publish: false, store, view }, ClientFrame::SetView(body)) => {
                 prop_assert_eq!(body.store, store);
                 prop_assert_eq!(body.view, view);
+            }
+            (Valid::View { publish: true, store, view }, ClientFrame::PublishView(body)) => {
+                prop_assert_eq!(body.store, store);
+                prop_assert_eq!(body.view, Some(view));
+                prop_assert_eq!(body.name, None);
             }
             (Valid::Ping, ClientFrame::Ping) => {}
             (_, other) => return Err(TestCaseError::fail(format!("{text} parsed as {other:?}"))),

@@ -9,19 +9,19 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use actix_web::ResponseError;
-use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use storesync::model::{Product, ProductId, SortDir, SortField, View, MAX_PAGE_SIZE};
 use storesync::testkit;
 
-use super::{any_view, budget, status, valid_view};
+use super::{any_view, budget, epoch, status, valid_filters, valid_view};
 
 /// A product with fields from small ranges, so sorts meet ties and
 /// searches meet matches; ids repeat too (a later one replaces).
 fn product() -> impl Strategy<Value = Product> {
     let figures = (0..5i64, 0..5i64, 0..3i64, 0..3i64, 0..5i64, 0..4i64);
-    (1..60 as ProductId, "[A-Ca-c0-2]{1,4}", "[a-cA-C ]{1,6}", status(), figures).prop_map(
-        |(id, sku, name, status, (price, stock, views, units_sold, revenue, updated))| Product {
+    let image = prop::option::of(Just("f00d".to_owned()));
+    (1..60 as ProductId, "[A-Ca-c0-2]{1,4}", "[a-cA-C ]{1,6}", status(), figures, image).prop_map(
+        |(id, sku, name, status, (price, stock, views, units_sold, revenue, updated), image)| Product {
             sku,
             name,
             price,
@@ -30,7 +30,8 @@ fn product() -> impl Strategy<Value = Product> {
             views,
             units_sold,
             revenue,
-            updated_at: DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(updated),
+            image,
+            updated_at: epoch() + chrono::Duration::seconds(updated),
             ..testkit::product(id)
         },
     )
@@ -80,22 +81,28 @@ fn in_order(a: &Product, b: &Product, view: &View) -> Ordering {
 }
 
 /// The documented filter: status equal, `q` a case-insensitive substring
-/// of name or SKU.
+/// of name or SKU, price within its range (inclusive), stock below, updated
+/// at or after, image present or absent.
 fn passes(p: &Product, view: &View) -> bool {
     let q = view.q.as_deref().map(str::to_lowercase).unwrap_or_default();
     view.status.is_none_or(|s| p.status == s)
         && (p.name.to_lowercase().contains(&q) || p.sku.to_lowercase().contains(&q))
+        && view.price_min.is_none_or(|min| p.price >= min)
+        && view.price_max.is_none_or(|max| p.price <= max)
+        && view.stock_below.is_none_or(|below| p.stock < below)
+        && view.updated_since.is_none_or(|since| p.updated_at >= since)
+        && view.has_image.is_none_or(|has| p.image.is_some() == has)
 }
 
 /// The view moved into the bounds `validate` accepts (mapped rather than
 /// filtered: long campaigns would reject too many).
 fn within_bounds(view: View) -> View {
-    View {
+    valid_filters(View {
         page: view.page % 1_000_000 + 1,
         page_size: view.page_size % MAX_PAGE_SIZE + 1,
         q: view.q.map(|q| q.chars().take(100).collect()),
         ..view
-    }
+    })
 }
 
 proptest! {
@@ -105,7 +112,7 @@ proptest! {
     fn validation_accepts_exactly_the_documented_bounds(view in any_view()) {
         let valid = (1..=1_000_000).contains(&view.page)
             && (1..=MAX_PAGE_SIZE).contains(&view.page_size)
-            && view.q.as_ref().is_none_or(|q| q.chars().count() <= 100);
+            && valid_filters(view.clone()) == view;
         match view.validate() {
             Ok(()) => prop_assert!(valid, "{view:?} accepted"),
             Err(e) => {

@@ -17,12 +17,13 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::{events, products, sales, store_settings};
+use super::{events, products, sales, saved_views, store_settings};
 use crate::db::schema::{idempotency_keys, stores};
 use crate::db::{self, Conn};
 use crate::error::ApiError;
 use crate::model::bulk::{self, BulkOp, Planned};
 use crate::model::change::{Applied, Change, Effect, IdempotencyKey, ImportReport, Outcome, PendingChange};
+use crate::model::saved_view::SavedView;
 use crate::model::{calendar, DashboardPatch, Event, EventKind, NewProduct, Product, ProductId, SaleReceipt, Seq};
 
 /// The store a batch writes to. Its time zone and archived flag are read
@@ -380,6 +381,25 @@ fn apply(
         Change::PublishView { view } => {
             ev.push(EventKind::ViewPublished, None, json!({ "view": view }));
             Ok((Outcome::Published, vec![]))
+        }
+        Change::PublishSavedView { name } => {
+            let saved = saved_views::get(conn, store, name)?;
+            ev.push(EventKind::ViewPublished, None, json!({ "view": saved.view, "name": name }));
+            Ok((Outcome::Published, vec![]))
+        }
+        Change::SaveView { name, view } => {
+            let saved =
+                SavedView { name: name.clone(), view: view.clone(), saved_by: ev.by.to_owned(), saved_at: ev.now };
+            saved_views::save(conn, store, &saved)?;
+            ev.push(EventKind::ViewSaved, None, json!(saved));
+            Ok((Outcome::SavedView(saved.clone()), vec![Effect::SaveView(saved)]))
+        }
+        Change::DeleteView { name } => {
+            if !saved_views::delete(conn, store, name)? {
+                return Err(ApiError::NotFound(format!("saved view {name}")));
+            }
+            ev.push(EventKind::ViewDeleted, None, json!({ "name": name }));
+            Ok((Outcome::ViewDeleted { name: name.clone() }, vec![Effect::RemoveView(name.clone())]))
         }
         Change::RecordSale(sale) => {
             reads.bypass(conn, store)?;

@@ -9,5 +9,6 @@ pub mod feedback;
 pub mod ids;
 pub mod products;
 pub mod sales;
+pub mod saved_views;
 pub mod store_settings;
 pub mod stores;

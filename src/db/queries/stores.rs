@@ -9,6 +9,7 @@ use crate::db::models::{DailySalesRow, ProductRow, StoreRow};
 use crate::db::schema::{daily_sales, products, stores};
 use crate::db::{self, Conn};
 use crate::error::ApiError;
+use crate::model::saved_view::SavedView;
 use crate::model::{DailyPoint, DashboardSettings, Event, Product, Seq, StoreInfo};
 
 /// Every store, by id.
@@ -25,6 +26,7 @@ pub struct LoadedStore {
     pub products: Vec<Product>,
     pub settings: DashboardSettings,
     pub days: BTreeMap<NaiveDate, DailyPoint>,
+    pub saved_views: Vec<SavedView>,
 }
 
 /// Reads a store's whole live state.
@@ -65,7 +67,8 @@ fn read(conn: &mut Conn, store_id: i64) -> Result<LoadedStore, ApiError> {
         .filter_map(|r| day_point(&r))
         .map(|p| (p.day, p))
         .collect();
-    Ok(LoadedStore { seq: row.seq, info: row.info(), products, settings, days })
+    let saved_views = super::saved_views::all(conn, store_id)?;
+    Ok(LoadedStore { seq: row.seq, info: row.info(), products, settings, days, saved_views })
 }
 
 /// A daily row as a point; rows with an unparsable day (never written by
