@@ -148,7 +148,7 @@ async fn sale_figures_go_only_to_product_subscribers_live_and_on_resume() {
         // The short form: the sale's id is the event's, its time the event's.
         assert_eq!(sold["data"].get("sale_id").is_some(), figures, "{sold}");
         assert_eq!(sold["data"].get("at").is_some(), figures, "{sold}");
-        assert_eq!(sold["entity_id"].as_i64().is_some(), true);
+        assert!(sold["entity_id"].as_i64().is_some(), "{sold}");
         if figures {
             assert_eq!(sold["data"]["products"][0]["id"], product["id"]);
         }
