@@ -140,22 +140,7 @@ impl RawSocket {
 
     /// Sends one masked frame.
     async fn send(&mut self, opcode: u8, payload: &[u8]) -> Result<(), String> {
-        let mut frame = Vec::with_capacity(payload.len() + 14);
-        frame.push(0x80 | opcode);
-        match payload.len() {
-            short @ 0..=125 => frame.push(0x80 | short as u8),
-            medium @ 126..=0xFFFF => {
-                frame.push(0x80 | 126);
-                frame.extend_from_slice(&(medium as u16).to_be_bytes());
-            }
-            long => {
-                frame.push(0x80 | 127);
-                frame.extend_from_slice(&(long as u64).to_be_bytes());
-            }
-        }
-        let mask: [u8; 4] = rand::thread_rng().gen();
-        frame.extend_from_slice(&mask);
-        frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+        let frame = masked_frame(0x80 | opcode, payload, rand::thread_rng().gen());
         self.stream.write_all(&frame).await.map_err(|e| e.to_string())
     }
 
@@ -226,6 +211,27 @@ impl RawSocket {
             return Some(Text { text: String::from_utf8(bytes).ok()?, wire });
         }
     }
+}
+
+/// A client frame: first byte `first` (FIN, RSV1, opcode), the payload
+/// masked with `mask` (RFC 6455 §5.3).
+pub fn masked_frame(first: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(payload.len() + 14);
+    frame.push(first);
+    match payload.len() {
+        short @ 0..=125 => frame.push(0x80 | short as u8),
+        medium @ 126..=0xFFFF => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(medium as u16).to_be_bytes());
+        }
+        long => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(long as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+    frame
 }
 
 /// Standard base64 with padding (the handshake's key).
