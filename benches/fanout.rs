@@ -7,6 +7,7 @@
 //!
 //! `cargo bench --bench fanout`
 
+use std::borrow::Cow;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -100,7 +101,7 @@ fn bench(c: &mut Criterion) {
                 || drain(&mut bodies),
                 |_| {
                     let events = events();
-                    let refs: Vec<&Event> = events.iter().collect();
+                    let refs: Vec<Cow<Event>> = events.iter().map(Cow::Borrowed).collect();
                     for outbox in &outboxes {
                         let frame = ServerFrame::Batch { store: "s1", from: 1, to: 10, events: &refs }.encode();
                         outbox.push(frame, "s1");
@@ -148,7 +149,7 @@ fn compression(c: &mut Criterion, sink: &Recipient<Evicted>, state: &StoreState)
     // What one compression costs, by frame size.
     let mut group = c.benchmark_group("deflate_frame");
     let events = events();
-    let refs: Vec<&Event> = events.iter().take(1).collect();
+    let refs: Vec<Cow<Event>> = events.iter().take(1).map(Cow::Borrowed).collect();
     let batch = ServerFrame::Batch { store: "s1", from: 1, to: 1, events: &refs }.encode();
     for (name, text) in [("one_event_batch", &batch), ("page_25_rows", &text)] {
         group.throughput(Throughput::Bytes(text.len() as u64));

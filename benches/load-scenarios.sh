@@ -3,24 +3,30 @@
 # `storesync load` pinned to core 1, each scenario run RUNS times on a fresh
 # data dir. Prints one JSON report per run into $OUT.
 #   benches/load-scenarios.sh [scenario...]   (default: all)
+# LOAD_ARGS adds load options to every run (`--compression`: the subscribers
+# negotiate permessage-deflate), SERVER_ARGS server options; PORT (18100)
+# lets two sets run side by side.
 set -euo pipefail
 BIN=${BIN:-target/release/storesync}
 OUT=${OUT:-/tmp/storesync-load}
 RUNS=${RUNS:-3}
 PASSWORD=bench-password
+PORT=${PORT:-18100}
 mkdir -p "$OUT"
+# 10,000 sockets on each side.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 serve() { # $1: data dir
-  STORESYNC_DEMO_PASSWORD=$PASSWORD taskset -c 0 "$BIN" --addr 127.0.0.1:18100 --data-dir "$1" \
+  STORESYNC_DEMO_PASSWORD=$PASSWORD taskset -c 0 "$BIN" --addr 127.0.0.1:$PORT --data-dir "$1" \
     --max-connections-per-principal 20000 --max-connections-per-ip 20000 --log-level warn --ws-frames-per-sec 1000 ${SERVER_ARGS:-} >/dev/null 2>&1 &
   SERVER=$!
-  until curl -sf http://127.0.0.1:18100/healthz >/dev/null; do sleep 0.2; done
+  until curl -sf http://127.0.0.1:$PORT/healthz >/dev/null; do sleep 0.2; done
 }
 
 load() { # $1: name, $2: run, rest: load options
   local name=$1 run=$2; shift 2
-  STORESYNC_DEMO_PASSWORD=$PASSWORD taskset -c 1 "$BIN" load --url http://127.0.0.1:18100 \
-    --server-pid "$SERVER" --json "$@" > "$OUT/$name-$run.json" || true
+  STORESYNC_DEMO_PASSWORD=$PASSWORD taskset -c 1 "$BIN" load --url http://127.0.0.1:$PORT \
+    --server-pid "$SERVER" --json ${LOAD_ARGS:-} "$@" > "$OUT/$name-$run.json" || true
 }
 
 scenario() { # $1: name, rest: load options

@@ -214,6 +214,10 @@ fn serve(
     // Frames are small and latency-bound: Nagle would hold a frame back
     // until the client acknowledged the previous one (up to a delayed ACK).
     .tcp_nodelay(true)
+    // With the WebSocket body's pieces (`wire::outbox::WRITE_CHUNK`), what
+    // the dispatcher buffers stays inside the 8 KiB it allocated per
+    // connection: a grown buffer would stay grown while the socket lives.
+    .h1_write_buffer_size(wire::outbox::WRITE_CHUNK)
     // Each connection holds the counts of the WebSocket it carries (http::ws).
     .on_connect(http::ws::on_connect);
     drop_stalled_connections(&listener, config.write_timeout_secs)?;

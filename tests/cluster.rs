@@ -469,3 +469,57 @@ async fn stores_created_archived_and_deleted_on_one_node_are_known_on_the_others
     })
     .await;
 }
+
+#[actix_web::test]
+async fn dashboard_users_on_every_node_get_the_same_small_updates_live_and_on_resume() {
+    let Some(cluster) = Cluster::start(2) else { return };
+    let admins = cluster.admins().await;
+    let topics = json!(["dashboard", "sales"]);
+    let mut sockets = Vec::new();
+    let mut since = 0;
+    for admin in &admins {
+        let mut ws = Ws::open(admin).await;
+        let sub = ws.subscribe(json!({"type": "subscribe", "store": "s1", "topics": topics})).await;
+        since = since.max(sub["seq"].as_i64().unwrap());
+        sockets.push(ws);
+    }
+    // Two changes of the same day through node 0, a sale through node 1.
+    admins[0].patch("/api/v1/stores/s1/dashboard", json!({"revenue_target": 5})).await.assert_status(200);
+    let r = admins[0].patch("/api/v1/stores/s1/dashboard", json!({"notice": "clustered"})).await;
+    r.assert_status(200);
+    let product = admins[1].first_product("s1").await;
+    let sale = json!({"lines": [{"product_id": product["id"], "quantity": 1}]});
+    let r = admins[1].post("/api/v1/stores/s1/sales", sale).await;
+    r.assert_status(201);
+    let last = r.json["seq"].as_i64().unwrap();
+    let mut received = Vec::new();
+    for ws in &mut sockets {
+        let mut applied = since;
+        let mut events = Vec::new();
+        while applied < last {
+            events.extend(apply_batch(&mut applied, &ws.next_of("batch").await));
+        }
+        // Coalescing may merge the two dashboard changes: compare by the
+        // client's result, not frame by frame.
+        let notice = events.iter().rev().find(|e| e["kind"] == "dashboard.updated").expect("a dashboard change");
+        assert_eq!(notice["data"]["notice"], "clustered");
+        assert!(notice["data"].get("day").is_none() && notice["data"].get("visitors_today").is_none(), "{notice}");
+        let sold = events.iter().find(|e| e["kind"] == "sales.updated").expect("the sale");
+        assert!(sold["data"].get("products").is_none(), "{sold}");
+        received.push(sold["data"].clone());
+    }
+    assert_eq!(received[0], received[1], "both nodes sent the sale alike");
+    // A resume on node 1 replays the events as recorded, in the same form.
+    let mut again = Ws::open(&admins[1]).await;
+    let sub = again.subscribe(json!({"type": "subscribe", "store": "s1", "since": since, "topics": topics})).await;
+    assert_eq!(sub["mode"], "replay");
+    let mut applied = since;
+    let mut replayed = Vec::new();
+    while applied < last {
+        replayed.extend(apply_batch(&mut applied, &again.next_of("batch").await));
+    }
+    let kinds: Vec<&str> = replayed.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["dashboard.updated", "dashboard.updated", "sales.updated"]);
+    assert_eq!(replayed[1]["data"].as_object().unwrap().keys().collect::<Vec<_>>(), ["notice", "version"]);
+    assert_eq!(replayed[2]["data"], received[0]);
+}

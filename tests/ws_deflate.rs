@@ -97,22 +97,7 @@ async fn close_code(stream: &mut TcpStream) -> Option<u16> {
 
 /// A masked client frame with first byte `first` (FIN, RSV1, opcode).
 fn client_frame(first: u8, payload: &[u8]) -> Vec<u8> {
-    let mut frame = vec![first];
-    match payload.len() {
-        short @ 0..=125 => frame.push(0x80 | short as u8),
-        medium @ 126..=0xFFFF => {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(medium as u16).to_be_bytes());
-        }
-        long => {
-            frame.push(0x80 | 127);
-            frame.extend_from_slice(&(long as u64).to_be_bytes());
-        }
-    }
-    let mask = [9u8, 8, 7, 6];
-    frame.extend_from_slice(&mask);
-    frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
-    frame
+    storesync::load::socket::masked_frame(first, payload, [9, 8, 7, 6])
 }
 
 /// `text` compressed the way RFC 7692 §7.2.1 says: a sync flush, its last

@@ -10,20 +10,21 @@
 
 pub mod catalogue;
 pub mod report;
+pub mod socket;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use rand::seq::SliceRandom;
 use rand::Rng;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::counted::lock;
 use crate::model::Seq;
 use report::{Acked, Received, Report, SubscriberLog};
+use socket::Socket;
 
 /// Options of `storesync load`.
 #[derive(clap::Args, Debug, Clone)]
@@ -80,6 +81,10 @@ pub struct LoadArgs {
     /// Before the run, import generated products until each store holds this many.
     #[arg(long)]
     pub grow_to: Option<usize>,
+    /// Offer permessage-deflate as browsers do (`ws://` only); byte counts
+    /// are then what came over the wire, compressed.
+    #[arg(long)]
+    pub compression: bool,
 }
 
 /// Parses `30`, `30s`, `500ms`, `2m`.
@@ -139,6 +144,16 @@ fn rss_kib(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU seconds the process has used, user and system, all threads.
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name in parentheses: state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ, what /proc counts in, is 100 on Linux.
+    Some(ticks / 100.0)
 }
 
 struct Target {
@@ -236,8 +251,6 @@ impl Target {
     }
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 async fn subscribe(
     target: &Target,
     node: usize,
@@ -245,18 +258,23 @@ async fn subscribe(
     slug: &str,
     topics: &[String],
     view: Value,
+    compression: bool,
 ) -> Result<(Socket, SubscriberLog), String> {
     let started = Instant::now();
     let ws_url = format!("{}/ws?token={}", target.urls[node].replacen("http", "ws", 1), target.token);
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.map_err(|e| e.to_string())?;
+    let mut ws = Socket::connect(&ws_url, compression).await?;
+    if compression && !ws.compressed() {
+        return Err("the server did not agree to compress (--ws-compression off?)".into());
+    }
     let mut frame = json!({"type": "subscribe", "store": slug, "view": view});
     if !topics.is_empty() {
         frame["topics"] = json!(topics);
     }
-    ws.send(Message::Text(frame.to_string())).await.map_err(|e| e.to_string())?;
+    ws.send_text(frame.to_string()).await?;
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next()).await.map_err(|_| "subscribe timed out")?;
-        let Some(Ok(Message::Text(text))) = msg else {
+        let msg =
+            tokio::time::timeout(Duration::from_secs(30), ws.next_text()).await.map_err(|_| "subscribe timed out")?;
+        let Some(socket::Text { text, .. }) = msg else {
             return Err("socket closed while subscribing".into());
         };
         let v: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
@@ -303,23 +321,22 @@ async fn read(
                 if last >= targets[log.store] {
                     break;
                 }
-                match tokio::time::timeout_at(deadline.into(), ws.next()).await {
+                match tokio::time::timeout_at(deadline.into(), ws.next_text()).await {
                     Ok(msg) => msg,
                     Err(_) => break,
                 }
             }
             None => tokio::select! {
-                msg = ws.next() => msg,
+                msg = ws.next_text() => msg,
                 _ = done.changed() => continue,
             },
         };
-        let Some(Ok(msg)) = msg else { break };
-        let Message::Text(text) = msg else { continue };
+        let Some(socket::Text { text, wire }) = msg else { break };
         if log.snapshot_bytes == 0 && text.starts_with("{\"type\":\"snapshot\"") {
-            log.snapshot_bytes = text.len() as u64;
+            log.snapshot_bytes = wire as u64;
             continue;
         }
-        log.bytes += text.len() as u64;
+        log.bytes += wire as u64;
         if !text.starts_with("{\"type\":\"batch\"") {
             if text.starts_with("{\"type\":\"resync\"") {
                 log.resyncs += 1;
@@ -340,7 +357,7 @@ async fn read(
             last = to;
         }
     }
-    let _ = ws.close(None).await;
+    ws.close().await;
     log
 }
 
@@ -380,8 +397,9 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
             let topics = args.topics.clone();
             let view = catalogue::view(args.views, i);
             let progress = progress.clone();
+            let compression = args.compression;
             async move {
-                let r = subscribe(&target, node, store, &slug, &topics, view).await;
+                let r = subscribe(&target, node, store, &slug, &topics, view, compression).await;
                 progress.inc(1);
                 r
             }
@@ -399,6 +417,7 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
     let (done_tx, done_rx) = tokio::sync::watch::channel(None);
     let readers: Vec<_> = sockets.into_iter().map(|(ws, log)| tokio::spawn(read(ws, log, done_rx.clone()))).collect();
 
+    let cpu_before = args.server_pid.and_then(cpu_secs);
     let acked = Arc::new(Mutex::new(Vec::<Acked>::new()));
     let errors: Arc<Vec<AtomicU64>> = Arc::new(target.urls.iter().map(|_| AtomicU64::new(0)).collect());
     let started = Instant::now();
@@ -468,7 +487,10 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
     }
     progress.finish_and_clear();
     let errors: Vec<u64> = errors.iter().map(|e| e.load(Ordering::Relaxed)).collect();
-    let report = Report::compute(&target.urls, &acked, &logs, &errors, duration, memory);
+    let mut report = Report::compute(&target.urls, &acked, &logs, &errors, duration, memory);
+    if let (Some(before), Some(after)) = (cpu_before, args.server_pid.and_then(cpu_secs)) {
+        report.set_server_cpu(after - before);
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {

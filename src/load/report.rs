@@ -113,6 +113,11 @@ pub struct Report {
     pub snapshot_bytes_per_subscriber: f64,
     /// Server RSS growth per connection, with `--server-pid`.
     pub memory_per_connection_kib: Option<f64>,
+    /// Server CPU time from the first write until the last delivery was
+    /// read (or the settle time passed), with `--server-pid`; and per
+    /// delivery, in microseconds.
+    pub server_cpu_s: Option<f64>,
+    pub server_cpu_us_per_delivery: Option<f64>,
     /// The same counts per URL, in the order given.
     pub per_url: Vec<NodeCounts>,
 }
@@ -172,8 +177,16 @@ impl Report {
             bytes_per_subscriber_per_hour: per_subscriber(logs.iter().map(|l| l.bytes).sum()) / secs * 3600.0,
             snapshot_bytes_per_subscriber: per_subscriber(logs.iter().map(|l| l.snapshot_bytes).sum()),
             memory_per_connection_kib,
+            server_cpu_s: None,
+            server_cpu_us_per_delivery: None,
             per_url,
         }
+    }
+
+    /// Records the server's CPU seconds over the run.
+    pub fn set_server_cpu(&mut self, secs: f64) {
+        self.server_cpu_s = Some(secs);
+        self.server_cpu_us_per_delivery = (self.deliveries > 0).then(|| secs * 1e6 / self.deliveries as f64);
     }
 
     /// Whether every acknowledged write reached every subscriber, once, in order.
@@ -207,6 +220,14 @@ impl Report {
             (
                 "server memory per connection",
                 self.memory_per_connection_kib.map_or("(pass --server-pid)".into(), |k| format!("{k:.2} KiB")),
+            ),
+            (
+                "server CPU",
+                match (self.server_cpu_s, self.server_cpu_us_per_delivery) {
+                    (Some(s), Some(us)) => format!("{s:.2} s, {us:.3} µs per delivery"),
+                    (Some(s), None) => format!("{s:.2} s"),
+                    _ => "(pass --server-pid)".into(),
+                },
             ),
         ];
         for node in &self.per_url {

@@ -94,6 +94,8 @@ impl EventKind {
 pub struct Event {
     pub seq: Seq,
     pub kind: EventKind,
+    /// Left out when the event has none (the dashboard, a published view).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<i64>,
     pub at: DateTime<Utc>,
     /// Who made the change (`user:<name>` or `token:<name>`).

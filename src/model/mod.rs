@@ -229,6 +229,30 @@ pub struct Dashboard {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Dashboard {
+    /// The `dashboard.updated` event's data for a change from `before` (the
+    /// dashboard as subscribers last had it, on the same day): only the
+    /// fields that differ, and `version`. `updated_at` is left out: it is
+    /// the event's `at`. With `before` of another day (`None`: the first
+    /// change of a local day), the whole dashboard.
+    pub fn changes_from(&self, before: Option<&Dashboard>) -> serde_json::Value {
+        // Serializing our own struct cannot fail.
+        let now = serde_json::to_value(self).unwrap_or_default();
+        let (Some(before), serde_json::Value::Object(fields)) = (before.filter(|b| b.day == self.day), &now) else {
+            return now;
+        };
+        let before = serde_json::to_value(before).unwrap_or_default();
+        let changed = fields
+            .iter()
+            .filter(|(name, value)| {
+                *name == "version" || (*name != "updated_at" && before.get(name.as_str()) != Some(*value))
+            })
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        serde_json::Value::Object(changed)
+    }
+}
+
 /// The hand-set part of the dashboard, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DashboardSettings {

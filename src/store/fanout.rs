@@ -113,9 +113,12 @@ fn merge(earlier: Option<Event>, later: Event) -> Event {
     let Some(mut earlier) = earlier else {
         return later;
     };
-    use EventKind::{ProductCreated, ProductImageChanged, ProductUpdated};
-    let mergeable = matches!(earlier.kind, ProductCreated | ProductUpdated | ProductImageChanged)
-        && matches!(later.kind, ProductUpdated | ProductImageChanged);
+    use EventKind::{DashboardUpdated, ProductCreated, ProductImageChanged, ProductUpdated};
+    // Dashboard changes carry only what changed (a new day in full): they
+    // merge like product updates.
+    let mergeable = (matches!(earlier.kind, ProductCreated | ProductUpdated | ProductImageChanged)
+        && matches!(later.kind, ProductUpdated | ProductImageChanged))
+        || (earlier.kind == DashboardUpdated && later.kind == DashboardUpdated);
     if !mergeable {
         return later;
     }
@@ -272,7 +275,7 @@ impl Fanout {
             for (id, sub) in &mut self.subscribers {
                 let from = sub.sent_to.min(from - 1) + 1;
                 let frame = frames.entry((sub.topics, from)).or_insert_with(|| {
-                    let wanted: Vec<&Event> = events.iter().filter(|e| sub.topics.wants(e.kind)).collect();
+                    let wanted = sub.topics.select(&events);
                     (!wanted.is_empty())
                         .then(|| ServerFrame::Batch { store: slug, from, to, events: &wanted }.encode().into())
                 });

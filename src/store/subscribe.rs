@@ -47,7 +47,7 @@ impl StoreActor {
         };
         let slug = &state.meta.info.slug;
         announce(state, &msg, Mode::Replay);
-        let wanted: Vec<&Event> = events.iter().filter(|e| msg.topics.wants(e.kind)).collect();
+        let wanted = msg.topics.select(events);
         let mut from = since + 1;
         for (i, chunk) in wanted.chunks(REPLAY_CHUNK).enumerate() {
             let last = i == wanted.len().div_ceil(REPLAY_CHUNK) - 1;

@@ -256,8 +256,17 @@ impl Outbox {
     }
 }
 
+/// The most a body hands the HTTP dispatcher per poll. With the server's
+/// write buffer limit (`lib.rs`, `h1_write_buffer_size(WRITE_CHUNK)`), the
+/// dispatcher never holds more than `2 * WRITE_CHUNK - 1` bytes, so its
+/// 8 KiB write buffer (actix-http's `HW_BUFFER_SIZE`) never has to grow: a
+/// buffer grown once (by an uncompressed snapshot, say) stays grown for the
+/// life of the connection.
+pub const WRITE_CHUNK: usize = 4096;
+
 /// The WebSocket response body: writes what its outbox queued, as
-/// WebSocket frames, in one chunk per poll.
+/// WebSocket frames, in one chunk per poll (at most `WRITE_CHUNK` bytes;
+/// the rest of a longer one follows in the next polls).
 pub struct OutboxBody {
     queue: Arc<OutboxQueue>,
     metrics: Arc<Metrics>,
@@ -265,6 +274,8 @@ pub struct OutboxBody {
     /// negotiate permessage-deflate).
     deflate_up_to: usize,
     closed: bool,
+    /// Framed bytes not handed out yet.
+    rest: Bytes,
 }
 
 impl OutboxBody {
@@ -272,7 +283,7 @@ impl OutboxBody {
     pub fn new(capacity: usize, metrics: Arc<Metrics>) -> Self {
         let queued = metrics.outbox_frames.clone();
         let queue = Arc::new(OutboxQueue { queue: Mutex::default(), capacity: capacity.max(1), queued });
-        Self { queue, metrics, deflate_up_to: 0, closed: false }
+        Self { queue, metrics, deflate_up_to: 0, closed: false, rest: Bytes::new() }
     }
 
     /// Sends frames of `deflate::MIN_COMPRESSED` bytes and more compressed
@@ -347,6 +358,14 @@ impl OutboxBody {
     }
 }
 
+impl OutboxBody {
+    /// The next at most `WRITE_CHUNK` bytes of `rest` (no copy).
+    fn next_piece(&mut self) -> Bytes {
+        let n = self.rest.len().min(WRITE_CHUNK);
+        self.rest.split_to(n)
+    }
+}
+
 impl MessageBody for OutboxBody {
     type Error = Infallible;
 
@@ -356,6 +375,9 @@ impl MessageBody for OutboxBody {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Infallible>>> {
         let this = self.get_mut();
+        if !this.rest.is_empty() {
+            return Poll::Ready(Some(Ok(this.next_piece())));
+        }
         if this.closed {
             return Poll::Ready(None);
         }
@@ -377,7 +399,11 @@ impl MessageBody for OutboxBody {
             }
         }
         match this.drain(&mut q) {
-            Some(chunk) => Poll::Ready(Some(Ok(chunk))),
+            Some(chunk) => {
+                drop(q);
+                this.rest = chunk;
+                Poll::Ready(Some(Ok(this.next_piece())))
+            }
             None => {
                 if !q.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                     q.waker = Some(cx.waker().clone());
@@ -439,6 +465,27 @@ mod tests {
         assert!(matches!(poll(&mut body), Poll::Ready(None)));
         assert_eq!(outbox.push("late", "s1"), Pushed::Closed);
         assert_eq!(metrics.outbox_frames.get(), 0);
+    }
+
+    #[actix::test]
+    async fn a_long_chunk_goes_out_in_pieces_the_dispatcher_buffer_holds() {
+        let metrics = Metrics::new();
+        let mut body = OutboxBody::new(4, metrics.clone());
+        let outbox = Outbox::new(1, body.queue(), EvictionSink.start().recipient());
+        let snapshot = "s".repeat(3 * WRITE_CHUNK);
+        outbox.push(snapshot.as_str(), "s1");
+        outbox.push("after", "s1");
+        outbox.close(None);
+        let mut framed = BytesMut::new();
+        Parser::write_message(&mut framed, &snapshot, OpCode::Text, true, false);
+        Parser::write_message(&mut framed, "after", OpCode::Text, true, false);
+        Parser::write_close(&mut framed, None, false);
+        let mut joined = BytesMut::new();
+        while let Poll::Ready(Some(Ok(piece))) = poll(&mut body) {
+            assert!(!piece.is_empty() && piece.len() <= WRITE_CHUNK);
+            joined.extend_from_slice(&piece);
+        }
+        assert_eq!(joined, framed);
     }
 
     #[actix::test]

@@ -6,6 +6,8 @@
 //! frame with bad fields gets an error that echoes its `id` as `ref`; then
 //! the body for that type, refusing unknown fields.
 
+use std::borrow::Cow;
+
 use bytestring::ByteString;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -80,6 +82,53 @@ impl Topics {
     pub fn wants(self, kind: EventKind) -> bool {
         kind.is_store() || self.has(Topic::History) || self.has(Self::topic_of(kind))
     }
+
+    /// Whether `sales.updated` carries the sold products' figures: only to
+    /// subscribers with product rows to put them in (`products`) and to
+    /// `history`, which gets every event as recorded.
+    pub fn wants_product_figures(self) -> bool {
+        self.has(Topic::Products) || self.has(Topic::History)
+    }
+
+    /// The events of `events` these topics receive, as sent to them: where
+    /// `wants_product_figures` says no, a `sales.updated` in its short form
+    /// (`short_sale`). The live fan-out and every replay send through here,
+    /// so a resumed subscriber gets the frames a live one got.
+    pub fn select<'e>(self, events: impl IntoIterator<Item = &'e Event>) -> Vec<Cow<'e, Event>> {
+        let figures = self.wants_product_figures();
+        events
+            .into_iter()
+            .filter(|e| self.wants(e.kind))
+            .map(|e| match e.kind {
+                EventKind::SalesUpdated if !figures => Cow::Owned(short_sale(e)),
+                _ => Cow::Borrowed(e),
+            })
+            .collect()
+    }
+}
+
+/// A `sales.updated` for a subscriber without product rows: the sale's
+/// `amount` and its local `day`'s totals, without what it already has or
+/// cannot use: `products` (figures for rows it does not hold), `sale_id`
+/// (the event's `entity_id`), `at` when it is the event's own `at`, and a
+/// null `order_ref`. What a dashboard shows from a sale, at about 60 % of
+/// the recorded event's bytes.
+fn short_sale(e: &Event) -> Event {
+    let Value::Object(recorded) = &e.data else {
+        return e.clone();
+    };
+    let at = serde_json::to_value(e.at).unwrap_or_default();
+    let data = recorded
+        .iter()
+        .filter(|(name, value)| match name.as_str() {
+            "products" | "sale_id" => false,
+            "order_ref" => !value.is_null(),
+            "at" => **value != at,
+            _ => true,
+        })
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    Event { data: Value::Object(data), ..e.clone() }
 }
 
 /// `subscribe` and `switch_store` bodies.
@@ -250,7 +299,7 @@ pub enum ServerFrame<'a> {
         store: &'a str,
         from: Seq,
         to: Seq,
-        events: &'a [&'a Event],
+        events: &'a [Cow<'a, Event>],
     },
     Page {
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]

@@ -42,6 +42,17 @@ function checkDashboard(d) {
   }
 }
 
+/** `dashboard.updated` data: the changed fields and `version`, or a new day whole. */
+function checkDashboardChange(d) {
+  need(isObj(d) && isInt(d.version), 'dashboard.updated version');
+  if (d.day !== undefined) return checkDashboard(d);
+  need(d.notice === undefined || isStr(d.notice), 'dashboard notice');
+  for (const f of ['revenue_today', 'orders_today', 'units_today', 'visitors_today',
+    'conversion_bp', 'average_order_value', 'refunds_today', 'revenue_target']) {
+    need(d[f] === undefined || isInt(d[f]), `dashboard ${f}`);
+  }
+}
+
 /** @param {any} p */
 function checkDay(p) {
   need(isObj(p) && isStr(p.day) && isInt(p.orders) && isInt(p.units) && isInt(p.revenue), 'daily point');
@@ -70,11 +81,11 @@ const EVENT_DATA = {
   },
   'product.deleted': (d) => need(isInt(d.id), 'product.deleted id'),
   'product.image_changed': (d) => need(isOptStr(d.image) && isInt(d.version), 'image_changed'),
-  'dashboard.updated': checkDashboard,
+  'dashboard.updated': checkDashboardChange,
   'sales.updated': (d) => {
     checkDay(d.day);
-    need(isInt(d.amount) && Array.isArray(d.products), 'sale');
-    d.products.forEach((p) => need(isObj(p) && isInt(p.id) && isInt(p.units_sold)
+    need(isInt(d.amount) && (d.products === undefined || Array.isArray(d.products)), 'sale');
+    (d.products ?? []).forEach((p) => need(isObj(p) && isInt(p.id) && isInt(p.units_sold)
       && isInt(p.revenue) && isInt(p.stock) && isInt(p.version), 'sale product figures'));
   },
   'view.published': (d) => checkView(d.view),

@@ -94,6 +94,18 @@ function dashboardWithDay(d, point) {
 }
 
 /**
+ * The dashboard after `dashboard.updated`, whose data holds the fields that
+ * changed and `version` (a new local day comes whole, `day` included); its
+ * `updated_at` is the event's `at`. An older version than the one held (a
+ * snapshot fetched after the event) changes nothing.
+ */
+function mergeDashboard(d, fields, at) {
+  if (!d) return 'day' in fields ? { updated_at: at, ...fields } : d;
+  if (fields.version <= d.version) return d;
+  return { ...d, updated_at: at, ...fields };
+}
+
+/**
  * Folds validated events (seq order) into a store's data.
  * @param {StoreData} data
  * @param {any[]} events
@@ -120,12 +132,13 @@ export function applyEvents(data, events) {
         membershipChanged = true;
         break;
       case 'dashboard.updated':
-        dashboard = d;
+        dashboard = mergeDashboard(dashboard, d, e.at);
         break;
       case 'sales.updated':
         sales = upsertDay(sales, d.day);
         dashboard = dashboardWithDay(dashboard, d.day);
-        for (const p of d.products) page = mergeRow(page, p.id, p);
+        // Product figures come only to subscribers of the products topic.
+        for (const p of d.products ?? []) page = mergeRow(page, p.id, p);
         membershipChanged = true;
         break;
       case 'store.updated':

@@ -536,6 +536,7 @@ fn patch_dashboard(
 ) -> Result<(Outcome, Vec<Effect>), ApiError> {
     let store = target.store_id;
     let mut settings = sales::settings(conn, store)?;
+    let before = settings.clone();
     if let Some(v) = patch.visitors_today {
         settings.visitors_today = v;
     }
@@ -555,7 +556,11 @@ fn patch_dashboard(
         .ok_or_else(|| ApiError::Internal("the clock is outside the calendar".into()))?;
     let today = sales::day(conn, store, today)?;
     let dashboard = settings.dashboard(today);
-    ev.push(EventKind::DashboardUpdated, None, json!(dashboard));
+    // Subscribers had `before` as of its change; a change on a later local
+    // day than that one sends the new day in full.
+    let same_day = calendar::local_day(target.tz, before.updated_at) == Some(today.day);
+    let before = same_day.then(|| before.dashboard(today));
+    ev.push(EventKind::DashboardUpdated, None, dashboard.changes_from(before.as_ref()));
     Ok((Outcome::Dashboard(dashboard), vec![Effect::Settings(settings)]))
 }
 
