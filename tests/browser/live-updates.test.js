@@ -63,23 +63,6 @@ test('a sale recorded in the admin updates the storefront figures and chart', as
   }
 });
 
-test('a dashboard change arrives as its changed fields and the storefront keeps the rest', async () => {
-  const { shop, close } = await openPair();
-  try {
-    const token = await apiToken(env.server.url, 'admin');
-    const before = (await rest(env.server.url, token, 'GET', '/stores/s1/dashboard')).body;
-    const patched = await rest(env.server.url, token, 'PATCH', '/stores/s1/dashboard', { notice: 'Only the notice moved' });
-    assert.equal(patched.status, 200);
-    await waitText(shop, '[data-field="notice"]', 'Only the notice moved');
-    // Merged, not replaced: the fields the event left out still show.
-    assert.equal(num(await shop.textContent('dd[data-field="visitors_today"]')), before.visitors_today);
-    assert.equal(num(await shop.textContent('dd[data-field="orders_today"]')), before.orders_today);
-    assert.equal(await shop.evaluate(() => window.__noReload), true);
-  } finally {
-    await close();
-  }
-});
-
 test('an image uploaded in the admin appears on the storefront', async () => {
   const { admin, shop, close } = await openPair();
   try {
