@@ -98,7 +98,8 @@ export async function boot({ title, other, mount, follow = false }) {
     // listed (archived, deleted) is left for the first one.
     const renderStores = (list) => {
       select.replaceChildren(...list.map((s) => h('option', { value: s.slug, text: label(s) })));
-      const current = client.state.get().store;
+      // Before the client starts, its store is the one chosen above.
+      const current = client.state.get().store ?? store;
       if (list.some((s) => s.slug === current)) select.value = current;
       else if (list.length) {
         select.value = list[0].slug;
