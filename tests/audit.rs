@@ -88,3 +88,87 @@ async fn only_store_admins_read_the_audit_trail_and_bad_queries_are_refused() {
     }
     admin.get("/api/v1/stores/s9/audit").await.assert_error(404, "not_found");
 }
+
+fn history(id: i64) -> String {
+    format!("/api/v1/stores/s1/products/{id}/history")
+}
+
+/// `(field, before, after)` of each change of a history entry.
+fn changes(entry: &Value) -> Vec<(String, Option<Value>, Value)> {
+    entry["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["field"].as_str().unwrap().to_owned(), c.get("before").cloned(), c["after"].clone()))
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_products_history_names_each_changed_field_before_and_after() {
+    let app = common::spawn_app().await;
+    let admin = app.login("admin").await;
+    let editor = app.login("editor").await;
+    let id = editor.create_product("s1", "HIST-1", 100).await["id"].as_i64().unwrap();
+    let path = format!("/api/v1/stores/s1/products/{id}");
+    editor.patch(&path, json!({"price": 250})).await.assert_status(200);
+    // Another product's change in between is no part of this history.
+    admin.create_product("s1", "HIST-2", 1).await;
+    let bulk = json!({"ids": [id], "change": {"op": "add_to_stock", "amount": 5}});
+    admin.post("/api/v1/stores/s1/products/bulk", bulk).await.assert_status(200);
+    admin.patch(&path, json!({"price": 300, "status": "draft"})).await.assert_status(200);
+
+    let h = admin.get(&history(id)).await;
+    h.assert_status(200);
+    let entries = h.json["entries"].as_array().unwrap();
+    let kinds: Vec<&str> = entries.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["product.created", "product.updated", "product.updated", "product.updated"]);
+    assert!(changes(&entries[0]).iter().all(|(_, before, _)| before.is_none()), "nothing before creation");
+    assert!(changes(&entries[0]).contains(&("price".into(), None, json!(100))));
+    assert_eq!(entries[1]["by"], "user:editor");
+    assert_eq!(changes(&entries[1]), [("price".into(), Some(json!(100)), json!(250))]);
+    assert_eq!(changes(&entries[2]), [("stock".into(), Some(json!(10)), json!(15))]);
+    assert_eq!(entries[3]["by"], "user:admin");
+    assert_eq!(
+        changes(&entries[3]),
+        [("price".into(), Some(json!(250)), json!(300)), ("status".into(), Some(json!("active")), json!("draft"))]
+    );
+    assert!(h.json["next_after"].is_null());
+
+    // Paged by cursor: the before of a later page still comes from the earlier ones.
+    let first = admin.get(&format!("{}?limit=2", history(id))).await;
+    let cursor = first.json["next_after"].as_i64().unwrap();
+    let rest = admin.get(&format!("{}?after={cursor}", history(id))).await;
+    assert_eq!(rest.json["entries"].as_array().unwrap().as_slice(), &entries[2..]);
+
+    // A deleted product's history stays readable.
+    admin.delete(&path).await.assert_status(200);
+    let h = admin.get(&history(id)).await;
+    assert_eq!(h.json["entries"].as_array().unwrap().last().unwrap()["kind"], "product.deleted");
+}
+
+#[actix_web::test]
+async fn product_histories_are_for_store_admins_and_unknown_products_are_not_found() {
+    let app = common::spawn_app().await;
+    let admin = app.login("admin").await;
+    let seeded = admin.first_product("s1").await["id"].as_i64().unwrap();
+    // A product never changed since it was seeded has an empty history.
+    let h = admin.get(&history(seeded)).await;
+    h.assert_status(200);
+    assert_eq!(h.json["entries"], json!([]));
+    // Its first change has no before: the trail does not reach its creation.
+    admin.patch(&format!("/api/v1/stores/s1/products/{seeded}"), json!({"stock": 4321})).await.assert_status(200);
+    let h = admin.get(&history(seeded)).await;
+    assert_eq!(changes(&h.json["entries"][0]), [("stock".into(), None, json!(4321))]);
+
+    app.login("editor").await.get(&history(seeded)).await.assert_error(403, "forbidden");
+    admin.get(&history(999_999)).await.assert_error(404, "not_found");
+    let foreign = admin.create_product("s2", "HIST-S2", 100).await["id"].as_i64().unwrap();
+    admin.get(&history(foreign)).await.assert_error(404, "not_found");
+    for query in ["limit=0", "limit=1001", "after=-1"] {
+        admin.get(&format!("{}?{query}", history(seeded))).await.assert_error(422, "invalid_field");
+    }
+    for query in ["limit=many", "before=1"] {
+        admin.get(&format!("{}?{query}", history(seeded))).await.assert_error(400, "bad_request");
+    }
+    admin.get("/api/v1/stores/s1/products/one/history").await.assert_error(400, "bad_request");
+}

@@ -3,6 +3,8 @@
 //! when; this reads it filtered (entity, kind, principal, time range) a
 //! page at a time by seq cursor, as JSON, or exported as CSV (cells guarded
 //! against formulas like the product export) or JSON Lines.
+//! `GET /stores/{store}/products/{id}/history`: one product's changes
+//! from the same events, field by field with the value before and after.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -10,14 +12,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::open_store;
+use super::{ask, open_store};
 use super::transfer::guarded_csv;
 use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::db;
 use crate::db::queries::events::{self, AuditFilter};
 use crate::error::{ApiError, ErrorBody};
-use crate::model::{Event, EventKind, Seq};
+use crate::model::history::HistoryEntry;
+use crate::model::{Event, EventKind, ProductId, Seq};
+use crate::store::messages::GetProduct;
 
 /// Most events one answer carries.
 pub const MAX_AUDIT_EVENTS: i64 = 5000;
@@ -166,7 +170,64 @@ pub async fn list(
     Ok(res.body(body))
 }
 
+/// Most changes one history answer carries.
+pub const MAX_HISTORY_ENTRIES: i64 = 1000;
+
+/// Which of a product's changes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// Cursor: answer changes with a seq above this (default 0).
+    #[serde(default)]
+    #[param(minimum = 0)]
+    pub after: Seq,
+    /// At most this many (1-1000, default 100).
+    #[serde(default = "default_limit")]
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: i64,
+}
+
+/// One page of a product's history, oldest change first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductHistoryPage {
+    pub product_id: ProductId,
+    pub entries: Vec<HistoryEntry>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_after: Option<Seq>,
+}
+
+/// A product's changes, field by field with the value before and after
+/// (store admin). A deleted product's history stays readable.
+#[utoipa::path(get, path = "/api/v1/stores/{store}/products/{id}/history", tag = "events",
+    params(("store" = String, Path, description = "store slug"), ("id" = i64, Path, description = "product id"), HistoryQuery),
+    responses((status = 200, body = ProductHistoryPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn product_history(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, ProductId)>,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (slug, id) = path.into_inner();
+    let store = open_store(&state, &who, &slug, Role::Admin)?;
+    let HistoryQuery { after, limit } = query.into_inner();
+    if after < 0 || !(1..=MAX_HISTORY_ENTRIES).contains(&limit) {
+        return Err(ApiError::invalid("query", format!("after >= 0, limit 1-{MAX_HISTORY_ENTRIES}")));
+    }
+    let store_id = store.meta.id;
+    let entries =
+        db::blocking(&state.pool, move |conn| events::product_history(conn, store_id, id, after, limit as usize)).await?;
+    if entries.is_empty() && after == 0 {
+        // No change recorded: a product of the store never changed, or none.
+        ask(&store.actor, GetProduct(id)).await?;
+    }
+    let next_after = (entries.len() as i64 == limit).then(|| entries.last().map(|e| e.seq)).flatten();
+    Ok(HttpResponse::Ok().json(ProductHistoryPage { product_id: id, entries, next_after }))
+}
+
 /// Mounts the routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/stores/{store}/audit", web::get().to(list));
+    cfg.route("/stores/{store}/audit", web::get().to(list))
+        .route("/stores/{store}/products/{id}/history", web::get().to(product_history));
 }

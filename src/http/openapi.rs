@@ -98,7 +98,7 @@ impl Modify for SharedParsing {
         saved_views::list, saved_views::save, saved_views::delete,
         dashboard::get, dashboard::patch,
         sales::record, sales::daily, sales::summary,
-        events::list, audit::list,
+        events::list, audit::list, audit::product_history,
         feedback::send, feedback::list,
         admin::reload,
         manage_stores::list, manage_stores::create, manage_stores::patch, manage_stores::delete, manage_stores::archive, manage_stores::restore,

@@ -127,6 +127,10 @@ pub struct BulkReport {
     /// The changed products as they were: send them back as a `restore`
     /// change to undo (deleted products cannot be restored).
     pub before: Vec<BulkRow>,
+    /// In a dry run, the same products as the change would leave them (a
+    /// preview); left out otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<BulkRow>,
     pub dry_run: bool,
 }
 
@@ -274,20 +278,25 @@ pub fn report(planned: &[Planned], first_seq: Option<Seq>, seq: Seq, dry_run: bo
         }
         Planned::Delete(_) => true,
     };
-    let before: Vec<BulkRow> = planned
-        .iter()
-        .filter(changes)
-        .filter_map(|p| match p {
-            Planned::Patch(product, _) => Some(BulkRow::of(product)),
+    let patched = || {
+        planned.iter().filter(changes).filter_map(|p| match p {
+            Planned::Patch(product, patch) => Some((product, patch)),
             Planned::Delete(_) => None,
         })
-        .collect();
+    };
+    let after = |(p, patch): (&Product, &ProductPatch)| BulkRow {
+        id: p.id,
+        price: patch.price.unwrap_or(p.price),
+        stock: patch.stock.unwrap_or(p.stock),
+        status: patch.status.unwrap_or(p.status),
+    };
     BulkReport {
         matched: planned.len(),
         changed: planned.iter().filter(changes).count(),
         first_seq,
         seq,
-        before,
+        before: patched().map(|(p, _)| BulkRow::of(p)).collect(),
+        after: if dry_run { patched().map(after).collect() } else { Vec::new() },
         dry_run,
     }
 }

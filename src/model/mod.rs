@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod change;
 pub mod event;
 pub mod feedback;
+pub mod history;
 pub mod saved_view;
 pub mod snapshot;
 pub mod store;

@@ -557,12 +557,12 @@ impl Handler<PlanBulk> for StoreActor {
         let ids = match msg.selection {
             Selection::Ids(ids) => ids,
             Selection::Filter(view) => {
-                let (total, rows) = state.products.page(&View { page: 1, page_size: MAX_BULK_PRODUCTS, ..view });
+                let (total, ids) = state.products.page_ids(&View { page: 1, page_size: MAX_BULK_PRODUCTS, ..view });
                 if total == 0 {
                     return Err(ApiError::invalid("filter", "the filter matches no product".into()));
                 }
                 bulk::check_count(total, "filter")?;
-                rows.iter().map(|p| p.id).collect()
+                ids
             }
         };
         let planned = bulk::plan(&msg.op, &ids, |id| state.products.get(id))?;

@@ -14,6 +14,9 @@ import { healthView } from './views/health.js';
 import { feedbackControl, feedbackList } from './views/feedback.js';
 import { dashboardForm, createProductForm, saleForm, publishControl, failure, describeOp } from './views/admin-forms.js';
 import { savedViewsControl } from './views/saved-views.js';
+import { productHistory } from './views/product-history.js';
+import { activityView } from './views/activity.js';
+import { bulkChanges } from './views/bulk.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
 function describeFields(fields, currency) {
@@ -103,8 +106,17 @@ function mount({ client, api, announce, root, me }) {
   });
   client.addEventListener('invalid-frame', (ev) => console.warn('storesync: ignored a malformed frame:', ev.detail.reason));
 
-  const products = productsView(client, { actions });
+  // What the user may do in the store shown (roles are per store).
+  const roleIn = (slug) => (me.stores ?? []).find((st) => st.slug === slug)?.role;
+  const canAudit = (slug) => me.user.is_admin || roleIn(slug) === 'admin';
+  const history = productHistory(client, api, { canAudit });
+  const bulk = bulkChanges(client, api, {
+    canEdit: (slug) => me.user.is_admin || EDIT_ROLES.includes(roleIn(slug)),
+    setNote: (id, note) => products.setNote(id, note),
+  });
+  const products = productsView(client, { actions, parts: [bulk.part, history.part] });
   products.el.querySelector('h2').after(tableStatus, publishControl(client), savedViewsControl(client, api));
+  products.el.querySelector('.toolbar').after(bulk.el);
 
   root.append(
     alerts,
@@ -113,8 +125,10 @@ function mount({ client, api, announce, root, me }) {
     products.el,
     h('div', { class: 'grid three' }, createProductForm(client), saleForm(client), healthView(client, { serverHealth: true })),
     historyView(client),
+    activityView(client, api, { canAudit, openHistory: history.open }),
     feedbackList(client),
-    feedbackControl(client));
+    feedbackControl(client),
+    history.el);
 }
 
 /** The admin page for a user who may only read: figures, chart, products, health. */

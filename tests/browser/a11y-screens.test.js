@@ -4,12 +4,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import axe from 'axe-core';
+import { mkdir } from 'node:fs/promises';
 import {
   startServer, launchBrowser, newContext, loginPage, waitText, waitConnection, apiToken, rest, makePng, product,
-  PAGES, SCREENSHOT_DIR, DOCS_DIR, TIMEOUT, cspViolations,
+  seriousViolations, screenshot, PAGES, SCREENSHOT_DIR, TIMEOUT, cspViolations,
 } from './helpers.js';
 
 let server;
@@ -32,16 +30,6 @@ after(async () => {
   await server?.stop();
   assert.deepEqual(cspViolations, [], 'the pages broke the Content-Security-Policy');
 });
-
-async function seriousViolations(page) {
-  // Evaluated through the DevTools protocol: the page's CSP refuses inline
-  // script tags, as it should.
-  await page.evaluate(axe.source);
-  const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 let stock = 4000;
 for (const [name, path, user] of [['admin', PAGES.admin, 'admin'], ['storefront', PAGES.storefront, 'viewer']]) {
@@ -92,13 +80,6 @@ for (const [name, path, user] of [['admin', PAGES.admin, 'admin'], ['storefront'
       }
     });
   }
-}
-
-/** Saves a screenshot under screenshots/ (and docs/ with UPDATE_DOCS_SCREENSHOTS=1). */
-async function screenshot(page, name, opts = {}) {
-  const file = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path: file, animations: 'disabled', ...opts });
-  if (process.env.UPDATE_DOCS_SCREENSHOTS === '1') await copyFile(file, join(DOCS_DIR, `${name}.png`));
 }
 
 test('admin: axe is clean with a row being edited, a change by someone else and a conflict', async () => {

@@ -5,12 +5,13 @@
 import assert from 'node:assert/strict';
 import { before, after } from 'node:test';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import axe from 'axe-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -267,4 +268,32 @@ export function serverAndBrowser() {
     assert.deepEqual(cspViolations, [], 'the pages broke the Content-Security-Policy');
   });
   return env;
+}
+
+/**
+ * What axe-core finds serious or critical on the page, one line each.
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<string[]>}
+ */
+export async function seriousViolations(page) {
+  // Evaluated through the DevTools protocol: the page's CSP refuses inline
+  // script tags, as it should.
+  await page.evaluate(axe.source);
+  const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/**
+ * Saves a screenshot of a page or a locator under screenshots/ (and docs/
+ * with UPDATE_DOCS_SCREENSHOTS=1).
+ * @param {import('playwright-core').Page|import('playwright-core').Locator} target
+ * @param {string} name file name without `.png`
+ */
+export async function screenshot(target, name, opts = {}) {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const file = join(SCREENSHOT_DIR, `${name}.png`);
+  await target.screenshot({ path: file, animations: 'disabled', ...opts });
+  if (process.env.UPDATE_DOCS_SCREENSHOTS === '1') await copyFile(file, join(DOCS_DIR, `${name}.png`));
 }

@@ -7,7 +7,8 @@ use crate::db::schema::events;
 use crate::db::Conn;
 use crate::each_backend;
 use crate::error::ApiError;
-use crate::model::{Event, Seq};
+use crate::model::history::{HistoryEntry, ProductHistory};
+use crate::model::{Event, EventKind, Seq};
 
 /// Events of a store after `since`, oldest first, at most `limit`.
 pub fn since(conn: &mut Conn, store_id: i64, since: Seq, limit: i64) -> Result<Vec<Event>, ApiError> {
@@ -75,4 +76,48 @@ pub fn audit(
         query.order(events::seq.asc()).limit(limit).load(c)
     })?;
     rows.into_iter().map(EventRow::into_event).collect()
+}
+
+/// Events read per query while walking a product's history.
+const HISTORY_CHUNK: i64 = 1000;
+
+/// The changes of product `id` of a store after seq `after`, oldest
+/// first, at most `limit`: its events walked from the first (on the
+/// (store, entity, seq) index), as the value before each change is the
+/// last one an earlier event set.
+pub fn product_history(
+    conn: &mut Conn,
+    store_id: i64,
+    id: i64,
+    after: Seq,
+    limit: usize,
+) -> Result<Vec<HistoryEntry>, ApiError> {
+    let kinds: Vec<&str> = EventKind::ALL.into_iter().filter(|k| k.is_product()).map(EventKind::as_str).collect();
+    let mut history = ProductHistory::default();
+    let mut entries = Vec::new();
+    let mut cursor = 0;
+    loop {
+        let rows: Vec<EventRow> = events::table
+            .filter(events::store_id.eq(store_id).and(events::entity_id.eq(id)).and(events::seq.gt(cursor)))
+            .filter(events::kind.eq_any(&kinds))
+            .order(events::seq.asc())
+            .limit(HISTORY_CHUNK)
+            .select(EventRow::as_select())
+            .load(conn)?;
+        let read = rows.len() as i64;
+        for row in rows {
+            let event = row.into_event()?;
+            cursor = event.seq;
+            let Some(entry) = history.apply(&event) else { continue };
+            if event.seq > after {
+                entries.push(entry);
+                if entries.len() == limit {
+                    return Ok(entries);
+                }
+            }
+        }
+        if read < HISTORY_CHUNK {
+            return Ok(entries);
+        }
+    }
 }

@@ -118,6 +118,14 @@ export function pageNumber(s) {
  */
 
 /**
+ * @typedef {object} RowPart more of an editable row (row selection, history)
+ * @property {{key: string, label: string}} [column] a column of its own, placed first
+ * @property {(th: HTMLElement) => void} [head] fills that column's header cell
+ * @property {(tr: any, row: any) => void} build adds its controls to a new row's cells
+ * @property {(tr: any, row: any, s: any) => void} update patches them from fresh data
+ */
+
+/**
  * @typedef {object} ProductTable
  * @property {HTMLElement} el the region holding the table
  * @property {HTMLElement} empty the "no products match" note (placed after `el`)
@@ -130,22 +138,26 @@ export function pageNumber(s) {
  */
 
 /**
- * Creates the table. An `editor` makes rows editable and adds an Actions column.
+ * Creates the table. An `editor` makes rows editable and adds an Actions
+ * column; `parts` add more to editable rows.
  * @param {import('../sync-client.js').SyncClient} client
- * @param {{editor?: RowEditor|null}} [opts]
+ * @param {{editor?: RowEditor|null, parts?: RowPart[]}} [opts]
  * @returns {ProductTable}
  */
-export function createProductTable(client, { editor = null } = {}) {
-  const columns = editor ? [...COLUMNS, { key: 'actions', label: 'Actions' }] : COLUMNS;
+export function createProductTable(client, { editor = null, parts = [] } = {}) {
+  const rowParts = editor ? [editor, ...parts] : [];
+  const own = rowParts.filter((p) => p.column).map((p) => p.column);
+  const columns = editor ? [...own, ...COLUMNS, { key: 'actions', label: 'Actions' }] : COLUMNS;
   const { headRow, headCells } = createHead(columns, sortBy);
+  for (const p of rowParts) p.head?.(headCells.get(p.column.key));
   const caption = h('caption', { class: 'visually-hidden' });
   const tbody = h('tbody');
   const empty = h('p', { class: 'muted empty' });
   const table = h('table', { class: 'products' }, caption, h('thead', {}, headRow), tbody);
   const wrap = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'products-title' }, table);
   const list = createKeyedList(tbody, {
-    create: (row) => createRow(row, columns, editor, (note) => setNote(row.id, note)),
-    update: (tr, row, s) => updateRow(tr, row, s, editor),
+    create: (row) => createRow(row, columns, rowParts, (note) => setNote(row.id, note)),
+    update: (tr, row, s) => updateRow(tr, row, s, rowParts),
     context: (s, row) => `${s.store}|${s.info?.currency}|${s.pending.length ? s.pending.some((m) => m?.productId === row.id) : false}`,
   });
 
@@ -228,9 +240,9 @@ function createHead(columns, sortBy) {
 
 /**
  * A new, empty row: one cell per column (`tr.cells2` by key), plus the
- * editor's controls; `tr.setNote` shows a note under it.
+ * controls of the editor and its parts; `tr.setNote` shows a note under it.
  */
-function createRow(row, columns, editor, setNote) {
+function createRow(row, columns, rowParts, setNote) {
   const tr = h('tr', { dataset: { id: String(row.id) } });
   tr.setNote = setNote;
   tr.cells2 = {};
@@ -241,21 +253,21 @@ function createRow(row, columns, editor, setNote) {
     tr.append(td);
   }
   tr.statusBadge = h('span');
-  if (editor) editor.build(tr, row);
-  else tr.cells2.status.append(tr.statusBadge);
+  for (const p of rowParts) p.build(tr, row);
+  if (!rowParts.length) tr.cells2.status.append(tr.statusBadge);
   return tr;
 }
 
 /** Patches a row from fresh data. */
-function updateRow(tr, row, s, editor) {
+function updateRow(tr, row, s, rowParts) {
   const cur = s.info?.currency;
   const old = tr.rowData;
   tr.dataset.sku = row.sku;
   tr.dataset.version = String(row.version);
   tr.dataset.stock = stockBadge(row.stock)?.tone ?? 'ok';
   renderImage(tr.cells2.image, s.store, row, 'thumb', 48);
-  if (editor) {
-    editor.update(tr, row, s);
+  if (rowParts.length) {
+    for (const p of rowParts) p.update(tr, row, s);
   } else {
     setText(tr.cells2.name, row.name);
     setText(tr.cells2.price, formatMoney(row.price, cur));

@@ -33,14 +33,15 @@ const RENDER_ON = new Set(['snapshot', 'batch', 'page', 'switch', 'view', 'queue
 
 /**
  * @param {import('../sync-client.js').SyncClient} client
- * @param {{actions?: ProductActions, grid?: boolean}} [opts] actions: makes the table
- *   editable; grid: cards (the storefront) instead of a table
+ * @param {{actions?: ProductActions, parts?: import('./product-table.js').RowPart[], grid?: boolean}} [opts]
+ *   actions: makes the table editable; parts: more controls of editable rows;
+ *   grid: cards (the storefront) instead of a table
  * @returns {ProductsView}
  */
-export function productsView(client, { actions, grid = false } = {}) {
+export function productsView(client, { actions, parts, grid = false } = {}) {
   const toolbar = createToolbar(client, { sort: grid });
   const table = grid ? createProductGrid()
-    : createProductTable(client, { editor: actions ? createRowEditor(client, actions) : null });
+    : createProductTable(client, { editor: actions ? createRowEditor(client, actions) : null, parts });
   const pager = createPager(client);
   const title = h('h2', { id: 'products-title', text: 'Products' });
   const el = h('section', { class: 'card products-card', 'aria-labelledby': 'products-title' },

@@ -1,0 +1,2 @@
+DROP INDEX events_by_time;
+DROP INDEX events_by_entity;
