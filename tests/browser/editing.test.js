@@ -24,7 +24,9 @@ test('cells are read-only text with badges until clicked; Enter saves, Escape ca
   const { page, close } = await adminPage();
   const token = await apiToken(env.server.url, 'admin');
   try {
-    assert.equal(await page.locator('.products-card tbody input:not([type="file"])').count(), 0, 'no always-on inputs');
+    // Row selection checkboxes (bulk changes) are the only inputs always on.
+    const inputs = '.products-card tbody input:not([type="file"]):not([data-bulk="row"])';
+    assert.equal(await page.locator(inputs).count(), 0, 'no always-on inputs');
     await page.waitForSelector(`${cell(100000, 'status')} .status-badge[data-status]`, { timeout: TIMEOUT });
     // Low stock earns a badge.
     await rest(env.server.url, token, 'PATCH', '/stores/s1/products/100010', { stock: 3 });

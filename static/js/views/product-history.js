@@ -19,10 +19,17 @@ const MAX_PAGES = 5;
  * @param {string|undefined} currency
  * @returns {string}
  */
-export function showValue(field, value, currency) {
+function showValue(field, value, currency) {
   if (field === 'price') return formatMoney(value, currency);
   if (field === 'image') return value ? 'an image' : 'no image';
   return String(value);
+}
+
+/** The before cell: the value, "(new)" at creation, "—" when none was recorded. */
+function beforeText(entry, change, currency) {
+  if (!change) return '';
+  if ('before' in change) return showValue(change.field, change.before, currency);
+  return entry.kind === 'product.created' ? '(new)' : '—';
 }
 
 /** What an entry with no field changes says. */
@@ -83,7 +90,7 @@ export function productHistory(client, api, { canAudit }) {
           h('td', {}, first ? when : ''),
           h('td', { text: first ? who : '' }),
           h('td', { text: c ? c.field : KIND_TEXT[e.kind] ?? e.kind }),
-          h('td', { class: 'before', text: c && 'before' in c ? showValue(c.field, c.before, cur) : '—' }),
+          h('td', { class: 'before', text: beforeText(e, c, cur) }),
           h('td', { class: 'after', text: c ? showValue(c.field, c.after, cur) : '' })));
       });
     }
