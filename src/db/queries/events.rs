@@ -44,8 +44,28 @@ pub struct AuditFilter {
     pub to: Option<chrono::NaiveDateTime>,
 }
 
+/// The lowest and highest seq of a store's events in the filter's time
+/// range (`None` when it holds none), read from the (store, at, seq)
+/// index alone.
+fn seq_span(conn: &mut Conn, store_id: i64, filter: &AuditFilter) -> QueryResult<Option<(Seq, Seq)>> {
+    use diesel::dsl::{max, min};
+    let span: (Option<Seq>, Option<Seq>) = each_backend!(conn, |c| {
+        let mut query = events::table.filter(events::store_id.eq(store_id)).into_boxed();
+        if let Some(from) = filter.from {
+            query = query.filter(events::at.ge(from));
+        }
+        if let Some(to) = filter.to {
+            query = query.filter(events::at.lt(to));
+        }
+        query.select((min(events::seq), max(events::seq))).first(c)
+    })?;
+    Ok(span.0.zip(span.1))
+}
+
 /// Events of a store after `after` that pass `filter`, oldest first, at
-/// most `limit`. Bounded by the seq index whatever the filter.
+/// most `limit`. Bounded by an index whatever the filter: the entity's
+/// (store, entity, seq), else the seqs a time range spans (found on the
+/// (store, at, seq) index), else (store, seq).
 pub fn audit(
     conn: &mut Conn,
     store_id: i64,
@@ -53,9 +73,17 @@ pub fn audit(
     after: Seq,
     limit: i64,
 ) -> Result<Vec<Event>, ApiError> {
+    let (low, high) = if filter.from.is_some() || filter.to.is_some() {
+        match seq_span(conn, store_id, filter)? {
+            Some(span) => span,
+            None => return Ok(Vec::new()),
+        }
+    } else {
+        (0, Seq::MAX)
+    };
     let rows: Vec<EventRow> = each_backend!(conn, |c| {
         let mut query = events::table
-            .filter(events::store_id.eq(store_id).and(events::seq.gt(after)))
+            .filter(events::store_id.eq(store_id).and(events::seq.gt(after.max(low - 1))).and(events::seq.le(high)))
             .select(EventRow::as_select())
             .into_boxed();
         if let Some(entity_id) = filter.entity_id {
