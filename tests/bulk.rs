@@ -42,7 +42,8 @@ async fn a_bulk_change_is_one_write_one_seq_range_and_one_batch_and_a_restore_un
     preview.assert_status(200);
     assert_eq!((preview.json["matched"].as_u64(), preview.json["changed"].as_u64()), (Some(3), Some(3)));
     assert_eq!(seq(&admin).await, applied, "a dry run writes nothing");
-    let previewed: Vec<i64> = preview.json["after"].as_array().unwrap().iter().map(|r| r["price"].as_i64().unwrap()).collect();
+    let previewed: Vec<i64> =
+        preview.json["after"].as_array().unwrap().iter().map(|r| r["price"].as_i64().unwrap()).collect();
     assert_eq!(previewed, [1099, 1100, 6], "the preview shows the products as the change leaves them");
 
     let r = admin.post(BULK, json!({"ids": ids, "change": change})).await;

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ask, open_store};
 use super::transfer::guarded_csv;
+use super::{ask, open_store};
 use crate::app::AppState;
 use crate::auth::{Principal, Role};
 use crate::db;
@@ -217,7 +217,8 @@ pub async fn product_history(
     }
     let store_id = store.meta.id;
     let entries =
-        db::blocking(&state.pool, move |conn| events::product_history(conn, store_id, id, after, limit as usize)).await?;
+        db::blocking(&state.pool, move |conn| events::product_history(conn, store_id, id, after, limit as usize))
+            .await?;
     if entries.is_empty() && after == 0 {
         // No change recorded: a product of the store never changed, or none.
         ask(&store.actor, GetProduct(id)).await?;
