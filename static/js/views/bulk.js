@@ -295,6 +295,7 @@ export function bulkChanges(client, api, { canEdit, setNote }) {
     // Only products on the page stay selected (one may have left it).
     const onPage = new Set((s.page?.rows ?? []).map((r) => r.id));
     for (const id of selected) if (!onPage.has(id)) selected.delete(id);
+    for (const id of boxes.keys()) if (!onPage.has(id)) boxes.delete(id);
     render();
   });
   showOp();
