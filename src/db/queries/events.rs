@@ -149,3 +149,40 @@ pub fn product_history(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::sql_types::Text;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct PlanStep {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+
+    /// SQLite's plan of the audit queries: each filter searches an index
+    /// instead of scanning the store's events.
+    #[test]
+    fn audit_filters_search_their_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::connect(&crate::config::Config::for_data_dir(dir.path().to_path_buf())).unwrap();
+        crate::db::migrate(&pool).unwrap();
+        let mut conn = pool.get().unwrap();
+        let Conn::Sqlite(conn) = &mut *conn else { panic!("a data dir's database is SQLite") };
+        let mut plan = |sql: &str| -> String {
+            let steps: Vec<PlanStep> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(conn).unwrap();
+            steps.into_iter().map(|s| s.detail).collect::<Vec<_>>().join("; ")
+        };
+        let by_entity = plan(
+            "SELECT * FROM events WHERE store_id = 1 AND seq > 0 AND seq <= 9223372036854775807 AND entity_id = 5 \
+             ORDER BY seq LIMIT 100",
+        );
+        assert!(by_entity.contains("USING INDEX events_by_entity"), "{by_entity}");
+        let span = plan(
+            "SELECT min(seq), max(seq) FROM events WHERE store_id = 1 AND at >= '2026-01-01' AND at < '2026-02-01'",
+        );
+        assert!(span.contains("USING COVERING INDEX events_by_time"), "{span}");
+    }
+}
