@@ -12,6 +12,7 @@ pub mod change;
 pub mod event;
 pub mod feedback;
 pub mod saved_view;
+pub mod schedule;
 pub mod snapshot;
 pub mod store;
 

@@ -14,6 +14,7 @@ import { healthView } from './views/health.js';
 import { feedbackControl, feedbackList } from './views/feedback.js';
 import { dashboardForm, createProductForm, saleForm, publishControl, failure, describeOp } from './views/admin-forms.js';
 import { savedViewsControl } from './views/saved-views.js';
+import { scheduledChanges } from './views/scheduled.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
 function describeFields(fields, currency) {
@@ -112,6 +113,7 @@ function mount({ client, api, announce, root, me }) {
     salesChart(client),
     products.el,
     h('div', { class: 'grid three' }, createProductForm(client), saleForm(client), healthView(client, { serverHealth: true })),
+    scheduledChanges(client, api),
     historyView(client),
     feedbackList(client),
     feedbackControl(client));

@@ -17,6 +17,7 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde_json::json;
 
+use super::scheduled::{self, Author, ScheduledRow, Settled};
 use super::{events, products, sales, saved_views, store_settings};
 use crate::db::schema::{idempotency_keys, stores};
 use crate::db::{self, Conn};
@@ -24,6 +25,7 @@ use crate::error::ApiError;
 use crate::model::bulk::{self, BulkOp, Planned};
 use crate::model::change::{Applied, Change, Effect, IdempotencyKey, ImportReport, Outcome, PendingChange};
 use crate::model::saved_view::SavedView;
+use crate::model::schedule::{check_due, ScheduleStatus, ScheduledChange, LATE_AFTER};
 use crate::model::{calendar, DashboardPatch, Event, EventKind, NewProduct, Product, ProductId, SaleReceipt, Seq};
 
 /// The store a batch writes to. Its time zone and archived flag are read
@@ -344,7 +346,9 @@ fn apply(
     ev: &mut EventDrafts,
 ) -> Result<(Outcome, Vec<Effect>), ApiError> {
     let store = target.store_id;
-    if target.archived && !matches!(change, Change::ArchiveStore | Change::RestoreStore) {
+    // A due scheduled change on an archived store fails visibly (its own
+    // change is refused below) instead of staying pending.
+    if target.archived && !matches!(change, Change::ArchiveStore | Change::RestoreStore | Change::RunSchedule { .. }) {
         return Err(ApiError::StoreArchived);
     }
     match change {
@@ -408,7 +412,90 @@ fn apply(
             let effects = receipt_effects(conn, store, &receipt)?;
             Ok((Outcome::Sale(receipt), effects))
         }
+        Change::Schedule { due_at, scheduled, user_id, token_id } => {
+            let author = Author { name: ev.by, user_id: *user_id, token_id: *token_id };
+            let row = scheduled::insert(conn, store, check_due(*due_at, ev.now)?, scheduled, author, ev.now)?;
+            Ok(schedule_event(row, ev))
+        }
+        Change::EditSchedule { id, edit } => {
+            let current = open_schedule(conn, store, *id, ev.now)?.into_scheduled()?;
+            let due_at = edit.due_at.map_or(Ok(current.due_at), |due_at| check_due(due_at, ev.now))?;
+            scheduled::edit(conn, *id, due_at, edit.change.as_ref().unwrap_or(&current.change), ev.now)?;
+            Ok(schedule_event(scheduled::get(conn, store, *id)?.into_scheduled()?, ev))
+        }
+        Change::CancelSchedule { id } => {
+            open_schedule(conn, store, *id, ev.now)?;
+            let status = ScheduleStatus::Cancelled;
+            scheduled::settle(conn, Settled { status, late: false, failure: None, applied_seq: None, at: ev.now, id: *id })?;
+            Ok(schedule_event(scheduled::get(conn, store, *id)?.into_scheduled()?, ev))
+        }
+        Change::RunSchedule { id } => run_schedule(conn, reads, target, *id, ev),
     }
+}
+
+/// Records `schedule.updated` with the change's new state; its answer.
+fn schedule_event(scheduled: ScheduledChange, ev: &mut EventDrafts) -> (Outcome, Vec<Effect>) {
+    ev.push(EventKind::ScheduleUpdated, Some(scheduled.id), json!(scheduled));
+    (Outcome::Scheduled(scheduled), vec![])
+}
+
+/// A scheduled change that may still be edited or cancelled: pending and
+/// not yet due (a due one belongs to the scheduler).
+fn open_schedule(conn: &mut Conn, store: i64, id: i64, now: DateTime<Utc>) -> Result<ScheduledRow, ApiError> {
+    let row = scheduled::get(conn, store, id)?;
+    if !row.is_open(now) {
+        let state = if row.status == ScheduleStatus::Pending.as_str() { "due" } else { row.status.as_str() };
+        return Err(ApiError::Conflict(format!("scheduled change {id} is {state}; only a pending change before its time can change")));
+    }
+    Ok(row)
+}
+
+/// Applies a due scheduled change in a savepoint of its own, then settles
+/// it in this same transaction: `applied` with its events, or `failed` with
+/// the refusal's code and nothing changed. Its author must still be allowed
+/// to edit the store. A change no longer pending or not yet due (edited to
+/// a later time since the scheduler read it) is left alone.
+fn run_schedule(
+    conn: &mut Conn,
+    reads: &mut ProductReads,
+    target: Target,
+    id: i64,
+    ev: &mut EventDrafts,
+) -> Result<(Outcome, Vec<Effect>), ApiError> {
+    let store = target.store_id;
+    let row = scheduled::get(conn, store, id)?;
+    if row.status != ScheduleStatus::Pending.as_str() || row.due_at > ev.now.naive_utc() {
+        return Ok((Outcome::Scheduled(row.into_scheduled()?), vec![]));
+    }
+    let late = ev.now - row.due_at.and_utc() > LATE_AFTER;
+    let (user_id, token_id) = (row.user_id, row.token_id);
+    let due = row.into_scheduled()?;
+    let mut effects = Vec::new();
+    let failure = if scheduled::author_may_edit(conn, store, user_id, token_id, ev.now)? {
+        // Written through, so that the savepoint takes back all it wrote.
+        reads.bypass(conn, store)?;
+        let mut drafts = EventDrafts { seq: ev.seq, by: ev.by, now: ev.now, events: Vec::new() };
+        let change = due.change.to_change();
+        match conn.transaction(|conn| apply(conn, reads, target, &change, &mut drafts)) {
+            Ok((_, done)) => {
+                effects = done;
+                ev.seq = drafts.seq;
+                ev.events.append(&mut drafts.events);
+                None
+            }
+            Err(e @ ApiError::Internal(_)) => return Err(e),
+            Err(refused) => Some((refused.code(), refused.public_message())),
+        }
+    } else {
+        Some(("access_revoked", format!("{} may no longer edit this store", due.created_by)))
+    };
+    let (status, applied_seq) = match failure {
+        None => (ScheduleStatus::Applied, Some(ev.seq + 1)),
+        Some(_) => (ScheduleStatus::Failed, None),
+    };
+    scheduled::settle(conn, Settled { status, late, failure, applied_seq, at: ev.now, id })?;
+    let (outcome, _) = schedule_event(scheduled::get(conn, store, id)?.into_scheduled()?, ev);
+    Ok((outcome, effects))
 }
 
 /// Records a store change's event, if it changed anything; its answer and
