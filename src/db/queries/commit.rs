@@ -870,4 +870,29 @@ mod tests {
         }
         assert_eq!(store_seq(&mut conn, target), before + 6);
     }
+
+    #[test]
+    fn a_due_scheduled_change_is_applied_once_however_often_it_is_run() {
+        let (_dir, pool, target) = seeded();
+        let mut conn = pool.get().unwrap();
+        let editor = crate::db::queries::auth::user_by_name(&mut conn, "editor").unwrap().unwrap();
+        let id = products::get_many(&mut conn, target.store_id, &[100_000]).unwrap()[0].id;
+        let now = Utc::now();
+        // Due a while ago, as after a restart that spanned its time.
+        let op = crate::model::schedule::ScheduledOp::Product { id, if_version: None, patch: crate::model::ProductPatch { stock: Some(9), ..Default::default() } };
+        let author = Author { name: "user:editor", user_id: editor.id, token_id: None };
+        let due = scheduled::insert(&mut conn, target.store_id, now - chrono::TimeDelta::seconds(5), &op, author, now).unwrap();
+        let before = store_seq(&mut conn, target);
+        let run = || write("user:editor", Change::RunSchedule { id: due.id });
+        // Twice in one batch (two nodes' schedulers), then once more.
+        let results = commit_batch(&mut conn, target, &[run(), run()]).unwrap();
+        let again = commit_batch(&mut conn, target, &[run()]).unwrap();
+        assert!(results.iter().chain(&again).all(Result::is_ok), "{results:?} {again:?}");
+        let stored = events::since(&mut conn, target.store_id, before, 10).unwrap();
+        let kinds: Vec<EventKind> = stored.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [EventKind::ProductUpdated, EventKind::ScheduleUpdated]);
+        let settled = scheduled::get(&mut conn, target.store_id, due.id).unwrap().into_scheduled().unwrap();
+        assert_eq!((settled.status, settled.late, settled.applied_seq), (ScheduleStatus::Applied, true, Some(before + 2)));
+        assert_eq!(products::get(&mut conn, target.store_id, id).unwrap().stock, 9);
+    }
 }
