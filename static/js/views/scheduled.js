@@ -72,7 +72,7 @@ export function scheduledChanges(client, api) {
     const li = h('li', { dataset: { id: String(c.id), status: c.status } },
       h('span', { text: `${formatTime(c.due_at)} – ${describeChange(c.change, client.state.get())} ` }), ...badges, why);
     if (c.status !== 'pending') return li;
-    const [whenF, when] = field('New time', { type: 'datetime-local', required: true });
+    const [whenF, when] = field('New time', { type: 'datetime-local', step: '1', required: true });
     const edit = h('form', { class: 'schedule-edit', hidden: true }, whenF, h('button', { type: 'submit', text: 'Save time' }));
     edit.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -94,7 +94,7 @@ export function scheduledChanges(client, api) {
   const [stockF, stock] = field('New stock', { name: 'stock', type: 'number', min: '0' });
   const [goalF, goal] = field('New revenue target', { name: 'revenue_target', inputmode: 'decimal' });
   const [noticeF, notice] = field('New notice', { name: 'notice', tag: 'textarea', rows: 2, maxlength: '500' });
-  const [whenF, when] = field('When', { name: 'due_at', type: 'datetime-local', required: true });
+  const [whenF, when] = field('When', { name: 'due_at', type: 'datetime-local', step: '1', required: true });
   const productFields = [productF, priceF, stateF, stockF];
   const show = () => {
     for (const f of productFields) f.hidden = target.value !== 'product';
