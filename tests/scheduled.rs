@@ -70,7 +70,10 @@ async fn a_scheduled_change_is_applied_at_its_time_once_and_live() {
     let created = schedule(&editor, &due_in(1500), change.clone()).await;
     created.assert_status(201);
     let scheduled = &created.json["scheduled"];
-    assert_eq!((&scheduled["status"], &scheduled["created_by"], &scheduled["change"]), (&json!("pending"), &json!("user:editor"), &change));
+    assert_eq!(
+        (&scheduled["status"], &scheduled["created_by"], &scheduled["change"]),
+        (&json!("pending"), &json!("user:editor"), &change)
+    );
     let sid = scheduled["id"].as_i64().unwrap();
     let notice = json!({"kind": "dashboard", "patch": {"notice": "Sale starts now", "revenue_target": 99000}});
     let notice = schedule(&editor, &due_in(1500), notice).await;
@@ -78,7 +81,10 @@ async fn a_scheduled_change_is_applied_at_its_time_once_and_live() {
 
     // Subscribers see it scheduled, then applied with the change's own event.
     let mut seen = Vec::new();
-    while !seen.iter().any(|e: &Value| e["kind"] == "schedule.updated" && e["data"]["status"] == "applied" && e["entity_id"] == sid) {
+    while !seen
+        .iter()
+        .any(|e: &Value| e["kind"] == "schedule.updated" && e["data"]["status"] == "applied" && e["entity_id"] == sid)
+    {
         let batch = ws.next_of("batch").await;
         seen.extend(common::apply_batch(&mut applied, &batch));
     }
@@ -92,7 +98,10 @@ async fn a_scheduled_change_is_applied_at_its_time_once_and_live() {
     assert_eq!((&now.json["price"], &now.json["status"]), (&json!(750), &json!("draft")));
     assert_eq!(settled(&editor, notice_id).await["status"], "applied");
     let dashboard = editor.get("/api/v1/stores/s1/dashboard").await;
-    assert_eq!((&dashboard.json["notice"], &dashboard.json["revenue_target"]), (&json!("Sale starts now"), &json!(99000)));
+    assert_eq!(
+        (&dashboard.json["notice"], &dashboard.json["revenue_target"]),
+        (&json!("Sale starts now"), &json!(99000))
+    );
 
     // Exactly once: one product event at the seq just before the row's.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -100,7 +109,8 @@ async fn a_scheduled_change_is_applied_at_its_time_once_and_live() {
     let updates = of(&events, "product.updated", id);
     assert_eq!(updates.len(), 1, "{events:?}");
     assert_eq!(updates[0]["by"], "user:editor");
-    let lifecycle: Vec<&Value> = of(&events, "schedule.updated", sid).into_iter().map(|e| &e["data"]["status"]).collect();
+    let lifecycle: Vec<&Value> =
+        of(&events, "schedule.updated", sid).into_iter().map(|e| &e["data"]["status"]).collect();
     assert_eq!(lifecycle, [&json!("pending"), &json!("applied")]);
     assert_eq!(done["applied_seq"], of(&events, "schedule.updated", sid)[1]["seq"]);
     assert_eq!(updates[0]["seq"].as_i64().unwrap() + 1, done["applied_seq"].as_i64().unwrap());
@@ -130,7 +140,9 @@ async fn pending_changes_are_edited_and_cancelled_until_due_by_editors_only() {
 
     // Edit: a new time and a new change, checked as when scheduled.
     let sooner = due_in(1500);
-    let edited = editor.patch(&path, json!({"due_at": sooner, "change": {"kind": "product", "id": id, "patch": {"stock": 6}}})).await;
+    let edited = editor
+        .patch(&path, json!({"due_at": sooner, "change": {"kind": "product", "id": id, "patch": {"stock": 6}}}))
+        .await;
     edited.assert_status(200);
     assert_eq!(edited.json["scheduled"]["change"]["patch"], json!({"stock": 6}));
     assert_eq!(time(&edited.json["scheduled"]["due_at"]), time(&json!(sooner)));
@@ -190,7 +202,8 @@ async fn changes_that_became_invalid_fail_with_their_reason_and_change_nothing()
     admin.patch(&format!("/api/v1/stores/s1/products/{}", id(&a)), json!({"price": 111})).await.assert_status(200);
     admin.delete(&format!("/api/v1/stores/s1/products/{}", id(&b))).await.assert_status(200);
     let users = admin.get("/api/v1/admin/users").await.json;
-    let editor_id = users.as_array().unwrap().iter().find(|u| u["username"] == "editor").unwrap()["id"].as_i64().unwrap();
+    let editor_id =
+        users.as_array().unwrap().iter().find(|u| u["username"] == "editor").unwrap()["id"].as_i64().unwrap();
     let revoke = admin.request(Method::DELETE, &format!("/api/v1/admin/users/{editor_id}/grants/s1"));
     admin.send(revoke).await.assert_status(204);
 
@@ -211,7 +224,10 @@ async fn changes_that_became_invalid_fail_with_their_reason_and_change_nothing()
             (json!("applied"), Value::Null),
         ]
     );
-    assert!(admin.get(&format!("/api/v1/stores/s1/schedule/{}", ids[2])).await.json["message"].as_str().unwrap().contains("editor"));
+    assert!(admin.get(&format!("/api/v1/stores/s1/schedule/{}", ids[2])).await.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("editor"));
     let product = async |p: &Value| admin.get(&format!("/api/v1/stores/s1/products/{}", id(p))).await.json;
     assert_eq!(product(&a).await["price"], 111);
     assert_eq!(product(&c).await["stock"], 10);
@@ -245,14 +261,19 @@ async fn bad_schedules_are_refused_with_clear_codes() {
     let stale = json!({"kind": "product", "id": id, "if_version": product["version"].as_i64().unwrap() + 1, "patch": {"price": 5}});
     schedule(&editor, &due, stale).await.assert_error(412, "version_stale");
     schedule(&editor, &due, json!({"kind": "product", "id": id, "patch": {}})).await.assert_error(422, "invalid_field");
-    schedule(&editor, &due, json!({"kind": "product", "id": id, "patch": {"price": -1}})).await.assert_error(422, "invalid_field");
+    schedule(&editor, &due, json!({"kind": "product", "id": id, "patch": {"price": -1}}))
+        .await
+        .assert_error(422, "invalid_field");
     schedule(&editor, &due, json!({"kind": "sale"})).await.assert_error(422, "invalid_field");
     let unknown_rows = json!({"kind": "bulk", "ids": [id, i64::MAX], "change": {"op": "set_stock", "stock": 1}});
     schedule(&editor, &due, unknown_rows).await.assert_error(422, "invalid_field");
-    schedule(&editor, &due, json!({"kind": "bulk", "change": {"op": "delete"}})).await.assert_error(422, "invalid_field");
+    schedule(&editor, &due, json!({"kind": "bulk", "change": {"op": "delete"}}))
+        .await
+        .assert_error(422, "invalid_field");
     let no_change = editor.post("/api/v1/stores/s1/schedule", json!({"due_at": due}));
     no_change.await.assert_error(422, "invalid_field");
-    let garbage = editor.request(Method::POST, "/api/v1/stores/s1/schedule").header("content-type", "application/json").body("{");
+    let garbage =
+        editor.request(Method::POST, "/api/v1/stores/s1/schedule").header("content-type", "application/json").body("{");
     editor.send(garbage).await.assert_error(400, "malformed_json");
     schedule(&viewer, &due, patch(id)).await.assert_error(403, "forbidden");
     schedule(&app.anonymous(), &due, patch(id)).await.assert_error(401, "unauthenticated");
@@ -270,7 +291,8 @@ async fn a_restart_that_spans_the_due_time_applies_it_late_and_once() {
     let product = editor.first_product("s1").await;
     let id = product["id"].as_i64().unwrap();
     let before = editor.get("/api/v1/stores/s1/events?since=0&limit=1").await.json["last_seq"].as_i64().unwrap();
-    let created = schedule(&editor, &due_in(2000), json!({"kind": "product", "id": id, "patch": {"stock": 4321}})).await;
+    let created =
+        schedule(&editor, &due_in(2000), json!({"kind": "product", "id": id, "patch": {"stock": 4321}})).await;
     let sid = created.assert_status(201).json["scheduled"]["id"].as_i64().unwrap();
     child.kill().unwrap();
     child.wait().unwrap();

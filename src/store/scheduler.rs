@@ -44,7 +44,8 @@ pub async fn run(registry: StoreRegistry, pool: DbPool) {
         // changes together; the next poll starts once they are durable.
         let runs = due.into_iter().filter_map(|row| {
             let meta = stores.iter().find(|m| m.id == row.store_id)?;
-            let write = PendingChange { by: row.created_by, idempotency: None, change: Change::RunSchedule { id: row.id } };
+            let write =
+                PendingChange { by: row.created_by, idempotency: None, change: Change::RunSchedule { id: row.id } };
             let actor = registry.actor(meta);
             Some(async move { (row.id, actor.send(Write(write)).await) })
         });

@@ -426,7 +426,10 @@ fn apply(
         Change::CancelSchedule { id } => {
             open_schedule(conn, store, *id, ev.now)?;
             let status = ScheduleStatus::Cancelled;
-            scheduled::settle(conn, Settled { status, late: false, failure: None, applied_seq: None, at: ev.now, id: *id })?;
+            scheduled::settle(
+                conn,
+                Settled { status, late: false, failure: None, applied_seq: None, at: ev.now, id: *id },
+            )?;
             Ok(schedule_event(scheduled::get(conn, store, *id)?.into_scheduled()?, ev))
         }
         Change::RunSchedule { id } => run_schedule(conn, reads, target, *id, ev),
@@ -445,7 +448,9 @@ fn open_schedule(conn: &mut Conn, store: i64, id: i64, now: DateTime<Utc>) -> Re
     let row = scheduled::get(conn, store, id)?;
     if !row.is_open(now) {
         let state = if row.status == ScheduleStatus::Pending.as_str() { "due" } else { row.status.as_str() };
-        return Err(ApiError::Conflict(format!("scheduled change {id} is {state}; only a pending change before its time can change")));
+        return Err(ApiError::Conflict(format!(
+            "scheduled change {id} is {state}; only a pending change before its time can change"
+        )));
     }
     Ok(row)
 }
@@ -879,9 +884,14 @@ mod tests {
         let id = products::get_many(&mut conn, target.store_id, &[100_000]).unwrap()[0].id;
         let now = Utc::now();
         // Due a while ago, as after a restart that spanned its time.
-        let op = crate::model::schedule::ScheduledOp::Product { id, if_version: None, patch: crate::model::ProductPatch { stock: Some(9), ..Default::default() } };
+        let op = crate::model::schedule::ScheduledOp::Product {
+            id,
+            if_version: None,
+            patch: crate::model::ProductPatch { stock: Some(9), ..Default::default() },
+        };
         let author = Author { name: "user:editor", user_id: editor.id, token_id: None };
-        let due = scheduled::insert(&mut conn, target.store_id, now - chrono::TimeDelta::seconds(5), &op, author, now).unwrap();
+        let due = scheduled::insert(&mut conn, target.store_id, now - chrono::TimeDelta::seconds(5), &op, author, now)
+            .unwrap();
         let before = store_seq(&mut conn, target);
         let run = || write("user:editor", Change::RunSchedule { id: due.id });
         // Twice in one batch (two nodes' schedulers), then once more.
@@ -892,7 +902,10 @@ mod tests {
         let kinds: Vec<EventKind> = stored.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, [EventKind::ProductUpdated, EventKind::ScheduleUpdated]);
         let settled = scheduled::get(&mut conn, target.store_id, due.id).unwrap().into_scheduled().unwrap();
-        assert_eq!((settled.status, settled.late, settled.applied_seq), (ScheduleStatus::Applied, true, Some(before + 2)));
+        assert_eq!(
+            (settled.status, settled.late, settled.applied_seq),
+            (ScheduleStatus::Applied, true, Some(before + 2))
+        );
         assert_eq!(products::get(&mut conn, target.store_id, id).unwrap().stock, 9);
     }
 }

@@ -37,7 +37,8 @@ pub struct ScheduledRow {
 impl ScheduledRow {
     /// The row as the API answers it.
     pub fn into_scheduled(self) -> Result<ScheduledChange, ApiError> {
-        let unreadable = |what: &str| ApiError::Internal(format!("scheduled change {} has an unreadable {what}", self.id));
+        let unreadable =
+            |what: &str| ApiError::Internal(format!("scheduled change {} has an unreadable {what}", self.id));
         let change = serde_json::from_str(&self.change).map_err(|_| unreadable("change"))?;
         let status = ScheduleStatus::parse(&self.status).ok_or_else(|| unreadable("status"))?;
         Ok(ScheduledChange {
@@ -142,7 +143,10 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<ScheduledChange>, ApiError> {
     let statuses: Vec<&str> = ScheduleStatus::ALL
-        .into_iter().filter(|s| status.is_none_or(|wanted| wanted == *s)).map(|s| s.as_str()).collect();
+        .into_iter()
+        .filter(|s| status.is_none_or(|wanted| wanted == *s))
+        .map(|s| s.as_str())
+        .collect();
     let query = scheduled_changes::table
         .filter(scheduled_changes::store_id.eq(store_id))
         .filter(scheduled_changes::status.eq_any(statuses))
@@ -245,7 +249,8 @@ pub fn author_may_edit(
         return Ok(false);
     };
     if let Some(token_id) = token_id {
-        let token: Option<TokenRow> = api_tokens::table.find(token_id).select(TokenRow::as_select()).first(conn).optional()?;
+        let token: Option<TokenRow> =
+            api_tokens::table.find(token_id).select(TokenRow::as_select()).first(conn).optional()?;
         let Some(token) = token.filter(|t| !t.revoked && t.expires_at.is_none_or(|at| at > now.naive_utc())) else {
             return Ok(false);
         };
