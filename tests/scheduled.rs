@@ -54,11 +54,16 @@ fn time(value: &Value) -> DateTime<Utc> {
     value.as_str().unwrap().parse().unwrap()
 }
 
+/// A server with the demo editor, viewer and admin logged in.
+async fn logged_in() -> (common::TestApp, [Client; 3]) {
+    let app = common::spawn_app().await;
+    let people = [app.login("editor").await, app.login("viewer").await, app.login("admin").await];
+    (app, people)
+}
+
 #[actix_web::test]
 async fn a_scheduled_change_is_applied_at_its_time_once_and_live() {
-    let app = common::spawn_app().await;
-    let editor = app.login("editor").await;
-    let viewer = app.login("viewer").await;
+    let (app, [editor, viewer, _]) = logged_in().await;
     let product = editor.create_product("s1", "SCHED-1", 1000).await;
     let id = product["id"].as_i64().unwrap();
     let mut ws = app.ws(&viewer).await;
@@ -127,10 +132,7 @@ async fn a_scheduled_change_is_applied_at_its_time_once_and_live() {
 
 #[actix_web::test]
 async fn pending_changes_are_edited_and_cancelled_until_due_by_editors_only() {
-    let app = common::spawn_app().await;
-    let editor = app.login("editor").await;
-    let viewer = app.login("viewer").await;
-    let admin = app.login("admin").await;
+    let (_app, [editor, viewer, admin]) = logged_in().await;
     let product = editor.first_product("s1").await;
     let id = product["id"].as_i64().unwrap();
     let later = due_in(3_600_000);
@@ -175,9 +177,7 @@ async fn pending_changes_are_edited_and_cancelled_until_due_by_editors_only() {
 
 #[actix_web::test]
 async fn changes_that_became_invalid_fail_with_their_reason_and_change_nothing() {
-    let app = common::spawn_app().await;
-    let admin = app.login("admin").await;
-    let editor = app.login("editor").await;
+    let (_app, [editor, _, admin]) = logged_in().await;
     let [a, b, c, d, e] = [1, 2, 3, 4, 5].map(|i| format!("SCHED-F{i}"));
     let (a, b, c) = (
         admin.create_product("s1", &a, 100).await,
@@ -241,10 +241,7 @@ async fn changes_that_became_invalid_fail_with_their_reason_and_change_nothing()
 
 #[actix_web::test]
 async fn bad_schedules_are_refused_with_clear_codes() {
-    let app = common::spawn_app().await;
-    let editor = app.login("editor").await;
-    let viewer = app.login("viewer").await;
-    let admin = app.login("admin").await;
+    let (app, [editor, viewer, admin]) = logged_in().await;
     let product = editor.first_product("s1").await;
     let id = product["id"].as_i64().unwrap();
     let patch = |id: i64| json!({"kind": "product", "id": id, "patch": {"price": 5}});

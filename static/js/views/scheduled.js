@@ -134,19 +134,18 @@ export function scheduledChanges(client, api) {
     run(api.request('POST', path(), { body: { due_at: instant(when.value), change: c } }), 'Scheduled.');
   });
 
-  // The product choice follows the table's page (not its live figures).
+  // The product choice follows the table's page (not its live figures);
+  // the list is read again for each store entered.
+  let listedFor = null;
   client.state.subscribe((s, reason) => {
+    if (s.store !== listedFor) {
+      listedFor = s.store;
+      load();
+    }
     if (!['switch', 'snapshot', 'page'].includes(reason)) return;
     const keep = product.value;
     product.replaceChildren(...(s.page?.rows ?? []).map((r) => option(String(r.id), `${r.sku} – ${r.name}`)));
     if ([...product.options].some((o) => o.value === keep)) product.value = keep;
-  });
-  let store = null;
-  client.addEventListener('change', () => {
-    if (client.state.get().store !== store) {
-      store = client.state.get().store;
-      load();
-    }
   });
   client.addEventListener('event', (ev) => {
     if (ev.detail.event.kind === 'schedule.updated') load();
