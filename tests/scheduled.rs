@@ -191,8 +191,14 @@ async fn changes_that_became_invalid_fail_with_their_reason_and_change_nothing()
     let gone = json!({"kind": "product", "id": id(&b), "patch": {"price": 2}});
     let revoked = json!({"kind": "product", "id": id(&c), "patch": {"stock": 77}});
     let bulk = json!({"kind": "bulk", "ids": [id(&d), id(&e)], "change": {"op": "set_stock", "stock": 42}});
+    // An integration's API token, revoked before its change is due.
+    let token = admin.post("/api/v1/admin/tokens", json!({"name": "sched", "role": "editor", "stores": ["s1"]})).await;
+    let token_id = token.assert_status(201).json["id"].as_i64().unwrap();
+    let integration = Client { token: token.json["token"].as_str().map(str::to_owned), ..admin.clone() };
+    let by_token = json!({"kind": "product", "id": id(&c), "patch": {"price": 333}});
     let mut ids = Vec::new();
-    for (client, change) in [(&admin, stale), (&admin, gone), (&editor, revoked), (&admin, bulk)] {
+    let writes = [(&admin, stale), (&admin, gone), (&editor, revoked), (&admin, bulk), (&integration, by_token)];
+    for (client, change) in writes {
         ids.push(schedule(client, &due, change).await.assert_status(201).json["scheduled"]["id"].as_i64().unwrap());
     }
     let before = admin.get("/api/v1/stores/s1/events?since=0&limit=1").await.json["last_seq"].as_i64().unwrap();
@@ -206,6 +212,7 @@ async fn changes_that_became_invalid_fail_with_their_reason_and_change_nothing()
         users.as_array().unwrap().iter().find(|u| u["username"] == "editor").unwrap()["id"].as_i64().unwrap();
     let revoke = admin.request(Method::DELETE, &format!("/api/v1/admin/users/{editor_id}/grants/s1"));
     admin.send(revoke).await.assert_status(204);
+    admin.delete(&format!("/api/v1/admin/tokens/{token_id}")).await.assert_status(204);
 
     let reasons: Vec<(Value, Value)> = {
         let mut out = Vec::new();
@@ -222,6 +229,7 @@ async fn changes_that_became_invalid_fail_with_their_reason_and_change_nothing()
             (json!("failed"), json!("not_found")),
             (json!("failed"), json!("access_revoked")),
             (json!("applied"), Value::Null),
+            (json!("failed"), json!("access_revoked")),
         ]
     );
     assert!(admin.get(&format!("/api/v1/stores/s1/schedule/{}", ids[2])).await.json["message"]
@@ -230,7 +238,7 @@ async fn changes_that_became_invalid_fail_with_their_reason_and_change_nothing()
         .contains("editor"));
     let product = async |p: &Value| admin.get(&format!("/api/v1/stores/s1/products/{}", id(p))).await.json;
     assert_eq!(product(&a).await["price"], 111);
-    assert_eq!(product(&c).await["stock"], 10);
+    assert_eq!((product(&c).await["stock"].clone(), product(&c).await["price"].clone()), (json!(10), json!(300)));
     assert_eq!((product(&d).await["stock"].clone(), product(&e).await["stock"].clone()), (json!(42), json!(42)));
     // The failures changed nothing: no product event but the bulk change's.
     let events = events_since(&admin, before + 2).await;
