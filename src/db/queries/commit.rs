@@ -455,11 +455,12 @@ fn open_schedule(conn: &mut Conn, store: i64, id: i64, now: DateTime<Utc>) -> Re
     Ok(row)
 }
 
-/// Applies a due scheduled change in a savepoint of its own, then settles
-/// it in this same transaction: `applied` with its events, or `failed` with
-/// the refusal's code and nothing changed. Its author must still be allowed
-/// to edit the store. A change no longer pending or not yet due (edited to
-/// a later time since the scheduler read it) is left alone.
+/// Claims a due scheduled change, applies it in a savepoint of its own and
+/// settles it, all in this one transaction: `applied` with its events, or
+/// `failed` with the refusal's code and nothing changed. Its author must
+/// still be allowed to edit the store. A change another run claimed, or not
+/// yet due (edited to a later time since the scheduler read it), is left
+/// alone.
 fn run_schedule(
     conn: &mut Conn,
     reads: &mut ProductReads,
@@ -469,7 +470,7 @@ fn run_schedule(
 ) -> Result<(Outcome, Vec<Effect>), ApiError> {
     let store = target.store_id;
     let row = scheduled::get(conn, store, id)?;
-    if row.status != ScheduleStatus::Pending.as_str() || row.due_at > ev.now.naive_utc() {
+    if row.due_at > ev.now.naive_utc() || !scheduled::claim(conn, id, ev.now)? {
         return Ok((Outcome::Scheduled(row.into_scheduled()?), vec![]));
     }
     let late = ev.now - row.due_at.and_utc() > LATE_AFTER;

@@ -188,26 +188,36 @@ pub struct Settled {
     pub id: i64,
 }
 
-/// Moves a change out of `pending`; whether it was pending. The `WHERE
-/// status = 'pending'` is what makes a change settle once: a second
-/// attempt, on this node or another, updates nothing.
-pub fn settle(conn: &mut Conn, settled: Settled) -> Result<bool, ApiError> {
+/// Claims a pending change for the run that applies it: whether it was
+/// pending. The `WHERE status = 'pending'` is what makes a change run once:
+/// a second run, on this node or another, or after a restart, claims
+/// nothing. The run settles it in the same transaction (`settle`).
+pub fn claim(conn: &mut Conn, id: i64, at: DateTime<Utc>) -> Result<bool, ApiError> {
+    let pending =
+        scheduled_changes::table.find(id).filter(scheduled_changes::status.eq(ScheduleStatus::Pending.as_str()));
+    let claimed = diesel::update(pending)
+        .set((
+            scheduled_changes::status.eq(ScheduleStatus::Applied.as_str()),
+            scheduled_changes::updated_at.eq(at.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(claimed == 1)
+}
+
+/// Records how a change ended.
+pub fn settle(conn: &mut Conn, settled: Settled) -> Result<(), ApiError> {
     let (reason, message) = settled.failure.map_or((None, None), |(code, message)| (Some(code), Some(message)));
-    let updated = diesel::update(
-        scheduled_changes::table
-            .find(settled.id)
-            .filter(scheduled_changes::status.eq(ScheduleStatus::Pending.as_str())),
-    )
-    .set((
-        scheduled_changes::status.eq(settled.status.as_str()),
-        scheduled_changes::late.eq(settled.late),
-        scheduled_changes::reason.eq(reason),
-        scheduled_changes::message.eq(message),
-        scheduled_changes::applied_seq.eq(settled.applied_seq),
-        scheduled_changes::updated_at.eq(settled.at.naive_utc()),
-    ))
-    .execute(conn)?;
-    Ok(updated == 1)
+    diesel::update(scheduled_changes::table.find(settled.id))
+        .set((
+            scheduled_changes::status.eq(settled.status.as_str()),
+            scheduled_changes::late.eq(settled.late),
+            scheduled_changes::reason.eq(reason),
+            scheduled_changes::message.eq(message),
+            scheduled_changes::applied_seq.eq(settled.applied_seq),
+            scheduled_changes::updated_at.eq(settled.at.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// A pending change whose time has come.
