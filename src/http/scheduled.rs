@@ -157,13 +157,12 @@ pub async fn cancel(
 /// checked; a bulk change comes back with its products resolved.
 async fn checked_op(store: &OpenStore<'_>, op: ScheduledOp) -> Result<ScheduledOp, ApiError> {
     let selection = op.validate()?;
-    match op {
-        ScheduledOp::Bulk { change, .. } => {
-            let selection = selection.ok_or_else(|| ApiError::Internal("a bulk change without selection".into()))?;
+    match (op, selection) {
+        (ScheduledOp::Bulk { change, .. }, Some(selection)) => {
             let (ids, _) = ask(&store.actor, PlanBulk { selection, op: change.clone() }).await?;
             Ok(ScheduledOp::Bulk { ids, change })
         }
-        ScheduledOp::Product { id, if_version, .. } => {
+        (op @ ScheduledOp::Product { id, if_version, .. }, _) => {
             let current = ask(&store.actor, GetProduct(id)).await?;
             match if_version {
                 Some(expected) if expected != current.version => {
@@ -172,7 +171,7 @@ async fn checked_op(store: &OpenStore<'_>, op: ScheduledOp) -> Result<ScheduledO
                 _ => Ok(op),
             }
         }
-        ScheduledOp::Dashboard { .. } => Ok(op),
+        (op, _) => Ok(op),
     }
 }
 
