@@ -1,7 +1,7 @@
 // The admin page's Scheduled changes panel: an editor schedules a product's
 // new price a few seconds ahead and sees it listed as pending, then
 // applied, and the price change in the table, live; a change scheduled
-// for later is cancelled from the list.
+// for later is moved and then cancelled from the list.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +17,7 @@ async function setWhen(page, value) {
   await page.$eval('.schedule-form input[name="due_at"]', (el, v) => { el.value = v; }, value);
 }
 
-test('an editor schedules a price, sees it applied live, and cancels another change', async () => {
+test('an editor schedules a price, sees it applied live, and moves and cancels another change', async () => {
   const ctx = await newContext(env.browser);
   const page = await ctx.newPage();
   try {
@@ -43,9 +43,16 @@ test('an editor schedules a price, sees it applied live, and cancels another cha
     const pending = page.locator('.scheduled-list li[data-status="pending"]');
     await pending.waitFor({ timeout: TIMEOUT });
     assert.match(await pending.textContent(), /Dashboard: notice “Closed tomorrow”/);
+    await pending.getByRole('button', { name: 'Edit time' }).click();
+    const later = localIn(2 * 86_400_000);
+    await pending.locator('input[type="datetime-local"]').evaluate((el, v) => { el.value = v; }, later);
+    await pending.getByRole('button', { name: 'Save time' }).click();
+    await waitText(page, '.scheduled-changes .form-status', 'Time changed.');
+    const token = await apiToken(env.server.url, 'editor');
+    const moved = await rest(env.server.url, token, 'GET', '/stores/s1/schedule?status=pending');
+    assert.equal(moved.body[0].due_at.slice(0, 19), later);
     await pending.getByRole('button', { name: 'Cancel' }).click();
     await page.waitForSelector('.scheduled-list li[data-status="cancelled"]', { timeout: TIMEOUT });
-    const token = await apiToken(env.server.url, 'editor');
     const listed = await rest(env.server.url, token, 'GET', '/stores/s1/schedule');
     assert.deepEqual(listed.body.map((c) => c.status).sort(), ['applied', 'cancelled']);
   } finally {
