@@ -315,3 +315,20 @@ async fn a_restart_that_spans_the_due_time_applies_it_late_and_once() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[actix_web::test]
+async fn a_store_that_went_idle_wakes_to_apply_its_change() {
+    let app = common::spawn_app_with(|c| c.store_idle_secs = 1).await;
+    let editor = app.login("editor").await;
+    let id = editor.first_product("s1").await["id"].as_i64().unwrap();
+    let created = schedule(&editor, &due_in(4000), json!({"kind": "product", "id": id, "patch": {"stock": 55}})).await;
+    let sid = created.assert_status(201).json["scheduled"]["id"].as_i64().unwrap();
+    // Listing and reading scheduled changes read the database, not the store.
+    let started = Instant::now();
+    while app.state.metrics.stores_loaded.get() > 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "the store did not go idle");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(settled(&editor, sid).await["status"], "applied");
+    assert_eq!(editor.get(&format!("/api/v1/stores/s1/products/{id}")).await.json["stock"], 55);
+}
