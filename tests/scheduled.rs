@@ -24,11 +24,12 @@ async fn schedule(client: &Client, due_at: &str, change: Value) -> common::Resp 
     client.post("/api/v1/stores/s1/schedule", json!({"due_at": due_at, "change": change})).await
 }
 
-/// Polls a scheduled change until it is no longer pending (30 s at most).
-async fn settled(client: &Client, id: i64) -> Value {
+/// Polls a scheduled change of `store` until it is no longer pending (30 s
+/// at most).
+async fn settled_in(client: &Client, store: &str, id: i64) -> Value {
     let started = Instant::now();
     loop {
-        let got = client.get(&format!("/api/v1/stores/s1/schedule/{id}")).await;
+        let got = client.get(&format!("/api/v1/stores/{store}/schedule/{id}")).await;
         got.assert_status(200);
         if got.json["status"] != "pending" {
             return got.json;
@@ -36,6 +37,11 @@ async fn settled(client: &Client, id: i64) -> Value {
         assert!(started.elapsed() < Duration::from_secs(30), "still pending: {}", got.text);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// `settled_in` s1.
+async fn settled(client: &Client, id: i64) -> Value {
+    settled_in(client, "s1", id).await
 }
 
 /// s1's events after `since`.
@@ -331,4 +337,16 @@ async fn a_store_that_went_idle_wakes_to_apply_its_change() {
     }
     assert_eq!(settled(&editor, sid).await["status"], "applied");
     assert_eq!(editor.get(&format!("/api/v1/stores/s1/products/{id}")).await.json["stock"], 55);
+}
+
+#[actix_web::test]
+async fn a_change_due_in_a_store_archived_since_fails_store_archived() {
+    let (_app, [_, _, admin]) = logged_in().await;
+    let notice = json!({"kind": "dashboard", "patch": {"notice": "never shown"}});
+    let created = admin.post("/api/v1/stores/s3/schedule", json!({"due_at": due_in(3000), "change": notice})).await;
+    let sid = created.assert_status(201).json["scheduled"]["id"].as_i64().unwrap();
+    admin.post("/api/v1/admin/stores/s3/archive", Value::Null).await.assert_status(200);
+    let row = settled_in(&admin, "s3", sid).await;
+    assert_eq!((&row["status"], &row["reason"]), (&json!("failed"), &json!("store_archived")), "{row}");
+    assert_ne!(admin.get("/api/v1/stores/s3/dashboard").await.json["notice"], "never shown");
 }
