@@ -94,7 +94,7 @@ impl AppState {
 
     /// Starts the background loops: health sampling, idle-store
     /// hibernation, media collection, forgetting idle rate-limit entries,
-    /// and in a cluster the broker's.
+    /// the scheduler of scheduled changes, and in a cluster the broker's.
     pub fn spawn_background(state: &web::Data<AppState>) {
         if let Some(cluster) = &state.cluster {
             cluster.start(state.registry.clone(), state.pool.clone());
@@ -105,6 +105,7 @@ impl AppState {
         }
         actix_web::rt::spawn(collect_media(state.clone()));
         actix_web::rt::spawn(forget_idle_limits(state.clone()));
+        actix_web::rt::spawn(crate::store::scheduler::run(state.registry.clone(), state.pool.clone()));
     }
 }
 

@@ -523,3 +523,24 @@ async fn dashboard_users_on_every_node_get_the_same_small_updates_live_and_on_re
     assert_eq!(replayed[1]["data"].as_object().unwrap().keys().collect::<Vec<_>>(), ["notice", "version"]);
     assert_eq!(replayed[2]["data"], received[0]);
 }
+
+#[actix_web::test]
+async fn a_scheduled_change_is_applied_once_though_every_node_polls_for_it() {
+    let Some(cluster) = Cluster::start(2) else { return };
+    let admins = cluster.admins().await;
+    let product = admins[0].first_product("s1").await;
+    let id = product["id"].as_i64().unwrap();
+    let before = admins[1].get("/api/v1/stores/s1/events?since=0&limit=1").await.json["last_seq"].as_i64().unwrap();
+    let due = (chrono::Utc::now() + chrono::TimeDelta::seconds(2)).to_rfc3339();
+    let change = json!({"kind": "product", "id": id, "patch": {"stock": 2468}});
+    let r = admins[0].post("/api/v1/stores/s1/schedule", json!({"due_at": due, "change": change})).await;
+    let sid = r.assert_status(201).json["scheduled"]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/stores/s1/schedule/{sid}");
+    eventually("the change is applied", async || admins[1].get(&path).await.json["status"] == "applied").await;
+    // Both nodes' schedulers saw it due; give the slower one time to try.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let events = admins[1].get(&format!("/api/v1/stores/s1/events?since={before}&limit=1000")).await.json;
+    let kinds: Vec<&str> = events["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["schedule.updated", "product.updated", "schedule.updated"], "{events}");
+    assert_eq!(admins[0].get(&format!("/api/v1/stores/s1/products/{id}")).await.json["stock"], 2468);
+}

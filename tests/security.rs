@@ -33,6 +33,7 @@ async fn every_role_gets_exactly_its_rights_on_every_route() {
     let users = admin.get("/api/v1/admin/users").await.json;
     let viewer = users.as_array().unwrap().iter().find(|u| u["username"] == "viewer").unwrap()["id"].clone();
     let p = |path: &str| path.replace("{p}", &product.to_string()).replace("{viewer}", &viewer.to_string());
+    let in_an_hour = (chrono::Utc::now() + chrono::TimeDelta::hours(1)).to_rfc3339();
     // (method, path, body, expected status for none, viewer, editor, admin, token scoped to s2)
     let read = [401, 200, 200, 200, 404];
     let write = |ok: u16| [401, 403, ok, ok, 404];
@@ -48,6 +49,13 @@ async fn every_role_gets_exactly_its_rights_on_every_route() {
         (Method::GET, p("/api/v1/stores/s1/events"), Value::Null, read),
         (Method::GET, p("/api/v1/stores/s1/views"), Value::Null, read),
         (Method::PUT, p("/api/v1/stores/s1/views/grants"), json!({"q": "x"}), write(200)),
+        (Method::GET, p("/api/v1/stores/s1/schedule"), Value::Null, read),
+        (
+            Method::POST,
+            p("/api/v1/stores/s1/schedule"),
+            json!({"due_at": in_an_hour, "change": {"kind": "product", "id": product, "patch": {"stock": 4}}}),
+            write(201),
+        ),
         (Method::PATCH, p("/api/v1/stores/s1/products/{p}"), json!({"stock": 3}), write(200)),
         (Method::PATCH, p("/api/v1/stores/s1/dashboard"), json!({"notice": "n"}), write(200)),
         (

@@ -175,6 +175,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scheduled_changes (id) {
+        id -> BigInt,
+        store_id -> BigInt,
+        change -> Text,
+        due_at -> Timestamp,
+        created_by -> Text,
+        user_id -> BigInt,
+        token_id -> Nullable<BigInt>,
+        status -> Text,
+        late -> Bool,
+        reason -> Nullable<Text>,
+        message -> Nullable<Text>,
+        applied_seq -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(daily_sales -> stores (store_id));
 diesel::joinable!(dashboard -> stores (store_id));
@@ -184,6 +203,7 @@ diesel::joinable!(id_counters -> stores (store_id));
 diesel::joinable!(products -> stores (store_id));
 diesel::joinable!(sales -> stores (store_id));
 diesel::joinable!(saved_views -> stores (store_id));
+diesel::joinable!(scheduled_changes -> stores (store_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(store_grants -> stores (store_id));
 diesel::joinable!(store_grants -> users (user_id));
@@ -200,6 +220,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     products,
     sales,
     saved_views,
+    scheduled_changes,
     sessions,
     store_grants,
     stores,

@@ -196,7 +196,7 @@ pub fn seed_load_stores(conn: &mut Conn, stores: usize, products: u32) -> Result
 /// table leaves its sequence alone (`setval` of NULL does nothing).
 pub(super) fn advance_id_sequences(conn: &mut Conn) -> QueryResult<()> {
     let Conn::Pg(pg) = conn else { return Ok(()) };
-    for table in ["stores", "users", "api_tokens", "products", "sales", "feedback", "audit_log"] {
+    for table in ["stores", "users", "api_tokens", "products", "sales", "feedback", "audit_log", "scheduled_changes"] {
         pg.batch_execute(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
         ))?;

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod products;
 pub mod sales;
 pub mod saved_views;
+pub mod scheduled;
 pub mod stores;
 pub mod transfer;
 pub mod users;
@@ -271,6 +272,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(transfer::routes)
                 .configure(products::routes)
                 .configure(saved_views::routes)
+                .configure(scheduled::routes)
                 .configure(dashboard::routes)
                 .configure(sales::routes)
                 .configure(events::routes)

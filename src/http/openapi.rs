@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     admin, audit, auth, dashboard, events, feedback, health, images, manage_stores, products, sales, saved_views,
-    stores, transfer, users, ws,
+    scheduled, stores, transfer, users, ws,
 };
 
 struct Security;
@@ -106,6 +106,7 @@ impl Modify for SharedParsing {
         users::list_tokens, users::create_token, users::revoke_token, users::update_user, users::audit,
         ws::upgrade,
         images::put, images::delete, images::serve, images::collect,
+        scheduled::list, scheduled::get, scheduled::create, scheduled::edit, scheduled::cancel,
     ),
     // Named in no body: schemas of query parameters are not collected.
     components(schemas(transfer::ExportFormat)),

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::bulk::{BulkOp, BulkReport};
 use crate::model::saved_view::SavedView;
+use crate::model::schedule::{ScheduleEdit, ScheduledChange, ScheduledOp};
 use crate::model::store::StorePatch;
 use crate::model::{
     DailyPoint, Dashboard, DashboardPatch, DashboardSettings, Event, NewProduct, NewSale, Product, ProductId,
@@ -65,6 +66,28 @@ pub enum Change {
     DeleteView {
         name: String,
     },
+    /// Schedules a change for `due_at` (`model::schedule`), in the name of the
+    /// writer and the grant it wrote with, re-checked when due.
+    Schedule {
+        due_at: chrono::DateTime<chrono::Utc>,
+        scheduled: ScheduledOp,
+        user_id: i64,
+        token_id: Option<i64>,
+    },
+    /// Changes a pending scheduled change before its time.
+    EditSchedule {
+        id: i64,
+        edit: ScheduleEdit,
+    },
+    CancelSchedule {
+        id: i64,
+    },
+    /// Applies a due scheduled change, or fails it with its reason; a
+    /// change no longer pending (another node or an earlier run settled
+    /// it) is left alone.
+    RunSchedule {
+        id: i64,
+    },
 }
 
 impl Change {
@@ -102,6 +125,7 @@ pub enum Outcome {
     Store(StoreInfo),
     SavedView(SavedView),
     ViewDeleted { name: String },
+    Scheduled(ScheduledChange),
 }
 
 /// A committed write's answer, of the type its handler expects.
@@ -144,6 +168,7 @@ answer!(StoreInfo: Outcome::Store(info) => info);
 answer!(SavedView: Outcome::SavedView(saved) => saved);
 // A saved view's delete answers the name it deleted.
 answer!(String: Outcome::ViewDeleted { name } => name);
+answer!(ScheduledChange: Outcome::Scheduled(scheduled) => scheduled);
 
 /// A change to the store actor's live state, applied only after commit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

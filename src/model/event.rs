@@ -35,11 +35,14 @@ pub enum EventKind {
     ViewSaved,
     #[serde(rename = "view.deleted")]
     ViewDeleted,
+    /// A scheduled change was created, edited, applied, failed or cancelled.
+    #[serde(rename = "schedule.updated")]
+    ScheduleUpdated,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -52,6 +55,7 @@ impl EventKind {
         Self::StoreRestored,
         Self::ViewSaved,
         Self::ViewDeleted,
+        Self::ScheduleUpdated,
     ];
 
     /// The protocol's name of the kind.
@@ -69,6 +73,7 @@ impl EventKind {
             Self::StoreRestored => "store.restored",
             Self::ViewSaved => "view.saved",
             Self::ViewDeleted => "view.deleted",
+            Self::ScheduleUpdated => "schedule.updated",
         }
     }
 

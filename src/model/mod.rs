@@ -13,6 +13,7 @@ pub mod event;
 pub mod feedback;
 pub mod history;
 pub mod saved_view;
+pub mod schedule;
 pub mod snapshot;
 pub mod store;
 

@@ -3,7 +3,7 @@
 //! The actor's live state (`state`, `index`) changes only by applying
 //! committed writes (`crate::model::change`); its messages are in `messages`.
 //! `write_limit` is the per-principal budget every path that writes to a
-//! store checks first.
+//! store checks first; `scheduler` hands due scheduled changes to the stores.
 
 pub mod actor;
 pub mod fanout;
@@ -11,6 +11,7 @@ pub mod index;
 pub mod messages;
 pub mod publish;
 pub mod registry;
+pub mod scheduler;
 pub mod state;
 pub mod subscribe;
 pub mod write_limit;

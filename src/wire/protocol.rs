@@ -72,7 +72,8 @@ impl Topics {
             | EventKind::ProductImageChanged
             | EventKind::ViewPublished
             | EventKind::ViewSaved
-            | EventKind::ViewDeleted => Topic::Products,
+            | EventKind::ViewDeleted
+            | EventKind::ScheduleUpdated => Topic::Products,
         }
     }
 

@@ -17,6 +17,7 @@ import { savedViewsControl } from './views/saved-views.js';
 import { productHistory } from './views/product-history.js';
 import { activityView } from './views/activity.js';
 import { bulkChanges } from './views/bulk.js';
+import { scheduledChanges } from './views/scheduled.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
 function describeFields(fields, currency) {
@@ -124,6 +125,7 @@ function mount({ client, api, announce, root, me }) {
     salesChart(client),
     products.el,
     h('div', { class: 'grid three' }, createProductForm(client), saleForm(client), healthView(client, { serverHealth: true })),
+    scheduledChanges(client, api),
     historyView(client),
     activityView(client, api, { canAudit, openHistory: history.open }),
     feedbackList(client),

@@ -17,6 +17,7 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde_json::json;
 
+use super::scheduled::{self, Author, ScheduledRow, Settled};
 use super::{events, products, sales, saved_views, store_settings};
 use crate::db::schema::{idempotency_keys, stores};
 use crate::db::{self, Conn};
@@ -24,6 +25,7 @@ use crate::error::ApiError;
 use crate::model::bulk::{self, BulkOp, Planned};
 use crate::model::change::{Applied, Change, Effect, IdempotencyKey, ImportReport, Outcome, PendingChange};
 use crate::model::saved_view::SavedView;
+use crate::model::schedule::{check_due, ScheduleStatus, ScheduledChange, LATE_AFTER};
 use crate::model::{calendar, DashboardPatch, Event, EventKind, NewProduct, Product, ProductId, SaleReceipt, Seq};
 
 /// The store a batch writes to. Its time zone and archived flag are read
@@ -344,7 +346,9 @@ fn apply(
     ev: &mut EventDrafts,
 ) -> Result<(Outcome, Vec<Effect>), ApiError> {
     let store = target.store_id;
-    if target.archived && !matches!(change, Change::ArchiveStore | Change::RestoreStore) {
+    // A due scheduled change on an archived store fails visibly (its own
+    // change is refused below) instead of staying pending.
+    if target.archived && !matches!(change, Change::ArchiveStore | Change::RestoreStore | Change::RunSchedule { .. }) {
         return Err(ApiError::StoreArchived);
     }
     match change {
@@ -408,7 +412,96 @@ fn apply(
             let effects = receipt_effects(conn, store, &receipt)?;
             Ok((Outcome::Sale(receipt), effects))
         }
+        Change::Schedule { due_at, scheduled, user_id, token_id } => {
+            let author = Author { name: ev.by, user_id: *user_id, token_id: *token_id };
+            let row = scheduled::insert(conn, store, check_due(*due_at, ev.now)?, scheduled, author, ev.now)?;
+            Ok(schedule_event(row, ev))
+        }
+        Change::EditSchedule { id, edit } => {
+            let current = open_schedule(conn, store, *id, ev.now)?.into_scheduled()?;
+            let due_at = edit.due_at.map_or(Ok(current.due_at), |due_at| check_due(due_at, ev.now))?;
+            scheduled::edit(conn, *id, due_at, edit.change.as_ref().unwrap_or(&current.change), ev.now)?;
+            Ok(schedule_event(scheduled::get(conn, store, *id)?.into_scheduled()?, ev))
+        }
+        Change::CancelSchedule { id } => {
+            open_schedule(conn, store, *id, ev.now)?;
+            let status = ScheduleStatus::Cancelled;
+            scheduled::settle(
+                conn,
+                Settled { status, late: false, failure: None, applied_seq: None, at: ev.now, id: *id },
+            )?;
+            Ok(schedule_event(scheduled::get(conn, store, *id)?.into_scheduled()?, ev))
+        }
+        Change::RunSchedule { id } => run_schedule(conn, reads, target, *id, ev),
     }
+}
+
+/// Records `schedule.updated` with the change's new state; its answer.
+fn schedule_event(scheduled: ScheduledChange, ev: &mut EventDrafts) -> (Outcome, Vec<Effect>) {
+    ev.push(EventKind::ScheduleUpdated, Some(scheduled.id), json!(scheduled));
+    (Outcome::Scheduled(scheduled), vec![])
+}
+
+/// A scheduled change that may still be edited or cancelled: pending and
+/// not yet due (a due one belongs to the scheduler).
+fn open_schedule(conn: &mut Conn, store: i64, id: i64, now: DateTime<Utc>) -> Result<ScheduledRow, ApiError> {
+    let row = scheduled::get(conn, store, id)?;
+    if !row.is_open(now) {
+        let state = if row.status == ScheduleStatus::Pending.as_str() { "due" } else { row.status.as_str() };
+        return Err(ApiError::Conflict(format!(
+            "scheduled change {id} is {state}; only a pending change before its time can change"
+        )));
+    }
+    Ok(row)
+}
+
+/// Claims a due scheduled change, applies it in a savepoint of its own and
+/// settles it, all in this one transaction: `applied` with its events, or
+/// `failed` with the refusal's code and nothing changed. Its author must
+/// still be allowed to edit the store. A change another run claimed, or not
+/// yet due (edited to a later time since the scheduler read it), is left
+/// alone.
+fn run_schedule(
+    conn: &mut Conn,
+    reads: &mut ProductReads,
+    target: Target,
+    id: i64,
+    ev: &mut EventDrafts,
+) -> Result<(Outcome, Vec<Effect>), ApiError> {
+    let store = target.store_id;
+    let row = scheduled::get(conn, store, id)?;
+    if row.due_at > ev.now.naive_utc() || !scheduled::claim(conn, id, ev.now)? {
+        return Ok((Outcome::Scheduled(row.into_scheduled()?), vec![]));
+    }
+    let late = ev.now - row.due_at.and_utc() > LATE_AFTER;
+    let (user_id, token_id) = (row.user_id, row.token_id);
+    let due = row.into_scheduled()?;
+    let mut effects = Vec::new();
+    let failure = if scheduled::author_may_edit(conn, store, user_id, token_id, ev.now)? {
+        // Written through, so that the savepoint takes back all it wrote.
+        reads.bypass(conn, store)?;
+        let mut drafts = EventDrafts { seq: ev.seq, by: ev.by, now: ev.now, events: Vec::new() };
+        let change = due.change.to_change();
+        match conn.transaction(|conn| apply(conn, reads, target, &change, &mut drafts)) {
+            Ok((_, done)) => {
+                effects = done;
+                ev.seq = drafts.seq;
+                ev.events.append(&mut drafts.events);
+                None
+            }
+            Err(e @ ApiError::Internal(_)) => return Err(e),
+            Err(refused) => Some((refused.code(), refused.public_message())),
+        }
+    } else {
+        Some(("access_revoked", format!("{} may no longer edit this store", due.created_by)))
+    };
+    let (status, applied_seq) = match failure {
+        None => (ScheduleStatus::Applied, Some(ev.seq + 1)),
+        Some(_) => (ScheduleStatus::Failed, None),
+    };
+    scheduled::settle(conn, Settled { status, late, failure, applied_seq, at: ev.now, id })?;
+    let (outcome, _) = schedule_event(scheduled::get(conn, store, id)?.into_scheduled()?, ev);
+    Ok((outcome, effects))
 }
 
 /// Records a store change's event, if it changed anything; its answer and
@@ -782,5 +875,38 @@ mod tests {
             assert!(results[0].is_ok() && results[2].is_ok(), "{at}");
         }
         assert_eq!(store_seq(&mut conn, target), before + 6);
+    }
+
+    #[test]
+    fn a_due_scheduled_change_is_applied_once_however_often_it_is_run() {
+        let (_dir, pool, target) = seeded();
+        let mut conn = pool.get().unwrap();
+        let editor = crate::db::queries::auth::user_by_name(&mut conn, "editor").unwrap().unwrap();
+        let id = products::get_many(&mut conn, target.store_id, &[100_000]).unwrap()[0].id;
+        let now = Utc::now();
+        // Due a while ago, as after a restart that spanned its time.
+        let op = crate::model::schedule::ScheduledOp::Product {
+            id,
+            if_version: None,
+            patch: crate::model::ProductPatch { stock: Some(9), ..Default::default() },
+        };
+        let author = Author { name: "user:editor", user_id: editor.id, token_id: None };
+        let due = scheduled::insert(&mut conn, target.store_id, now - chrono::TimeDelta::seconds(5), &op, author, now)
+            .unwrap();
+        let before = store_seq(&mut conn, target);
+        let run = || write("user:editor", Change::RunSchedule { id: due.id });
+        // Twice in one batch (two nodes' schedulers), then once more.
+        let results = commit_batch(&mut conn, target, &[run(), run()]).unwrap();
+        let again = commit_batch(&mut conn, target, &[run()]).unwrap();
+        assert!(results.iter().chain(&again).all(Result::is_ok), "{results:?} {again:?}");
+        let stored = events::since(&mut conn, target.store_id, before, 10).unwrap();
+        let kinds: Vec<EventKind> = stored.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [EventKind::ProductUpdated, EventKind::ScheduleUpdated]);
+        let settled = scheduled::get(&mut conn, target.store_id, due.id).unwrap().into_scheduled().unwrap();
+        assert_eq!(
+            (settled.status, settled.late, settled.applied_seq),
+            (ScheduleStatus::Applied, true, Some(before + 2))
+        );
+        assert_eq!(products::get(&mut conn, target.store_id, id).unwrap().stock, 9);
     }
 }

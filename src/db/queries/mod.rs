@@ -10,5 +10,6 @@ pub mod ids;
 pub mod products;
 pub mod sales;
 pub mod saved_views;
+pub mod scheduled;
 pub mod store_settings;
 pub mod stores;

@@ -6,7 +6,7 @@ import { h, setText, uniqueId } from '../dom.js';
 import { moneyInputValue, parseMoney, formatMoney } from '../format.js';
 
 /** A labelled input; returns [wrapper, input]. */
-function field(label, attrs = {}) {
+export function field(label, attrs = {}) {
   const id = uniqueId('f');
   const input = attrs.tag === 'select'
     ? h('select', { id, name: attrs.name }, ...attrs.options)

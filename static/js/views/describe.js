@@ -28,6 +28,7 @@ export function describeEvent(e, state) {
     case 'dashboard.updated': return 'Dashboard figures updated';
     case 'sales.updated': return `Sale of ${formatMoney(d.amount, cur)} recorded`;
     case 'view.published': return `Page ${d.view?.page} published`;
+    case 'schedule.updated': return `Scheduled change ${e.entity_id} ${d.status}${d.status === 'failed' ? ` (${d.reason})` : ''}`;
     default: return '';
   }
 }
