@@ -3,9 +3,11 @@
 //! The actor's live state (`state`, `index`) changes only by applying
 //! committed writes (`crate::model::change`); its messages are in `messages`.
 //! `write_limit` is the per-principal budget every path that writes to a
-//! store checks first.
+//! store checks first. `consistency` answers digest requests and `topics`
+//! changes a subscriber's topics (selective sync).
 
 pub mod actor;
+pub mod consistency;
 pub mod fanout;
 pub mod index;
 pub mod messages;
@@ -13,6 +15,7 @@ pub mod publish;
 pub mod registry;
 pub mod state;
 pub mod subscribe;
+pub mod topics;
 pub mod write_limit;
 
 pub use actor::{StoreActor, StoreSettings};
