@@ -14,6 +14,7 @@ import { healthView } from './views/health.js';
 import { feedbackControl, feedbackList } from './views/feedback.js';
 import { dashboardForm, createProductForm, saleForm, publishControl, failure, describeOp } from './views/admin-forms.js';
 import { savedViewsControl } from './views/saved-views.js';
+import { liveTopicsControl } from './views/live-topics.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
 function describeFields(fields, currency) {
@@ -108,6 +109,7 @@ function mount({ client, api, announce, root, me }) {
 
   root.append(
     alerts,
+    liveTopicsControl(client),
     h('div', { class: 'grid two' }, dashboardView(client), dashboardForm(client)),
     salesChart(client),
     products.el,
