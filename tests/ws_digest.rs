@@ -118,3 +118,17 @@ async fn a_client_reported_digest_mismatch_is_counted_by_reason() {
     ws.send(json!({"type": "subscribe", "id": 2, "store": "s1", "resync": "bored"})).await;
     assert_eq!(ws.next_of("error").await["code"], "invalid_field");
 }
+
+#[test]
+fn the_load_generator_checks_its_state_against_the_digests_and_finds_no_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base, _) = common::start_server(dir.path(), &[]);
+    let _db = common::TestDatabase::of(dir.path());
+    let (out, report) = common::run_load(&[&base], "10");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(out.status.success(), "run failed: {}\n{report}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!((&report["lost"], &report["digest_mismatches"]), (&json!(0), &json!(0)), "{report}");
+    // A check a second during the 2 s run, and one at its end.
+    assert!(report["digest_checks"].as_u64().unwrap() >= 2, "{report}");
+}

@@ -68,11 +68,15 @@ pub fn products_digest<'p>(products: impl IntoIterator<Item = &'p Product>) -> u
 
 /// A page's digest: its total, then each row's id and version, in order.
 pub fn page_digest(total: usize, rows: &[Product]) -> u32 {
-    let mut w = Vec::with_capacity(2 + rows.len() * 4);
-    w.extend(words(total as i64));
-    for p in rows {
-        w.extend(words(p.id));
-        w.extend(words(p.version));
+    page_digest_of(total, rows.iter().map(|p| (p.id, p.version)))
+}
+
+/// `page_digest` of rows given as (id, version).
+pub fn page_digest_of(total: usize, rows: impl IntoIterator<Item = (ProductId, i64)>) -> u32 {
+    let mut w = Vec::from(words(total as i64));
+    for (id, version) in rows {
+        w.extend(words(id));
+        w.extend(words(version));
     }
     hash_words(&w)
 }
