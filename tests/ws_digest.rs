@@ -86,7 +86,10 @@ async fn digests_in_snapshots_pages_and_answers_agree_with_the_state() {
 
     ws.send(json!({"type": "digest", "id": "d1", "store": "s1", "seq": applied})).await;
     let answer = ws.next_of("digest").await;
-    assert_eq!((&answer["ref"], &answer["seq"], &answer["digest"]["seq"]), (&json!("d1"), &json!(applied), &json!(applied)));
+    assert_eq!(
+        (&answer["ref"], &answer["seq"], &answer["digest"]["seq"]),
+        (&json!("d1"), &json!(applied), &json!(applied))
+    );
     assert_eq!(parts(&answer["digest"]), expected(&admin, "s1").await);
     let now = admin.get("/api/v1/stores/s1/products?page_size=10&sort=price&dir=desc").await.json;
     assert_eq!(answer["page"], recomputed(&now), "the page digest is the subscriber's view now");

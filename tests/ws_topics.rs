@@ -52,7 +52,10 @@ async fn a_paused_topic_resumes_by_replay_without_a_snapshot() {
 
     ws.send(json!({"type": "set_topics", "id": 1, "store": "s1", "topics": ["dashboard", "sales"]})).await;
     let paused = ws.next_of("topics").await;
-    assert_eq!((&paused["ref"], &paused["mode"], &paused["topics"]), (&json!(1), &json!("live"), &json!(["dashboard", "sales"])));
+    assert_eq!(
+        (&paused["ref"], &paused["mode"], &paused["topics"]),
+        (&json!(1), &json!("live"), &json!(["dashboard", "sales"]))
+    );
     let paused_at = paused["seq"].as_i64().unwrap();
     assert_eq!(paused_at, applied);
 
@@ -64,7 +67,10 @@ async fn a_paused_topic_resumes_by_replay_without_a_snapshot() {
 
     ws.send(json!({"type": "set_topics", "id": 2, "store": "s1", "topics": ["dashboard", "sales", "products", "presence"], "since": paused_at})).await;
     let resumed = ws.next_of("topics").await;
-    assert_eq!((&resumed["mode"], &resumed["since"], &resumed["seq"]), (&json!("replay"), &json!(paused_at), &json!(goal)));
+    assert_eq!(
+        (&resumed["mode"], &resumed["since"], &resumed["seq"]),
+        (&json!("replay"), &json!(paused_at), &json!(goal))
+    );
     // The client goes back to where it paused and takes what it missed.
     let mut caught_up = paused_at;
     let (missed, others) = until(&mut ws, &mut caught_up, goal).await;
@@ -102,7 +108,8 @@ async fn a_pause_longer_than_the_history_resumes_with_a_snapshot() {
     let (events, _) = until(&mut ws, &mut applied, goal).await;
     assert_eq!(kinds(&events), ["dashboard.updated"]);
 
-    ws.send(json!({"type": "set_topics", "store": "s1", "topics": ["dashboard", "products"], "since": paused_at})).await;
+    ws.send(json!({"type": "set_topics", "store": "s1", "topics": ["dashboard", "products"], "since": paused_at}))
+        .await;
     let resumed = ws.next_of("topics").await;
     assert_eq!((&resumed["mode"], &resumed["seq"]), (&json!("snapshot"), &json!(goal)));
     let snapshot = ws.next_of("snapshot").await;

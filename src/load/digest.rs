@@ -69,7 +69,8 @@ impl Checker {
     fn take_page(&mut self, page: &Value) {
         self.total = page["total"].as_u64().unwrap_or_default() as usize;
         let rows = page["rows"].as_array().into_iter().flatten();
-        self.rows = rows.map(|r| (r["id"].as_i64().unwrap_or_default(), r["version"].as_i64().unwrap_or_default())).collect();
+        self.rows =
+            rows.map(|r| (r["id"].as_i64().unwrap_or_default(), r["version"].as_i64().unwrap_or_default())).collect();
     }
 
     /// A row's newer version (older ones are events a page already had).
@@ -92,7 +93,9 @@ impl Checker {
                     self.bump(p["id"].as_i64(), p["version"].as_i64());
                 }
             }
-            Some("dashboard.updated") => self.dashboard = self.dashboard.max(data["version"].as_i64().unwrap_or_default()),
+            Some("dashboard.updated") => {
+                self.dashboard = self.dashboard.max(data["version"].as_i64().unwrap_or_default())
+            }
             Some("store.updated") => {
                 if let Some(version) = data["dashboard"]["version"].as_i64() {
                     self.dashboard = version;
@@ -126,7 +129,8 @@ impl Checker {
         self.checks += 1;
         let same = match frame["page"].as_u64() {
             Some(page) => {
-                dashboard == Some(self.dashboard) && page == u64::from(page_digest_of(self.total, self.rows.iter().copied()))
+                dashboard == Some(self.dashboard)
+                    && page == u64::from(page_digest_of(self.total, self.rows.iter().copied()))
             }
             None => dashboard == Some(held),
         };

@@ -355,7 +355,8 @@ async fn final_check(c: &mut Checker, ws: &mut Socket, last: Seq) {
     if ws.send_text(ask).await.is_err() {
         return;
     }
-    while let Ok(Some(socket::Text { text, .. })) = tokio::time::timeout(Duration::from_secs(10), ws.next_text()).await {
+    while let Ok(Some(socket::Text { text, .. })) = tokio::time::timeout(Duration::from_secs(10), ws.next_text()).await
+    {
         if text.starts_with("{\"type\":\"digest\"") {
             if let Ok(frame) = serde_json::from_str::<Value>(&text) {
                 c.answer(&frame);
@@ -439,7 +440,8 @@ fn spread(n: usize, stores: usize, nodes: usize) -> (usize, usize) {
     (n % stores, (n / stores) % nodes)
 }
 
-/// Runs a load test and prints its report; `Ok(false)` when a delivery was lost.
+/// Runs a load test and prints its report; `Ok(false)` when a delivery was
+/// lost, duplicated or out of order, or a checked state differed from its digest.
 pub async fn run(args: LoadArgs) -> Result<bool, String> {
     let mix = parse_mix(&args.mix)?;
     let total_weight: u32 = mix.iter().map(|(_, w)| w).sum();

@@ -24,8 +24,7 @@ impl Handler<GetDigest> for StoreActor {
         let live = msg.seq == state.seq;
         let page = (live && sub.topics.has(Topic::Products)).then(|| state.page(&sub.view).digest);
         let digest = if live { Some(state.digest()) } else { state.digest_at(msg.seq) };
-        let frame =
-            ServerFrame::Digest { reference: msg.reference.as_ref(), store: slug, seq: msg.seq, digest, page };
+        let frame = ServerFrame::Digest { reference: msg.reference.as_ref(), store: slug, seq: msg.seq, digest, page };
         sub.outbox.push(frame.encode(), slug);
     }
 }

@@ -47,7 +47,14 @@ impl StoreActor {
         };
         let slug = &state.meta.info.slug;
         let topics = msg.topics.list();
-        let frame = ServerFrame::Topics { reference: msg.reference.as_ref(), store: slug, topics: &topics, seq: state.seq, mode, since };
+        let frame = ServerFrame::Topics {
+            reference: msg.reference.as_ref(),
+            store: slug,
+            topics: &topics,
+            seq: state.seq,
+            mode,
+            since,
+        };
         sub.outbox.push(frame.encode(), slug);
     }
 

@@ -496,10 +496,14 @@ mod tests {
                 _ => serde_json::json!({}),
             },
         };
-        let events =
-            [event(1, EventKind::DashboardUpdated), event(2, EventKind::ProductUpdated), event(3, EventKind::SalesUpdated)];
+        let events = [
+            event(1, EventKind::DashboardUpdated),
+            event(2, EventKind::ProductUpdated),
+            event(3, EventKind::SalesUpdated),
+        ];
         let paused = Topics::of(Some(&[Topic::Dashboard, Topic::Sales]));
-        let kinds = |v: Vec<Cow<Event>>| v.iter().map(|e| (e.seq, e.data.get("products").is_some())).collect::<Vec<_>>();
+        let kinds =
+            |v: Vec<Cow<Event>>| v.iter().map(|e| (e.seq, e.data.get("products").is_some())).collect::<Vec<_>>();
         assert_eq!(kinds(Topics::ALL.select_added(paused, &events)), vec![(2, false), (3, true)]);
         let dashboard = Topics::of(Some(&[Topic::Dashboard]));
         let sales = Topics::of(Some(&[Topic::Dashboard, Topic::Sales]));
