@@ -82,11 +82,9 @@ export function createDigestCheck(core) {
 
   function onAnswer(f) {
     const s = state.get();
-    // Not a seq the server still knows, or the client moved on: ask later.
-    if (f.digest === null || f.seq !== s.seq) {
-      schedule();
-      return;
-    }
+    // Not a seq the server still knows, or the client moved on: the next
+    // batch schedules the next check.
+    if (f.digest === null || f.seq !== s.seq) return;
     const live = core.topics.live();
     const wrong = [];
     if (live.includes('dashboard') && s.dashboard && s.dashboard.version !== f.digest.dashboard) wrong.push('dashboard');
