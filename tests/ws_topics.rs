@@ -1,6 +1,7 @@
 //! Selective sync over real WebSockets: `set_topics` pauses a topic on a
 //! live subscription and resumes it from the seq where it was paused, by
-//! replay when the history reaches back that far, else with a snapshot.
+//! replay from the history ring or the events table, and with a snapshot
+//! past `--max-replay`.
 
 mod common;
 
@@ -91,11 +92,13 @@ async fn a_paused_topic_resumes_by_replay_without_a_snapshot() {
     assert_eq!(ws.next_of("error").await["code"], "invalid_field");
 }
 
-#[actix_web::test]
-async fn a_pause_longer_than_the_history_resumes_with_a_snapshot() {
+/// Pauses products with a history ring of two events and `max_replay`,
+/// makes three writes, resumes; the server, the `topics` answer, the
+/// socket and the seq products were paused at.
+async fn resume_past_the_ring(max_replay: i64) -> (common::TestApp, Value, Ws, i64) {
     let app = common::spawn_app_with(|c| {
         c.history_size = 2;
-        c.max_replay = 2;
+        c.max_replay = max_replay;
     })
     .await;
     let admin = app.login("admin").await;
@@ -107,12 +110,30 @@ async fn a_pause_longer_than_the_history_resumes_with_a_snapshot() {
     let goal = write_each_kind(&admin, &product, 77).await;
     let (events, _) = until(&mut ws, &mut applied, goal).await;
     assert_eq!(kinds(&events), ["dashboard.updated"]);
-
     ws.send(json!({"type": "set_topics", "store": "s1", "topics": ["dashboard", "products"], "since": paused_at}))
         .await;
     let resumed = ws.next_of("topics").await;
-    assert_eq!((&resumed["mode"], &resumed["seq"]), (&json!("snapshot"), &json!(goal)));
+    assert_eq!(resumed["seq"], goal);
+    (app, resumed, ws, paused_at)
+}
+
+#[actix_web::test]
+async fn a_pause_longer_than_the_history_ring_resumes_from_the_events_table() {
+    let (_app, resumed, mut ws, paused_at) = resume_past_the_ring(10_000).await;
+    assert_eq!(resumed["mode"], "replay");
+    let mut caught_up = paused_at;
+    let (missed, others) = until(&mut ws, &mut caught_up, resumed["seq"].as_i64().unwrap()).await;
+    // Sales stay off: only what `products` wants comes back.
+    assert_eq!(kinds(&missed), ["product.updated"]);
+    assert_eq!(missed[0]["data"]["stock"], 77);
+    assert!(others.iter().all(|f| f["type"] != "snapshot"), "{others:?}");
+}
+
+#[actix_web::test]
+async fn a_pause_longer_than_max_replay_resumes_with_a_snapshot() {
+    let (_app, resumed, mut ws, _) = resume_past_the_ring(2).await;
+    assert_eq!(resumed["mode"], "snapshot");
     let snapshot = ws.next_of("snapshot").await;
-    assert_eq!(snapshot["seq"], goal);
+    assert_eq!(snapshot["seq"], resumed["seq"]);
     assert_eq!(snapshot["page"]["rows"][0]["stock"], 76, "the edit, then the sale of one");
 }
