@@ -26,6 +26,7 @@ use super::{Product, ProductId, Seq};
 pub struct StoreDigest {
     pub seq: Seq,
     /// Wrapping 32-bit sum of every product's `row_hash(id, version)`.
+    #[schema(format = Int64, minimum = 0, maximum = 4294967295_u32)]
     pub products: u32,
     /// How many products the store holds.
     pub count: usize,

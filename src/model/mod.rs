@@ -613,6 +613,7 @@ pub struct ProductPage {
     pub rows: Vec<Product>,
     /// `digest::page_digest` of `total` and the rows' ids and versions.
     #[serde(default)]
+    #[schema(format = Int64, minimum = 0, maximum = 4294967295_u32)]
     pub digest: u32,
 }
 
