@@ -87,7 +87,7 @@ fn load(args: storesync::load::LoadArgs) -> ExitCode {
     match runtime.map_err(|e| e.to_string()).and_then(|rt| rt.block_on(storesync::load::run(args))) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            log::error!("deliveries were lost, duplicated or out of order");
+            log::error!("deliveries were lost, duplicated or out of order, or a state differed from its digest");
             ExitCode::from(3)
         }
         Err(e) => {

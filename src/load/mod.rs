@@ -7,8 +7,13 @@
 //! Given several `--url`s (the nodes of a cluster), it spreads subscribers
 //! and writes over them round-robin: a write acknowledged by one node must
 //! reach the subscribers of every node.
+//!
+//! One subscriber per store also checks the state it built against the
+//! store's digests (`digest`), resyncing on a mismatch; the report counts
+//! the checks and the mismatches.
 
 pub mod catalogue;
+pub mod digest;
 pub mod report;
 pub mod socket;
 
@@ -23,6 +28,7 @@ use serde_json::{json, Value};
 
 use crate::counted::lock;
 use crate::model::Seq;
+use digest::Checker;
 use report::{Acked, Received, Report, SubscriberLog};
 use socket::Socket;
 
@@ -251,6 +257,10 @@ impl Target {
     }
 }
 
+/// A subscriber's socket and log, and its checker if it checks digests.
+type Subscribed = (Socket, SubscriberLog, Option<Checker>);
+
+#[allow(clippy::too_many_arguments)]
 async fn subscribe(
     target: &Target,
     node: usize,
@@ -259,7 +269,8 @@ async fn subscribe(
     topics: &[String],
     view: Value,
     compression: bool,
-) -> Result<(Socket, SubscriberLog), String> {
+    checks: bool,
+) -> Result<Subscribed, String> {
     let started = Instant::now();
     let ws_url = format!("{}/ws?token={}", target.urls[node].replacen("http", "ws", 1), target.token);
     let mut ws = Socket::connect(&ws_url, compression).await?;
@@ -271,6 +282,7 @@ async fn subscribe(
         frame["topics"] = json!(topics);
     }
     ws.send_text(frame.to_string()).await?;
+    let checker = checks.then(|| Checker::new(slug, frame));
     loop {
         let msg =
             tokio::time::timeout(Duration::from_secs(30), ws.next_text()).await.map_err(|_| "subscribe timed out")?;
@@ -291,6 +303,7 @@ async fn subscribe(
                         connect: started.elapsed(),
                         ..SubscriberLog::default()
                     },
+                    checker,
                 ));
             }
             Some("error") => return Err(format!("subscribe refused: {v}")),
@@ -307,10 +320,57 @@ struct BatchRange {
     to: Seq,
 }
 
+/// A checker's part of reading a frame: applies it, answers a digest
+/// answer (resyncing on a mismatch), and takes a resync's snapshot as the
+/// delivery of the seqs it covers. Whether the frame was a digest answer
+/// (nothing more to do with it).
+async fn check(c: &mut Checker, ws: &mut Socket, text: &str, last: &mut Seq, log: &mut SubscriberLog) -> bool {
+    let Ok(frame) = serde_json::from_str::<Value>(text) else { return false };
+    match frame["type"].as_str() {
+        Some("digest") => {
+            if let Some(resync) = c.answer(&frame) {
+                let _ = ws.send_text(resync).await;
+            }
+            true
+        }
+        Some("snapshot") => {
+            c.apply(&frame);
+            let seq = frame["seq"].as_i64().unwrap_or_default();
+            if seq > *last {
+                log.batches.push(Received { from: *last + 1, to: seq, at: Instant::now() });
+                *last = seq;
+            }
+            false
+        }
+        _ => {
+            c.apply(&frame);
+            false
+        }
+    }
+}
+
+/// The checker's final check at `last`: asks, and reads until the answer.
+async fn final_check(c: &mut Checker, ws: &mut Socket, last: Seq) {
+    let Some(ask) = c.ask(last, true) else { return };
+    if ws.send_text(ask).await.is_err() {
+        return;
+    }
+    while let Ok(Some(socket::Text { text, .. })) = tokio::time::timeout(Duration::from_secs(10), ws.next_text()).await
+    {
+        if text.starts_with("{\"type\":\"digest\"") {
+            if let Ok(frame) = serde_json::from_str::<Value>(&text) {
+                c.answer(&frame);
+            }
+            return;
+        }
+    }
+}
+
 /// Reads frames until the goal is set and its seq reached (or the settle time passes).
 async fn read(
     mut ws: Socket,
     mut log: SubscriberLog,
+    mut checker: Option<Checker>,
     mut done: tokio::sync::watch::Receiver<Option<(Instant, Vec<i64>)>>,
 ) -> SubscriberLog {
     let mut last = log.start;
@@ -332,6 +392,11 @@ async fn read(
             },
         };
         let Some(socket::Text { text, wire }) = msg else { break };
+        if let Some(c) = checker.as_mut() {
+            if check(c, &mut ws, &text, &mut last, &mut log).await {
+                continue;
+            }
+        }
         if log.snapshot_bytes == 0 && text.starts_with("{\"type\":\"snapshot\"") {
             log.snapshot_bytes = wire as u64;
             continue;
@@ -356,6 +421,13 @@ async fn read(
             log.batches.push(Received { from: from.max(last + 1), to, at });
             last = to;
         }
+        if let Some(ask) = checker.as_mut().and_then(|c| c.ask(last, false)) {
+            let _ = ws.send_text(ask).await;
+        }
+    }
+    if let Some(c) = checker.as_mut() {
+        final_check(c, &mut ws, last).await;
+        (log.digest_checks, log.digest_mismatches) = (c.checks, c.mismatches);
     }
     ws.close().await;
     log
@@ -368,7 +440,8 @@ fn spread(n: usize, stores: usize, nodes: usize) -> (usize, usize) {
     (n % stores, (n / stores) % nodes)
 }
 
-/// Runs a load test and prints its report; `Ok(false)` when a delivery was lost.
+/// Runs a load test and prints its report; `Ok(false)` when a delivery was
+/// lost, duplicated or out of order, or a checked state differed from its digest.
 pub async fn run(args: LoadArgs) -> Result<bool, String> {
     let mix = parse_mix(&args.mix)?;
     let total_weight: u32 = mix.iter().map(|(_, w)| w).sum();
@@ -389,7 +462,7 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
             .map_err(|e| e.to_string())?,
     );
     progress.set_message("connecting");
-    let connected: Vec<Result<(Socket, SubscriberLog), String>> = futures_util::stream::iter(0..args.subscribers)
+    let connected: Vec<Result<Subscribed, String>> = futures_util::stream::iter(0..args.subscribers)
         .map(|i| {
             let target = target.clone();
             let (store, node) = spread(i, args.stores.len(), target.urls.len());
@@ -399,7 +472,9 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
             let progress = progress.clone();
             let compression = args.compression;
             async move {
-                let r = subscribe(&target, node, store, &slug, &topics, view, compression).await;
+                // The first subscriber of each store checks digests.
+                let checks = i < target.products.len();
+                let r = subscribe(&target, node, store, &slug, &topics, view, compression, checks).await;
                 progress.inc(1);
                 r
             }
@@ -407,15 +482,16 @@ pub async fn run(args: LoadArgs) -> Result<bool, String> {
         .buffer_unordered(args.connect_concurrency.max(1))
         .collect()
         .await;
-    let sockets: Vec<(Socket, SubscriberLog)> = connected.into_iter().collect::<Result<_, _>>()?;
+    let sockets: Vec<Subscribed> = connected.into_iter().collect::<Result<_, _>>()?;
     // The process is the first URL's: only its subscribers count.
-    let on_first = sockets.iter().filter(|(_, log)| log.node == 0).count();
+    let on_first = sockets.iter().filter(|(_, log, _)| log.node == 0).count();
     let memory = match (rss_before, args.server_pid.and_then(rss_kib)) {
         (Some(before), Some(after)) if on_first > 0 => Some((after - before) / on_first as f64),
         _ => None,
     };
     let (done_tx, done_rx) = tokio::sync::watch::channel(None);
-    let readers: Vec<_> = sockets.into_iter().map(|(ws, log)| tokio::spawn(read(ws, log, done_rx.clone()))).collect();
+    let readers: Vec<_> =
+        sockets.into_iter().map(|(ws, log, checker)| tokio::spawn(read(ws, log, checker, done_rx.clone()))).collect();
 
     let cpu_before = args.server_pid.and_then(cpu_secs);
     let acked = Arc::new(Mutex::new(Vec::<Acked>::new()));

@@ -49,6 +49,9 @@ pub struct SubscriberLog {
     pub out_of_order: u64,
     pub resyncs: u64,
     pub connect: Duration,
+    /// Digest answers its checker compared (`load::digest`), and how many differed.
+    pub digest_checks: u64,
+    pub digest_mismatches: u64,
 }
 
 /// Percentiles in milliseconds.
@@ -101,6 +104,10 @@ pub struct Report {
     pub duplicated: u64,
     pub out_of_order: u64,
     pub resyncs: u64,
+    /// Digests the checking subscribers compared with their state, and how
+    /// many differed (each one resynced).
+    pub digest_checks: u64,
+    pub digest_mismatches: u64,
     /// Delivered over expected.
     pub delivery_ratio: f64,
     pub deliveries_per_sec: f64,
@@ -170,6 +177,8 @@ impl Report {
             duplicated: logs.iter().map(|l| l.duplicated).sum(),
             out_of_order: logs.iter().map(|l| l.out_of_order).sum(),
             resyncs: logs.iter().map(|l| l.resyncs).sum(),
+            digest_checks: logs.iter().map(|l| l.digest_checks).sum(),
+            digest_mismatches: logs.iter().map(|l| l.digest_mismatches).sum(),
             delivery_ratio: if expected == 0 { 1.0 } else { delivered as f64 / expected as f64 },
             deliveries_per_sec: delivered as f64 / secs,
             latency_ms: Percentiles::of(&mut latencies),
@@ -189,9 +198,10 @@ impl Report {
         self.server_cpu_us_per_delivery = (self.deliveries > 0).then(|| secs * 1e6 / self.deliveries as f64);
     }
 
-    /// Whether every acknowledged write reached every subscriber, once, in order.
+    /// Whether every acknowledged write reached every subscriber, once, in
+    /// order, and every state checked matched the store's digest.
     pub fn clean(&self) -> bool {
-        self.lost == 0 && self.duplicated == 0 && self.out_of_order == 0
+        self.lost == 0 && self.duplicated == 0 && self.out_of_order == 0 && self.digest_mismatches == 0
     }
 
     /// The report as an aligned text table.
@@ -212,6 +222,7 @@ impl Report {
                 format!("{} / {} / {}", self.lost, self.duplicated, self.out_of_order),
             ),
             ("resyncs", self.resyncs.to_string()),
+            ("digest checks / mismatches", format!("{} / {}", self.digest_checks, self.digest_mismatches)),
             ("deliveries per second", format!("{:.0}", self.deliveries_per_sec)),
             ("write → receipt latency (ms)", lat(&self.latency_ms)),
             ("connect time (ms)", lat(&self.connect_ms)),

@@ -9,6 +9,7 @@
 pub mod bulk;
 pub mod calendar;
 pub mod change;
+pub mod digest;
 pub mod event;
 pub mod feedback;
 pub mod history;
@@ -612,6 +613,18 @@ pub struct ProductPage {
     /// Products matching the filter, over all pages.
     pub total: usize,
     pub rows: Vec<Product>,
+    /// `digest::page_digest` of `total` and the rows' ids and versions.
+    #[serde(default)]
+    #[schema(format = Int64, minimum = 0, maximum = 4294967295_u32)]
+    pub digest: u32,
+}
+
+impl ProductPage {
+    /// A page at `seq`, with its digest.
+    pub fn new(seq: Seq, view: View, total: usize, rows: Vec<Product>) -> Self {
+        let digest = digest::page_digest(total, &rows);
+        Self { seq, view, total, rows, digest }
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::digest::StoreDigest;
 use super::{DailyPoint, Dashboard, Product, ProductPage, Seq, StoreInfo};
 
 /// Totals over a span of days.
@@ -41,4 +42,7 @@ pub struct Snapshot {
     /// The last 30 local days, oldest first.
     pub sales: Vec<DailyPoint>,
     pub page: ProductPage,
+    /// The store's digest at `seq` (`docs/protocol.md`, consistency).
+    #[serde(default)]
+    pub digest: StoreDigest,
 }

@@ -112,7 +112,11 @@ impl Metrics {
             group_commit_writes: histogram("group_commit_writes", "Writes per group commit", sizes),
             delivery_seconds: histogram("delivery_seconds", "Commit to socket write, per delivered frame", seconds),
             writes_committed: counter("writes_committed_total", "Writes committed"),
-            resyncs: counter_vec("resyncs_total", "resync frames sent, by reason", "reason"),
+            resyncs: counter_vec(
+                "resyncs_total",
+                "resyncs by reason: resync frames sent, and resyncs clients report (digest_mismatch)",
+                "reason",
+            ),
             rate_limited: counter_vec(
                 "rate_limited_total",
                 "Requests or frames refused by a rate limit, by kind",

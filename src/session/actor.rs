@@ -23,13 +23,14 @@ use crate::model::change::{Change, PendingChange};
 use crate::model::saved_view::check_view_name;
 use crate::model::StoreInfo;
 use crate::ops::metrics::Metrics;
-use crate::store::messages::{SetView, Subscribe, Unsubscribe, Write};
+use crate::store::messages::{GetDigest, SetTopics, SetView, Subscribe, Unsubscribe, Write};
 use crate::store::write_limit::WriteLimit;
 use crate::store::{StoreActor, StoreMeta, StoreRegistry};
 use crate::wire::frame_limit;
 use crate::wire::outbox::{Evicted, Outbox, SLOW_CONSUMER};
 use crate::wire::protocol::{
-    self, error_frame, ClientFrame, PublishBody, ServerFrame, SubscribeBody, Topics, ViewBody,
+    self, error_frame, ClientFrame, DigestBody, PublishBody, ServerFrame, SetTopicsBody, SubscribeBody, Topics,
+    ViewBody,
 };
 
 /// Close code for a client that broke the protocol too often or flooded.
@@ -148,6 +149,8 @@ impl SessionActor {
             ClientFrame::Unsubscribe(body) => self.unsubscribe(&body.store, reference.clone()),
             ClientFrame::SetView(body) => self.set_view(body, reference.clone()),
             ClientFrame::PublishView(body) => self.publish_view(body, reference.clone(), ctx),
+            ClientFrame::Digest(body) => self.digest(body, reference.clone()),
+            ClientFrame::SetTopics(body) => self.set_topics(body, reference.clone()),
         };
         if let Err(error) = result {
             self.refuse(error, reference.as_ref(), ctx);
@@ -190,6 +193,9 @@ impl SessionActor {
         let (meta, role) = self.open(&body.store, Role::Viewer)?;
         let view = body.view.clone().unwrap_or_default();
         view.validate()?;
+        if let Some(resync) = body.resync {
+            self.handles.metrics.resyncs.with_label_values(&[resync.reason()]).inc();
+        }
         let rejoining = self.subscriptions.contains_key(&body.store);
         let after_leaving = self.subscriptions.len() - leaving.as_ref().map_or(0, Vec::len);
         if !rejoining && after_leaving >= self.handles.limits.max_subscriptions {
@@ -233,13 +239,27 @@ impl SessionActor {
         Ok(())
     }
 
+    fn subscription(&self, slug: &str) -> Result<&Addr<StoreActor>, ApiError> {
+        self.subscriptions.get(slug).ok_or_else(|| ApiError::NotFound(format!("subscription to {slug}")))
+    }
+
     fn set_view(&mut self, body: ViewBody, reference: Option<Value>) -> Result<(), ApiError> {
         body.view.validate()?;
-        let store = self
-            .subscriptions
-            .get(&body.store)
-            .ok_or_else(|| ApiError::NotFound(format!("subscription to {}", body.store)))?;
-        store.do_send(SetView { session: self.id, view: body.view, reference });
+        self.subscription(&body.store)?.do_send(SetView { session: self.id, view: body.view, reference });
+        Ok(())
+    }
+
+    fn digest(&mut self, body: DigestBody, reference: Option<Value>) -> Result<(), ApiError> {
+        self.subscription(&body.store)?.do_send(GetDigest { session: self.id, seq: body.seq, reference });
+        Ok(())
+    }
+
+    fn set_topics(&mut self, body: SetTopicsBody, reference: Option<Value>) -> Result<(), ApiError> {
+        if body.topics.is_empty() {
+            return Err(ApiError::invalid("topics", "name at least one topic to keep live".into()));
+        }
+        let topics = Topics::of(Some(&body.topics));
+        self.subscription(&body.store)?.do_send(SetTopics { session: self.id, topics, since: body.since, reference });
         Ok(())
     }
 

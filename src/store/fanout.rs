@@ -220,6 +220,11 @@ impl Fanout {
         self.subscribers.is_empty()
     }
 
+    /// A session's subscription.
+    pub fn get(&self, session: u64) -> Option<&Subscriber> {
+        self.subscribers.get(&session)
+    }
+
     /// A session's subscription, whose view the caller may change.
     pub fn get_mut(&mut self, session: u64) -> Option<&mut Subscriber> {
         self.views_changed = true;
@@ -334,7 +339,7 @@ impl Fanout {
                 let ViewPage { shape, frame, .. } = entry;
                 let frame = frame.get_or_insert_with(|| {
                     let rows = shape.ids.iter().filter_map(|id| state.products.get(*id).cloned()).collect();
-                    let page = ProductPage { seq: state.seq, view: sub.view.clone(), total: shape.total, rows };
+                    let page = ProductPage::new(state.seq, sub.view.clone(), shape.total, rows);
                     ServerFrame::Page { reference: None, store: slug, page: &page }.encode().into()
                 });
                 push_unless_gone(sub, *id, frame, slug, gone);

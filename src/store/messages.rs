@@ -148,3 +148,23 @@ pub struct CatchUp {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct RemotePresence(pub Presence);
+
+/// Answer a subscriber with the store's digest at `seq` (`digest` frame).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct GetDigest {
+    pub session: u64,
+    pub seq: Seq,
+    pub reference: Option<serde_json::Value>,
+}
+
+/// Change a subscriber's topics; the ones added catch up from `since`
+/// (`topics` frame, then a replay or a snapshot).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetTopics {
+    pub session: u64,
+    pub topics: crate::wire::protocol::Topics,
+    pub since: Option<Seq>,
+    pub reference: Option<serde_json::Value>,
+}

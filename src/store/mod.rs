@@ -4,8 +4,11 @@
 //! committed writes (`crate::model::change`); its messages are in `messages`.
 //! `write_limit` is the per-principal budget every path that writes to a
 //! store checks first; `scheduler` hands due scheduled changes to the stores.
+//! `consistency` answers digest requests and `topics` changes a subscriber's
+//! topics (selective sync).
 
 pub mod actor;
+pub mod consistency;
 pub mod fanout;
 pub mod index;
 pub mod messages;
@@ -14,6 +17,7 @@ pub mod registry;
 pub mod scheduler;
 pub mod state;
 pub mod subscribe;
+pub mod topics;
 pub mod write_limit;
 
 pub use actor::{StoreActor, StoreSettings};

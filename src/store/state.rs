@@ -12,6 +12,7 @@ use crate::auth::Role;
 use crate::db::queries::stores::LoadedStore;
 use crate::error::ApiError;
 use crate::model::change::{CommittedBatch, Effect};
+use crate::model::digest::{self, StoreDigest};
 use crate::model::saved_view::SavedView;
 use crate::model::{
     DailyPoint, Dashboard, DashboardSettings, Event, Product, ProductPage, SalesSummary, Seq, Snapshot, StoreId,
@@ -57,13 +58,21 @@ pub struct StoreState {
     /// The most recent events, for resume without a database read.
     pub history: VecDeque<Event>,
     history_size: usize,
+    /// `digest::products_digest` of `products`, kept per change.
+    products_digest: u32,
+    /// The digests at the most recent seqs, oldest first (`digest_at`).
+    digests: VecDeque<StoreDigest>,
 }
+
+/// Digests `digest_at` remembers: enough for a client a few flushes behind.
+const DIGESTS_KEPT: usize = 64;
 
 impl StoreState {
     /// Builds the state from what the database holds.
     pub fn new(mut meta: StoreMeta, loaded: LoadedStore, history_size: usize) -> Self {
         meta.take(loaded.info);
-        Self {
+        let products_digest = digest::products_digest(&loaded.products);
+        let mut state = Self {
             meta,
             seq: loaded.seq,
             products: ProductIndex::new(loaded.products),
@@ -72,7 +81,11 @@ impl StoreState {
             saved_views: loaded.saved_views.into_iter().map(|v| (v.name.clone(), v)).collect(),
             history: VecDeque::with_capacity(history_size.min(1024)),
             history_size,
-        }
+            products_digest,
+            digests: VecDeque::with_capacity(DIGESTS_KEPT),
+        };
+        state.remember_digest();
+        state
     }
 
     /// Takes the products, settings and days of a newer read of the store
@@ -80,6 +93,7 @@ impl StoreState {
     /// and seq move with them.
     pub fn replace(&mut self, loaded: LoadedStore) {
         self.meta.take(loaded.info);
+        self.products_digest = digest::products_digest(&loaded.products);
         self.products.replace(loaded.products);
         self.settings = loaded.settings;
         self.days = loaded.days;
@@ -91,9 +105,17 @@ impl StoreState {
     pub fn apply(&mut self, batch: &mut CommittedBatch) {
         for effect in std::mem::take(&mut batch.effects) {
             match effect {
-                Effect::UpsertProduct(p) => self.products.upsert(p),
+                Effect::UpsertProduct(p) => {
+                    if let Some(old) = self.products.get(p.id) {
+                        self.products_digest = self.products_digest.wrapping_sub(digest::row_hash(old.id, old.version));
+                    }
+                    self.products_digest = self.products_digest.wrapping_add(digest::row_hash(p.id, p.version));
+                    self.products.upsert(p);
+                }
                 Effect::RemoveProduct(id) => {
-                    self.products.remove(id);
+                    if let Some(old) = self.products.remove(id) {
+                        self.products_digest = self.products_digest.wrapping_sub(digest::row_hash(old.id, old.version));
+                    }
                 }
                 Effect::Settings(s) => self.settings = s,
                 Effect::Day(point) => {
@@ -116,6 +138,34 @@ impl StoreState {
             self.history.push_back(event.clone());
         }
         self.seq = self.seq.max(batch.to);
+        self.remember_digest();
+    }
+
+    /// The digest of the state as it is now, at `seq`.
+    pub fn digest(&self) -> StoreDigest {
+        StoreDigest {
+            seq: self.seq,
+            products: self.products_digest,
+            count: self.products.len(),
+            dashboard: self.settings.version,
+        }
+    }
+
+    fn remember_digest(&mut self) {
+        if self.digests.back().is_some_and(|d| d.seq == self.seq) {
+            self.digests.pop_back();
+        }
+        if self.digests.len() == DIGESTS_KEPT {
+            self.digests.pop_front();
+        }
+        self.digests.push_back(self.digest());
+    }
+
+    /// The digest the state had at `seq`, if it is one of the recent ones.
+    /// Seqs inside a committed batch were never a state of their own: the
+    /// digest at the batch's last seq covers them.
+    pub fn digest_at(&self, seq: Seq) -> Option<StoreDigest> {
+        self.digests.iter().find(|d| d.seq == seq).copied()
     }
 
     /// The store's calendar day now.
@@ -174,7 +224,7 @@ impl StoreState {
     /// One page of the product table.
     pub fn page(&self, view: &View) -> ProductPage {
         let (total, rows) = self.products.page(view);
-        ProductPage { seq: self.seq, view: view.clone(), total, rows }
+        ProductPage::new(self.seq, view.clone(), total, rows)
     }
 
     /// A consistent snapshot at the current seq.
@@ -186,6 +236,7 @@ impl StoreState {
             dashboard: self.dashboard(now),
             sales: self.daily(today - Duration::days(29), today),
             page: self.page(view),
+            digest: self.digest(),
         }
     }
 
@@ -232,6 +283,24 @@ mod tests {
         assert_eq!(seqs(s.history_since(2).unwrap()), vec![3, 4, 5]);
         assert_eq!(seqs(s.history_since(5).unwrap()), Vec::<i64>::new());
         assert!(s.history_since(1).is_none(), "seq 2 fell out of the ring");
+    }
+
+    #[test]
+    fn the_digest_follows_every_change_and_remembers_recent_seqs() {
+        let mut s = state(8);
+        let commit = |s: &mut StoreState, seq: Seq, effects: Vec<Effect>| {
+            s.apply(&mut CommittedBatch { store_id: 1, to: seq, events: vec![event(seq)], effects });
+        };
+        let mut newer = testkit::product(1);
+        newer.version = 2;
+        commit(&mut s, 1, vec![Effect::UpsertProduct(testkit::product(1)), Effect::UpsertProduct(testkit::product(2))]);
+        let at_1 = s.digest();
+        commit(&mut s, 2, vec![Effect::UpsertProduct(newer), Effect::RemoveProduct(2)]);
+        let recomputed = digest::products_digest(s.products.iter());
+        assert_eq!((s.digest().products, s.digest().count, s.digest().seq), (recomputed, 1, 2));
+        assert_eq!(s.digest_at(1), Some(at_1));
+        assert_eq!(at_1.count, 2);
+        assert_eq!(s.digest_at(3), None, "not reached yet");
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //!
 //! Guarded by `tests/ws_sync.rs` (resume cases).
 
+use std::borrow::Cow;
+
 use actix::prelude::*;
 use chrono::Utc;
 
@@ -15,7 +17,8 @@ use super::messages::{SetView, Subscribe, Unsubscribe};
 use super::state::StoreState;
 use crate::db;
 use crate::error::ApiError;
-use crate::model::{Event, Seq};
+use crate::model::{Event, ProductPage, Seq, View};
+use crate::wire::outbox::Outbox;
 use crate::wire::protocol::{error_frame, Mode, ServerFrame, Topic};
 
 /// Events per replayed `batch` frame.
@@ -26,6 +29,35 @@ fn announce(state: &StoreState, msg: &Subscribe, mode: Mode) {
     let slug = &state.meta.info.slug;
     let frame = ServerFrame::Subscribed { reference: msg.reference.as_ref(), store: slug, seq: state.seq, mode };
     msg.outbox.push(frame.encode(), slug);
+}
+
+/// Queues `wanted`, the events after `since` a subscriber receives, as
+/// `batch` frames up to `state.seq`, then, when `products` (the subscriber
+/// holds a page), the page of `view`: the page sent, for the fan-out's memo.
+pub(super) fn push_replay(
+    state: &StoreState,
+    outbox: &Outbox,
+    since: Seq,
+    wanted: &[Cow<Event>],
+    products: bool,
+    view: &View,
+) -> Option<ProductPage> {
+    let slug = &state.meta.info.slug;
+    let mut from = since + 1;
+    // Nothing wanted still moves the client to the live seq: one empty batch.
+    let chunks: Vec<&[Cow<Event>]> =
+        if wanted.is_empty() && since < state.seq { vec![&[]] } else { wanted.chunks(REPLAY_CHUNK).collect() };
+    for (i, chunk) in chunks.iter().enumerate() {
+        let last = i == chunks.len() - 1;
+        let to = if last { state.seq } else { chunk[chunk.len() - 1].seq };
+        outbox.push(ServerFrame::Batch { store: slug, from, to, events: chunk }.encode(), slug);
+        from = to + 1;
+    }
+    products.then(|| {
+        let page = state.page(view);
+        outbox.push(ServerFrame::Page { reference: None, store: slug, page: &page }.encode(), slug);
+        page
+    })
 }
 
 impl StoreActor {
@@ -45,19 +77,10 @@ impl StoreActor {
         let Some(state) = self.state.as_ref() else {
             return;
         };
-        let slug = &state.meta.info.slug;
         announce(state, &msg, Mode::Replay);
         let wanted = msg.topics.select(events);
-        let mut from = since + 1;
-        for (i, chunk) in wanted.chunks(REPLAY_CHUNK).enumerate() {
-            let last = i == wanted.len().div_ceil(REPLAY_CHUNK) - 1;
-            let to = if last { state.seq } else { chunk[chunk.len() - 1].seq };
-            msg.outbox.push(ServerFrame::Batch { store: slug, from, to, events: chunk }.encode(), slug);
-            from = to + 1;
-        }
-        if msg.topics.has(Topic::Products) {
-            let page = state.page(&msg.view);
-            msg.outbox.push(ServerFrame::Page { reference: None, store: slug, page: &page }.encode(), slug);
+        let products = msg.topics.has(Topic::Products);
+        if let Some(page) = push_replay(state, &msg.outbox, since, &wanted, products, &msg.view) {
             self.fanout.remember_page(state, &page);
         }
         self.join(msg);
@@ -100,31 +123,48 @@ impl StoreActor {
         // Deliver what is pending first: the new subscriber starts at state.seq.
         self.flush();
         let seq = self.state.as_ref().map_or(0, |s| s.seq);
-        let store_id = self.meta.id;
         match msg.since {
             Some(since) if (0..=seq).contains(&since) => {
-                if let Some(events) = self.state.as_ref().and_then(|s| s.history_since(since)) {
-                    self.start_replay(msg, since, &events);
-                } else if seq - since <= self.settings.max_replay {
-                    // Rare (a client far behind): hold the store's messages
-                    // until the read is done, so nothing commits in between.
-                    let read = db::blocking(&self.pool, move |conn| {
-                        db::queries::events::since(conn, store_id, since, seq - since)
-                    });
-                    ctx.wait(read.into_actor(self).map(move |events, act, _| match events {
-                        Ok(events) => act.start_replay(msg, since, &events),
-                        Err(e) => {
-                            log::error!(error = e.detail().as_str(); "replay read failed; sending a snapshot");
-                            act.start_snapshot(msg);
-                        }
-                    }));
-                } else {
-                    self.start_snapshot(msg);
-                }
+                self.with_events_since(since, ctx, move |act, events| match events {
+                    Some(events) => act.start_replay(msg, since, events),
+                    None => act.start_snapshot(msg),
+                });
             }
             _ => self.start_snapshot(msg),
         }
         self.schedule_flush(ctx);
+    }
+}
+
+impl StoreActor {
+    /// Hands `then` the events after `since` (at most the live seq): from
+    /// the history ring, else the `events` table; `None` when they are more
+    /// than `max_replay` or the read failed, for a snapshot instead.
+    pub(super) fn with_events_since(
+        &mut self,
+        since: Seq,
+        ctx: &mut Context<Self>,
+        then: impl FnOnce(&mut Self, Option<&[Event]>) + 'static,
+    ) {
+        let seq = self.state.as_ref().map_or(0, |s| s.seq);
+        if let Some(events) = self.state.as_ref().and_then(|s| s.history_since(since)) {
+            then(self, Some(&events));
+        } else if seq - since <= self.settings.max_replay {
+            // Rare (a client far behind): hold the store's messages until
+            // the read is done, so nothing commits in between.
+            let store_id = self.meta.id;
+            let read =
+                db::blocking(&self.pool, move |conn| db::queries::events::since(conn, store_id, since, seq - since));
+            ctx.wait(read.into_actor(self).map(move |events, act, _| match events {
+                Ok(events) => then(act, Some(&events)),
+                Err(e) => {
+                    log::error!(error = e.detail().as_str(); "replay read failed; sending a snapshot");
+                    then(act, None);
+                }
+            }));
+        } else {
+            then(self, None);
+        }
     }
 }
 

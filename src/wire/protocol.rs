@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::model::digest::StoreDigest;
 use crate::model::Snapshot;
 use crate::model::{Event, EventKind, ProductPage, Seq, StoreInfo, View};
 
@@ -49,6 +50,14 @@ impl Topics {
 
     fn bit(t: Topic) -> u8 {
         1 << (t as u8)
+    }
+
+    /// The topics in the set, in a fixed order.
+    pub fn list(self) -> Vec<Topic> {
+        [Topic::Dashboard, Topic::Products, Topic::Sales, Topic::Presence, Topic::History]
+            .into_iter()
+            .filter(|t| self.has(*t))
+            .collect()
     }
 
     /// Whether the set holds `t`.
@@ -108,6 +117,20 @@ impl Topics {
     }
 }
 
+impl Topics {
+    /// What a subscriber that had `old` topics and now has these misses of
+    /// `events`: the events only the new topics want, and `sales.updated`
+    /// again in full when product figures are newly wanted (the short form
+    /// it had lacks them). A client applies these over its state without
+    /// harm: product and dashboard events carry versions, day totals are
+    /// absolute, and the sales come in seq order, the latest last.
+    pub fn select_added<'e>(self, old: Topics, events: impl IntoIterator<Item = &'e Event>) -> Vec<Cow<'e, Event>> {
+        let figures = self.wants_product_figures() && !old.wants_product_figures();
+        let missed = |e: &&Event| !old.wants(e.kind) || (figures && e.kind == EventKind::SalesUpdated);
+        self.select(events.into_iter().filter(missed))
+    }
+}
+
 /// A `sales.updated` for a subscriber without product rows: the sale's
 /// `amount` and its local `day`'s totals, without what it already has or
 /// cannot use: `products` (figures for rows it does not hold), `sale_id`
@@ -147,6 +170,46 @@ pub struct SubscribeBody {
     /// Move with the pages editors publish.
     #[serde(default)]
     pub follow: bool,
+    /// Why the client starts over, when it found its state wrong itself;
+    /// counted in the `resyncs_total` metric.
+    #[serde(default)]
+    pub resync: Option<ClientResync>,
+}
+
+/// Resyncs a client decides on, and reports in `subscribe`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientResync {
+    /// Its state's digest differed from the server's.
+    DigestMismatch,
+}
+
+impl ClientResync {
+    /// The metric's `reason` label.
+    pub fn reason(self) -> &'static str {
+        match self {
+            ClientResync::DigestMismatch => "digest_mismatch",
+        }
+    }
+}
+
+/// `digest` body: the store, and the seq the client's state is at.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestBody {
+    pub store: String,
+    pub seq: Seq,
+}
+
+/// `set_topics` body: the topics that stay live from now on; `since`, the
+/// seq at which the topics being added were paused, to catch them up.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetTopicsBody {
+    pub store: String,
+    pub topics: Vec<Topic>,
+    #[serde(default)]
+    pub since: Option<Seq>,
 }
 
 /// `unsubscribe` body.
@@ -183,6 +246,8 @@ pub enum ClientFrame {
     SwitchStore(SubscribeBody),
     SetView(ViewBody),
     PublishView(PublishBody),
+    Digest(DigestBody),
+    SetTopics(SetTopicsBody),
     Ping,
 }
 
@@ -223,6 +288,8 @@ pub fn parse(text: &str) -> Result<Incoming, Refused> {
         "switch_store" => body(value.clone()).map(ClientFrame::SwitchStore),
         "set_view" => body(value.clone()).map(ClientFrame::SetView),
         "publish_view" => body(value.clone()).map(ClientFrame::PublishView),
+        "digest" => body(value.clone()).map(ClientFrame::Digest),
+        "set_topics" => body(value.clone()).map(ClientFrame::SetTopics),
         "ping" => Ok(ClientFrame::Ping),
         other => Err(ApiError::UnknownFrame(other.chars().take(40).collect())),
     };
@@ -235,6 +302,8 @@ pub fn parse(text: &str) -> Result<Incoming, Refused> {
 pub enum Mode {
     Replay,
     Snapshot,
+    /// `topics` only: nothing to catch up, the new topics are live as of `seq`.
+    Live,
 }
 
 /// Presence counts of a store.
@@ -322,6 +391,30 @@ pub enum ServerFrame<'a> {
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<&'a Value>,
     },
+    /// The answer to `digest`: the store's digest at `seq` (null when that
+    /// seq is not one of the recent ones: ask again later) and, when `seq`
+    /// is the store's current one, the digest of the subscriber's page.
+    Digest {
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a Value>,
+        store: &'a str,
+        seq: Seq,
+        digest: Option<StoreDigest>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        page: Option<u32>,
+    },
+    /// The answer to `set_topics`: the topics now live, as of `seq`, and how
+    /// the added ones catch up from `since`.
+    Topics {
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a Value>,
+        store: &'a str,
+        topics: &'a [Topic],
+        seq: Seq,
+        mode: Mode,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        since: Option<Seq>,
+    },
     Error {
         code: &'a str,
         message: String,
@@ -369,6 +462,19 @@ mod tests {
     }
 
     #[test]
+    fn parses_digest_and_set_topics() {
+        let ok = parse(r#"{"type":"digest","id":1,"store":"s1","seq":9}"#).unwrap();
+        assert!(matches!(ok.frame, ClientFrame::Digest(DigestBody { seq: 9, .. })));
+        let ok = parse(r#"{"type":"set_topics","store":"s1","topics":["dashboard"],"since":4}"#).unwrap();
+        let ClientFrame::SetTopics(t) = ok.frame else { panic!("not set_topics") };
+        assert_eq!((Topics::of(Some(&t.topics)).list(), t.since), (vec![Topic::Dashboard], Some(4)));
+        let code = |text: &str| parse(text).unwrap_err().error.code();
+        assert_eq!(code(r#"{"type":"digest","store":"s1"}"#), "invalid_field");
+        assert_eq!(code(r#"{"type":"set_topics","store":"s1","topics":["weather"]}"#), "invalid_field");
+        assert_eq!(code(r#"{"type":"subscribe","store":"s1","resync":"bored"}"#), "invalid_field");
+    }
+
+    #[test]
     fn history_topic_receives_every_kind() {
         let t = Topics::of(Some(&[Topic::History]));
         assert!(EventKind::ALL.into_iter().all(|kind| t.wants(kind)));
@@ -376,6 +482,34 @@ mod tests {
         assert!(d.wants(EventKind::DashboardUpdated) && !d.wants(EventKind::ProductUpdated));
         let p = Topics::of(Some(&[Topic::Products]));
         assert!(p.wants(EventKind::StoreUpdated) && p.wants(EventKind::StoreArchived));
+    }
+
+    #[test]
+    fn a_resumed_topic_gets_what_it_missed_and_sales_again_with_figures() {
+        let event = |seq, kind| Event {
+            seq,
+            kind,
+            entity_id: Some(1),
+            at: chrono::Utc::now(),
+            by: "t".into(),
+            data: match kind {
+                EventKind::SalesUpdated => serde_json::json!({"products": [], "amount": 1}),
+                _ => serde_json::json!({}),
+            },
+        };
+        let events = [
+            event(1, EventKind::DashboardUpdated),
+            event(2, EventKind::ProductUpdated),
+            event(3, EventKind::SalesUpdated),
+        ];
+        let paused = Topics::of(Some(&[Topic::Dashboard, Topic::Sales]));
+        let kinds =
+            |v: Vec<Cow<Event>>| v.iter().map(|e| (e.seq, e.data.get("products").is_some())).collect::<Vec<_>>();
+        assert_eq!(kinds(Topics::ALL.select_added(paused, &events)), vec![(2, false), (3, true)]);
+        let dashboard = Topics::of(Some(&[Topic::Dashboard]));
+        let sales = Topics::of(Some(&[Topic::Dashboard, Topic::Sales]));
+        assert_eq!(kinds(sales.select_added(dashboard, &events)), vec![(3, false)]);
+        assert!(paused.select_added(Topics::ALL, &events).is_empty());
     }
 
     #[test]

@@ -18,6 +18,7 @@ import { productHistory } from './views/product-history.js';
 import { activityView } from './views/activity.js';
 import { bulkChanges } from './views/bulk.js';
 import { scheduledChanges } from './views/scheduled.js';
+import { liveTopicsControl } from './views/live-topics.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
 function describeFields(fields, currency) {
@@ -121,6 +122,7 @@ function mount({ client, api, announce, root, me }) {
 
   root.append(
     alerts,
+    liveTopicsControl(client),
     h('div', { class: 'grid two' }, dashboardView(client), dashboardForm(client)),
     salesChart(client),
     products.el,

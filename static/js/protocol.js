@@ -150,6 +150,13 @@ const FRAMES = {
   presence: (f) => need(isInt(f.admins) && isInt(f.editors) && isInt(f.viewers) && (f.followers === undefined || isInt(f.followers)), 'presence'),
   resync: (f) => need(isStr(f.reason), 'resync reason'),
   pong: () => {},
+  digest: (f) => {
+    need(isSeq(f.seq) && (f.page === undefined || isInt(f.page)), 'digest');
+    need(f.digest === null || (isObj(f.digest) && isSeq(f.digest.seq) && isInt(f.digest.products)
+      && isInt(f.digest.count) && isInt(f.digest.dashboard)), 'digest parts');
+  },
+  topics: (f) => need(isSeq(f.seq) && Array.isArray(f.topics) && f.topics.every(isStr)
+    && ['live', 'replay', 'snapshot'].includes(f.mode) && (f.since === undefined || isSeq(f.since)), 'topics'),
   error: (f) => need(isStr(f.code) && isStr(f.message), 'error'),
 };
 

@@ -10,6 +10,7 @@ import { dashboardView } from './views/dashboard.js';
 import { salesChart } from './views/chart.js';
 import { productsView } from './views/products.js';
 import { healthView } from './views/health.js';
+import { liveTopicsControl } from './views/live-topics.js';
 import { feedbackControl } from './views/feedback.js';
 
 const FOLLOW_KEY = 'storesync:follow';
@@ -62,7 +63,7 @@ function mount({ client, announce, root }) {
     products,
     dashboardView(client),
     salesChart(client),
-    h('details', { class: 'card' }, h('summary', { text: 'Connection details' }), healthView(client)),
+    h('details', { class: 'card' }, h('summary', { text: 'Connection details' }), healthView(client), liveTopicsControl(client)),
     feedbackControl(client));
 }
 

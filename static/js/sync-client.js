@@ -23,6 +23,8 @@
 //   sync/frames.js          applying snapshots, batches, pages, presence
 //   sync/write-queue.js     REST writes and the offline queue
 //   sync/snapshot-cache.js  the per-store cache that makes resume possible
+//   sync/digest.js          consistency checks against the server's digests
+//   sync/topics.js          selective sync: pausing and resuming topics
 
 import { createCore, cleanView, DEFAULT_VIEW } from './sync/core.js';
 import { createSocket } from './sync/socket.js';
@@ -30,8 +32,10 @@ import { createPoller } from './sync/poller.js';
 import { createFrameApplier } from './sync/frames.js';
 import { createWriteQueue } from './sync/write-queue.js';
 import { createSnapshotCache } from './sync/snapshot-cache.js';
+import { createDigestCheck } from './sync/digest.js';
+import { createTopicSwitch, TOPICS } from './sync/topics.js';
 
-export { DEFAULT_VIEW };
+export { DEFAULT_VIEW, TOPICS };
 
 /**
  * @typedef {'connecting'|'live'|'reconnecting'|'polling'|'stopped'} ConnectionState
@@ -60,6 +64,11 @@ export { DEFAULT_VIEW };
  * @property {any[]} pending the queued writes' `meta`
  * @property {number|null} retryAt when the socket is tried next (epoch ms), while it is down
  * @property {number|null} syncedAt when the server last answered (data current as of then)
+ * @property {string[]} topics the topics live now (`setTopicLive`)
+ * @property {Object<string, number>} paused each paused topic and the seq it was paused at
+ * @property {number} digestChecks digests compared with the server's since start
+ * @property {number} digestMismatches of those, how many differed (each one resynced)
+ * @property {number|null} digestMatchedSeq the seq of the last digest that matched
  */
 
 /**
@@ -77,6 +86,8 @@ export { DEFAULT_VIEW };
  * @property {{baseMs?: number, capMs?: number}} [backoff]
  * @property {number} [pollWaitSec] long-poll wait (≤ 60)
  * @property {number} [pingIntervalMs] protocol ping interval (latency, dead sockets)
+ * @property {number} [digestCheckMs] quiet time after which the state is checked against
+ *   the server's digest (default 3000; 0: never)
  * @property {typeof WebSocket} [WebSocket]
  * @property {typeof fetch} [fetch]
  */
@@ -105,7 +116,7 @@ export function createSyncClient(opts = {}) {
  * `connection` {state}, `event` {event} per applied event, `published` {view, by},
  * `conflict` {op, current}, `write-applied` {op, result}, `write-failed` {op, error},
  * `queued` {op}, `invalid-frame` {reason}, `server-error` {code, message, ref},
- * `unauthenticated` {}.
+ * `unauthenticated` {}, `digest-mismatch` {seq, parts}.
  */
 export class SyncClient extends EventTarget {
   /** @type {import('./sync/core.js').SyncCore} */
@@ -121,6 +132,8 @@ export class SyncClient extends EventTarget {
     core.frames = createFrameApplier(core);
     core.poller = createPoller(core);
     core.socket = createSocket(core);
+    core.digest = createDigestCheck(core);
+    core.topics = createTopicSwitch(core);
     core.stop = () => this.stop();
     this.#core = core;
     this.opts = core.opts;
@@ -150,6 +163,7 @@ export class SyncClient extends EventTarget {
     core.stopped = true;
     globalThis.removeEventListener?.('online', this.#onOnline);
     core.socket.close();
+    core.digest.stop();
     core.queue.stop();
     core.poller.stop();
     core.setConnection('stopped');
@@ -218,6 +232,23 @@ export class SyncClient extends EventTarget {
     const core = this.#core;
     if (!core.socket.isLive()) throw new Error('publishing needs the live connection');
     core.socket.send({ type: 'publish_view', id: core.newId(), store: core.state.get().store, name });
+  }
+
+  /**
+   * Keeps a data type live or pauses it (selective sync): `dashboard`,
+   * `products`, `sales` or `presence`. A paused type keeps what it showed;
+   * resuming catches it up from where it was paused. Needs the live socket.
+   * @param {string} topic
+   * @param {boolean} live
+   * @returns {boolean} false when nothing was sent (offline, unchanged, or the last live topic)
+   */
+  setTopicLive(topic, live) {
+    return this.#core.topics.set(topic, live);
+  }
+
+  /** Compares the state with the server's digest now (it is also checked after each quiet period). */
+  checkDigest() {
+    this.#core.digest.checkNow();
   }
 
   /** Starts over from a fresh snapshot (the manual refresh button). */

@@ -6,6 +6,7 @@
 
 import { createApi } from '../api.js';
 import { createStateStore } from '../state.js';
+import { TOPICS } from './topics.js';
 
 /** The product-table view the server uses when none is given. */
 export const DEFAULT_VIEW = Object.freeze({ page: 1, page_size: 25, sort: 'id', dir: 'asc' });
@@ -27,6 +28,8 @@ export const DEFAULT_VIEW = Object.freeze({ page: 1, page_size: 25, sort: 'id', 
  * @property {import('./frames.js').FrameApplier} frames
  * @property {import('./write-queue.js').WriteQueue} queue
  * @property {import('./snapshot-cache.js').SnapshotCache} cache
+ * @property {import('./digest.js').DigestCheck} digest
+ * @property {import('./topics.js').TopicSwitch} topics
  */
 
 /**
@@ -44,6 +47,7 @@ export function createCore(target, opts) {
     cacheKey: 'storesync',
     pollWaitSec: 25,
     pingIntervalMs: 10_000,
+    digestCheckMs: 3_000,
     WebSocket: globalThis.WebSocket,
     ...opts,
     backoff: { baseMs: 500, capMs: 15_000, ...opts.backoff },
@@ -55,6 +59,8 @@ export function createCore(target, opts) {
     view: { ...DEFAULT_VIEW, ...resolved.view }, follow: Boolean(resolved.follow),
     connection: 'connecting', rttMs: null, eventDelayMs: null, reconnects: 0, resyncs: 0, queued: 0, pending: [],
     retryAt: null, syncedAt: null,
+    topics: TOPICS.filter((t) => !resolved.topics || resolved.topics.includes(t)), paused: {},
+    digestChecks: 0, digestMismatches: 0, digestMatchedSeq: null,
   });
   let nextId = 1;
   const core = {
@@ -85,6 +91,8 @@ export function createCore(target, opts) {
     frames: null,
     queue: null,
     cache: null,
+    digest: null,
+    topics: null,
   };
   return core;
 }

@@ -47,6 +47,7 @@ export function createFrameApplier(core) {
       info, seq: f.seq, dashboard: f.dashboard, sales: f.sales,
       page: pageOf(f.page), view: f.page.view, syncedAt: Date.now(),
     }, 'snapshot');
+    core.topics.refreshedAt(f.seq);
     core.cache.save();
   }
 
@@ -62,6 +63,7 @@ export function createFrameApplier(core) {
       return;
     }
     applyEventList(f.events.filter((e) => e.seq > seq), f.to);
+    core.digest.schedule();
   }
 
   function applyEventList(events, to) {

@@ -13,7 +13,8 @@ import { parseServerFrame, frameStore } from '../protocol.js';
  * @property {() => void} close closes the socket and stops its timers (client stop)
  * @property {() => boolean} isLive open and past the hello
  * @property {(frame: object) => void} send sends a frame when the socket is open
- * @property {(opts?: {fresh?: boolean}) => void} subscribe (re)subscribes to the current store
+ * @property {(opts?: {fresh?: boolean, resync?: string}) => void} subscribe (re)subscribes to the
+ *   current store; `resync` tells the server why the client starts over
  * @property {() => void} switchStore moves the subscription to the current store
  */
 
@@ -99,15 +100,15 @@ export function createSocket(core) {
   function subscription({ fresh = false } = {}) {
     const s = state.get();
     const frame = { store: s.store, view: s.view, follow: s.follow };
-    if (opts.topics) frame.topics = opts.topics;
+    if (opts.topics || Object.keys(s.paused).length) frame.topics = s.topics;
     if (!fresh && s.seq !== null) frame.since = s.seq;
     return frame;
   }
 
-  function subscribe({ fresh = false } = {}) {
+  function subscribe({ fresh = false, resync } = {}) {
     if (!state.get().store) return;
     subId = core.newId();
-    send({ type: 'subscribe', id: subId, ...subscription({ fresh }) });
+    send({ type: 'subscribe', id: subId, ...subscription({ fresh }), ...(resync ? { resync } : {}) });
   }
 
   function switchStore() {
@@ -133,12 +134,17 @@ export function createSocket(core) {
       if (f.ref === subId) {
         core.setConnection('live');
         core.queue.flush();
+        core.digest.schedule();
       }
     } else if (f.type === 'resync') {
       core.setState({ resyncs: state.get().resyncs + 1 }, 'health');
       // An archived or deleted store is not subscribed again by itself.
       if (f.reason === 'store_archived' || f.reason === 'store_deleted') core.emit('store-ended', { store: f.store, reason: f.reason });
       else subscribe({ fresh: true });
+    } else if (f.type === 'digest') {
+      core.digest.onAnswer(f);
+    } else if (f.type === 'topics') {
+      core.topics.onAnswer(f);
     } else {
       core.frames.apply(f);
     }

@@ -1,6 +1,7 @@
 // views/health.js: sync health in human units: this client's connection,
 // last seq, round trip (with a sparkline of the last pings), event delay,
-// reconnects, queued writes and who is watching (and following); plus, for
+// reconnects, consistency checks (and the mismatches repaired by a resync),
+// queued writes and who is watching (and following); plus, for
 // admins, the server's own figures from GET /api/v1/admin/health:
 // connections, sync success, p99 delivery latency (sparkline), resident
 // memory and memory per connection in MB, and the alerts firing.
@@ -24,6 +25,7 @@ const ROWS = [
   ['rtt', 'Round trip (ping)', (s) => (s.rttMs === null ? '–' : `${s.rttMs} ms`)],
   ['delay', 'Last event delay', (s) => (s.eventDelayMs === null ? '–' : `${Math.max(0, s.eventDelayMs)} ms`)],
   ['reconnects', 'Reconnects', (s) => String(s.reconnects)],
+  ['consistency', 'Consistency checks', (s) => `${formatNumber(s.digestChecks)} checked, ${formatNumber(s.digestMismatches)} mismatched and resynced`],
   ['queued', 'Queued writes', (s) => String(s.queued)],
   ['presence', 'Watching now', (s) => (s.presence
     ? `${count(s.presence.admins, 'admin')}, ${count(s.presence.editors, 'editor')}, ${count(s.presence.viewers, 'viewer')}` : '–')],
