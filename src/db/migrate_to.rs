@@ -12,10 +12,12 @@ use diesel::prelude::*;
 use super::models::{DailySalesRow, DashboardRow, EventRow, ProductRow, SavedViewRow, StoreRow};
 use super::queries::audit::AuditRow;
 use super::queries::feedback::FeedbackRow;
+use super::queries::sync_stats::{ReportRow, StatRow};
 use super::schema::{
     api_tokens, audit_log, daily_sales, dashboard, events, feedback, id_counters, idempotency_keys, products, sales,
     saved_views, sessions, store_grants, stores, users,
 };
+use super::schema::{health_reports, sync_stats};
 use super::Conn;
 use crate::config::{Config, Database};
 use crate::each_backend;
@@ -161,6 +163,8 @@ fn copy_tables(source: &mut Conn, target: &mut Conn) -> QueryResult<Vec<(&'stati
         copy_table!(source, target, feedback, FeedbackRow),
         copy_table!(source, target, audit_log, AuditRow),
         copy_table!(source, target, saved_views, SavedViewRow),
+        copy_table!(source, target, sync_stats, StatRow),
+        copy_table!(source, target, health_reports, ReportRow),
     ])
 }
 

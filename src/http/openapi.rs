@@ -12,7 +12,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admin, audit, auth, dashboard, events, feedback, health, images, manage_stores, products, sales, saved_views,
+    admin, analytics, audit, auth, dashboard, events, feedback, health, images, manage_stores, products, sales, saved_views,
     stores, transfer, users, ws,
 };
 
@@ -106,6 +106,7 @@ impl Modify for SharedParsing {
         users::list_tokens, users::create_token, users::revoke_token, users::update_user, users::audit,
         ws::upgrade,
         images::put, images::delete, images::serve, images::collect,
+        analytics::sync, analytics::list, analytics::get, analytics::page,
     ),
     // Named in no body: schemas of query parameters are not collected.
     components(schemas(transfer::ExportFormat)),

@@ -101,6 +101,9 @@ impl StoreActor {
         self.flush();
         let seq = self.state.as_ref().map_or(0, |s| s.seq);
         let store_id = self.meta.id;
+        if msg.since.is_some() {
+            self.counters.resumed.inc();
+        }
         match msg.since {
             Some(since) if (0..=seq).contains(&since) => {
                 if let Some(events) = self.state.as_ref().and_then(|s| s.history_since(since)) {

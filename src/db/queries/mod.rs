@@ -12,3 +12,4 @@ pub mod sales;
 pub mod saved_views;
 pub mod store_settings;
 pub mod stores;
+pub mod sync_stats;
