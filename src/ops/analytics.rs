@@ -153,7 +153,7 @@ pub struct Recorder {
 }
 
 /// `at` rounded down to a multiple of `step_secs` since the epoch.
-fn floor(at: DateTime<Utc>, step_secs: i64) -> NaiveDateTime {
+pub fn floor(at: DateTime<Utc>, step_secs: i64) -> NaiveDateTime {
     let secs = at.timestamp().div_euclid(step_secs) * step_secs;
     DateTime::from_timestamp(secs, 0).unwrap_or(at).naive_utc()
 }
