@@ -32,14 +32,7 @@ fn total(series: &Value) -> f64 {
 }
 
 fn row(store: &str, metric: &str, at: chrono::DateTime<Utc>, value: f64) -> StatRow {
-    StatRow {
-        node: "n1".into(),
-        store: store.into(),
-        metric: metric.into(),
-        step_secs: 60,
-        at: at.naive_utc(),
-        value,
-    }
+    StatRow { node: "n1".into(), store: store.into(), metric: metric.into(), step_secs: 60, at: at.naive_utc(), value }
 }
 
 fn insert(app: &common::TestApp, rows: &[StatRow]) {
@@ -189,7 +182,10 @@ async fn reports_are_made_once_a_day_and_on_demand() {
     assert_eq!(report::make_due(&app.state.pool, "n1", after_midnight).await.unwrap(), Some(today));
     assert_eq!(report::make_due(&app.state.pool, "n2", after_midnight).await.unwrap(), None, "made once");
     let listed = admin.get("/api/v1/admin/reports").await;
-    assert_eq!(listed.json.as_array().unwrap().iter().map(|r| r["day"].clone()).collect::<Vec<_>>(), [json!(today.to_string())]);
+    assert_eq!(
+        listed.json.as_array().unwrap().iter().map(|r| r["day"].clone()).collect::<Vec<_>>(),
+        [json!(today.to_string())]
+    );
     let kept = admin.get(&format!("/api/v1/admin/reports/{today}")).await;
     kept.assert_status(200);
     assert_eq!((kept.json["partial"].clone(), kept.json["node"].clone()), (json!(false), json!("n1")));

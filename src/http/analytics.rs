@@ -104,7 +104,11 @@ pub async fn get(
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "no report kept for that day"),
         (status = 422, body = ErrorBody, description = "invalid_field: the day is not YYYY-MM-DD or today")))]
-pub async fn page(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn page(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     require_admin(&who)?;
     let report = find(&state, &path).await?;
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(report::html(&report)))

@@ -12,8 +12,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admin, analytics, audit, auth, dashboard, events, feedback, health, images, manage_stores, products, sales, saved_views,
-    stores, transfer, users, ws,
+    admin, analytics, audit, auth, dashboard, events, feedback, health, images, manage_stores, products, sales,
+    saved_views, stores, transfer, users, ws,
 };
 
 struct Security;

@@ -219,10 +219,8 @@ impl Recorder {
     pub async fn record(&self) -> Result<usize, ApiError> {
         let now = Utc::now();
         let dir = self.data_dir.clone();
-        let (database, free) = db::blocking(&self.pool, move |conn| {
-            Ok((stats::database_bytes(conn).ok(), free_disk_bytes(&dir)))
-        })
-        .await?;
+        let (database, free) =
+            db::blocking(&self.pool, move |conn| Ok((stats::database_bytes(conn).ok(), free_disk_bytes(&dir)))).await?;
         self.health.predictor.observe_storage(now, database, free);
         let mut rows = self.rows(now);
         if let Some(at) = rows.first().map(|r| r.at) {
@@ -556,7 +554,12 @@ mod tests {
         ];
         let hourly = roll_up(&rows);
         let value = |node: &str, metric: &str, hour: u32| {
-            hourly.iter().find(|r| r.node == node && r.metric == metric && r.at.time().format("%H").to_string() == format!("{hour}")).map(|r| r.value)
+            hourly
+                .iter()
+                .find(|r| {
+                    r.node == node && r.metric == metric && r.at.time().format("%H").to_string() == format!("{hour}")
+                })
+                .map(|r| r.value)
         };
         assert_eq!(hourly.len(), 4);
         assert!(hourly.iter().all(|r| r.step_secs == HOUR_SECS));

@@ -221,7 +221,15 @@ fn forecast(check: &Check, series: &VecDeque<(DateTime<Utc>, f64)>, threshold: f
         crosses_at.format("%Y-%m-%d %H:%M"),
         check.runbook,
     );
-    Some(Warning { name: check.name, message, value: fit.level, threshold, crosses_at, runbook: check.runbook, since: now })
+    Some(Warning {
+        name: check.name,
+        message,
+        value: fit.level,
+        threshold,
+        crosses_at,
+        runbook: check.runbook,
+        since: now,
+    })
 }
 
 /// "40 minutes", "5 hours", "3 days".

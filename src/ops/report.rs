@@ -214,7 +214,8 @@ pub fn build(
     let (first, last) = (database(|r| r.first()), database(|r| r.last()));
     let growth = first.zip(last).map(|(a, b)| b as i64 - a as i64);
     let free = values("disk_free_bytes").into_iter().reduce(f64::min).map(|v| v as u64);
-    let covered_days = rows.first().zip(rows.last()).map(|(a, b)| ((b.at - a.at).num_seconds() as f64 / 86_400.0).max(1.0 / 24.0));
+    let covered_days =
+        rows.first().zip(rows.last()).map(|(a, b)| ((b.at - a.at).num_seconds() as f64 / 86_400.0).max(1.0 / 24.0));
     let disk_days_left = match (free, growth, covered_days) {
         (Some(free), Some(growth), Some(days)) if growth > 0 => Some(free as f64 / (growth as f64 / days)),
         _ => None,
@@ -407,7 +408,9 @@ pub fn html(r: &Report) -> String {
     if r.incidents.is_empty() {
         out.push_str("<p>No alert fired.</p>");
     } else {
-        out.push_str("<table><thead><tr><th>Alert</th><th>Node</th><th>From</th><th>To</th><th>Minutes</th></tr></thead><tbody>");
+        out.push_str(
+            "<table><thead><tr><th>Alert</th><th>Node</th><th>From</th><th>To</th><th>Minutes</th></tr></thead><tbody>",
+        );
         for i in &r.incidents {
             let _ = write!(
                 out,
@@ -448,13 +451,17 @@ pub fn html(r: &Report) -> String {
             ("Peak queued frames", c.peak_outbox_frames.to_string()),
             ("Peak resident memory", mib(c.peak_resident_bytes)),
             ("Database size", mib(c.database_bytes)),
-            ("Database growth", c.database_growth_bytes.map_or("–".into(), |g| format!("{:.1} MiB", g as f64 / 1048576.0))),
+            (
+                "Database growth",
+                c.database_growth_bytes.map_or("–".into(), |g| format!("{:.1} MiB", g as f64 / 1048576.0)),
+            ),
             ("Free disk space", mib(c.disk_free_bytes)),
             ("Days until the disk is full", c.disk_days_left.map_or("–".into(), |d| format!("{d:.0}"))),
         ],
     );
     let ch = &r.changes;
-    let starts: Vec<String> = ch.node_starts.iter().map(|s| format!("{} at {}", s.node, s.at.format("%H:%M"))).collect();
+    let starts: Vec<String> =
+        ch.node_starts.iter().map(|s| format!("{} at {}", s.node, s.at.format("%H:%M"))).collect();
     table(
         &mut out,
         "Changes",
@@ -504,7 +511,8 @@ mod tests {
         assert!(!r.partial);
         assert_eq!((r.deliveries.attempted, r.deliveries.succeeded), (200, 199));
         assert!((r.deliveries.sync_success - 0.995).abs() < 1e-9);
-        let incidents: Vec<(i64, u32)> = r.incidents.iter().map(|i| (i.minutes, i.started_at.format("%M").to_string().parse().unwrap())).collect();
+        let incidents: Vec<(i64, u32)> =
+            r.incidents.iter().map(|i| (i.minutes, i.started_at.format("%M").to_string().parse().unwrap())).collect();
         assert_eq!(incidents, [(2, 5), (1, 9)]);
         assert_eq!(r.capacity.peak_connections, 15, "both nodes at 10:00");
         assert_eq!(r.busiest_stores.iter().map(|s| s.store.as_str()).collect::<Vec<_>>(), ["s2", "s1"]);

@@ -97,7 +97,10 @@ pub fn store_sums(
         .group_by((sync_stats::store, sync_stats::metric))
         .select((sync_stats::store, sync_stats::metric, sum(sync_stats::value), max(sync_stats::value)))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(store, metric, total, top)| (store, metric, total.unwrap_or(0.0), top.unwrap_or(0.0))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(store, metric, total, top)| (store, metric, total.unwrap_or(0.0), top.unwrap_or(0.0)))
+        .collect())
 }
 
 /// The nodes that recorded anything in `[from, to)`.
@@ -171,8 +174,7 @@ pub fn try_job_lock(conn: &mut Conn, key: i64) -> Result<bool, ApiError> {
         locked: bool,
     }
     let Conn::Pg(pg) = conn else { return Ok(true) };
-    let row: Locked =
-        diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({key}) AS locked")).get_result(pg)?;
+    let row: Locked = diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({key}) AS locked")).get_result(pg)?;
     Ok(row.locked)
 }
 

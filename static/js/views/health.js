@@ -3,7 +3,8 @@
 // reconnects, queued writes and who is watching (and following); plus, for
 // admins, the server's own figures from GET /api/v1/admin/health:
 // connections, sync success, p99 delivery latency (sparkline), resident
-// memory and memory per connection in MB, and the alerts firing.
+// memory and memory per connection in MB, the alerts firing, and the early
+// warnings (a threshold the trend will cross soon, and its runbook).
 
 import { h, svg, setText } from '../dom.js';
 import { formatBytes, formatNumber, formatTime } from '../format.js';
@@ -96,6 +97,7 @@ export function healthView(client, { serverHealth = false } = {}) {
         const samples = Array.isArray(body?.samples) ? body.samples : [];
         const last = samples[samples.length - 1] ?? {};
         const alerts = Array.isArray(body?.alerts) ? body.alerts : [];
+        const warnings = Array.isArray(body?.warnings) ? body.warnings : [];
         const p99 = Number.isFinite(last.latency_p99_ms) ? `${last.latency_p99_ms.toFixed(1)} ms` : '–';
         const rows = [
           ['connections', 'WebSocket connections', formatNumber(body?.connections)],
@@ -104,6 +106,7 @@ export function healthView(client, { serverHealth = false } = {}) {
           ['memory', 'Server memory', formatBytes(last.resident_bytes)],
           ['memory-per-connection', 'Memory per connection', formatBytes(last.memory_per_connection_bytes)],
           ['alerts', 'Alerts', alerts.length ? alerts.map((a) => a?.message ?? String(a)).join('; ') : 'none'],
+          ['warnings', 'Early warnings', warnings.length ? warnings.map((w) => w?.message ?? String(w)).join('; ') : 'none'],
           ['sampled', 'Sampled at', typeof last.at === 'string' ? formatTime(last.at) : '–'],
         ];
         server.replaceChildren(...rows.map(([key, k, v]) => h('div', {}, h('dt', { text: k }), h('dd', { text: v, dataset: { field: key } }))));
