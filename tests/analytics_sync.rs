@@ -179,6 +179,8 @@ async fn reports_are_made_once_a_day_and_on_demand() {
     };
     stats::insert_report(&mut app.state.pool.get().unwrap(), &expired).unwrap();
     let after_midnight = midnight + Span::days(1) + Span::minutes(10);
+    let nothing_recorded = midnight + Span::minutes(10);
+    assert_eq!(report::make_due(&app.state.pool, "n1", nothing_recorded).await.unwrap(), None, "yesterday is empty");
     assert_eq!(report::make_due(&app.state.pool, "n1", after_midnight).await.unwrap(), Some(today));
     assert_eq!(report::make_due(&app.state.pool, "n2", after_midnight).await.unwrap(), None, "made once");
     let listed = admin.get("/api/v1/admin/reports").await;

@@ -6,9 +6,7 @@
 //! with `/html` as a page (global administrators).
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use chrono::{NaiveDate, Utc};
 
 use super::{open_store, require_admin};
 use crate::app::AppState;
@@ -17,32 +15,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::ops::analytics::{self, Series, SeriesQuery};
 use crate::ops::report::{self, Listed, Report};
 
-/// Which series to answer.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct SyncQuery {
-    /// latency_p50_ms, latency_p90_ms, latency_p99_ms, deliveries,
-    /// deliveries_attempted, deliveries_dropped, reconnects, store_restarts
-    /// (these also per store), resyncs, bytes_sent, frames_sent, errors,
-    /// starts, connections, outbox_frames, resident_bytes, database_bytes,
-    /// disk_free_bytes, resyncs.<reason>, alert.<name>.
-    pub metric: String,
-    /// A store's slug: that store's series; none: the nodes' totals.
-    pub store: Option<String>,
-    /// One node's series; none: every node combined.
-    pub node: Option<String>,
-    /// Start (RFC 3339, years 2000-2100); default 24 hours before `to`.
-    pub from: Option<DateTime<Utc>>,
-    /// End (exclusive); default now. At most 31 days after `from`.
-    pub to: Option<DateTime<Utc>>,
-    /// Seconds per point: 60, 300, 900, 3600, 21600 or 86400, at most 2000
-    /// points; default the finest that fits.
-    pub step: Option<i64>,
-}
-
 /// One metric's time series.
-#[utoipa::path(get, path = "/api/v1/admin/analytics/sync", tag = "admin", params(SyncQuery),
+#[utoipa::path(get, path = "/api/v1/admin/analytics/sync", tag = "admin", params(SeriesQuery),
     responses((status = 200, body = Series), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "the nodes' totals need a global administrator, a store's series an administrator of the store"),
         (status = 404, body = ErrorBody, description = "unknown store"),
@@ -50,7 +24,7 @@ pub struct SyncQuery {
 pub async fn sync(
     state: web::Data<AppState>,
     who: Principal,
-    query: web::Query<SyncQuery>,
+    query: web::Query<SeriesQuery>,
 ) -> Result<web::Json<Series>, ApiError> {
     let q = query.into_inner();
     match &q.store {
@@ -59,8 +33,7 @@ pub async fn sync(
         }
         None => require_admin(&who)?,
     }
-    let asked = SeriesQuery { metric: q.metric, store: q.store, node: q.node, from: q.from, to: q.to, step: q.step };
-    Ok(web::Json(analytics::query(&state.pool, asked, Utc::now()).await?))
+    Ok(web::Json(analytics::query(&state.pool, q, Utc::now()).await?))
 }
 
 /// The kept daily reports, newest first (global administrators).

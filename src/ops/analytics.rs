@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, Duration as Span, NaiveDateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::health::{interval_quantile_ms, HealthMonitor};
 use super::metrics::{Metrics, StoreTotals};
@@ -432,14 +432,27 @@ pub struct Series {
     pub nodes: Vec<String>,
 }
 
-/// What a series query asks for.
-#[derive(Debug, Clone)]
+/// Which series to answer (the query of `GET /api/v1/admin/analytics/sync`).
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct SeriesQuery {
+    /// latency_p50_ms, latency_p90_ms, latency_p99_ms, deliveries,
+    /// deliveries_attempted, deliveries_dropped, reconnects, store_restarts
+    /// (these also per store), resyncs, bytes_sent, frames_sent, errors,
+    /// starts, connections, outbox_frames, resident_bytes, database_bytes,
+    /// disk_free_bytes, resyncs.<reason>, alert.<name>.
     pub metric: String,
+    /// A store's slug: that store's series; none: the nodes' totals.
     pub store: Option<String>,
+    /// One node's series; none: every node combined.
     pub node: Option<String>,
+    /// Start (RFC 3339, years 2000-2100); default 24 hours before `to`.
     pub from: Option<DateTime<Utc>>,
+    /// End (exclusive); default now. At most 31 days after `from`.
     pub to: Option<DateTime<Utc>>,
+    /// Seconds per point: 60, 300, 900, 3600, 21600 or 86400, at most 2000
+    /// points; default the finest that fits.
     pub step: Option<i64>,
 }
 

@@ -76,6 +76,9 @@ pub struct Metrics {
     store_delivery_seconds: HistogramVec,
 }
 
+/// Where a per-store counter goes in `StoreTotals`.
+type TotalsField = fn(&mut StoreTotals) -> &mut u64;
+
 /// A counter family's value per label value.
 fn by_label(vec: &IntCounterVec) -> HashMap<String, u64> {
     vec.collect()
@@ -276,7 +279,7 @@ impl Metrics {
     /// Every store's cumulative delivery figures since start.
     pub fn store_totals(&self) -> HashMap<String, StoreTotals> {
         let mut totals: HashMap<String, StoreTotals> = HashMap::new();
-        let fields: [(&IntCounterVec, fn(&mut StoreTotals) -> &mut u64); 5] = [
+        let fields: [(&IntCounterVec, TotalsField); 5] = [
             (&self.attempted, |t| &mut t.attempted),
             (&self.succeeded, |t| &mut t.succeeded),
             (&self.dropped, |t| &mut t.dropped),

@@ -43,6 +43,8 @@ pub struct Report {
     pub partial: bool,
     /// The node that made it.
     pub node: String,
+    /// Intervals with rows: 0 for a day no node recorded.
+    pub intervals: usize,
     pub deliveries: Deliveries,
     pub latency: Latency,
     pub resyncs: u64,
@@ -226,6 +228,7 @@ pub fn build(
         generated_at: now,
         partial: now.naive_utc() < day_start(day) + Span::days(1),
         node: node.to_owned(),
+        intervals: rows.iter().map(|r| r.at).collect::<std::collections::BTreeSet<_>>().len(),
         deliveries: Deliveries {
             attempted,
             succeeded,
@@ -293,8 +296,9 @@ fn incidents(rows: &[StatRow]) -> Vec<Incident> {
 }
 
 /// Makes and keeps yesterday's report if no node has yet, once the day is
-/// `AFTER_MIDNIGHT` over; deletes reports past `KEEP_DAYS`. Answers the
-/// day it made a report of.
+/// `AFTER_MIDNIGHT` over (not for a day no node recorded: a new
+/// deployment's first); deletes reports past `KEEP_DAYS`. Answers the day
+/// it made a report of.
 pub async fn make_due(pool: &DbPool, node: &str, now: DateTime<Utc>) -> Result<Option<NaiveDate>, ApiError> {
     let day = (now - AFTER_MIDNIGHT).date_naive() - Span::days(1);
     let (key, oldest) = (day.to_string(), (now.date_naive() - Span::days(KEEP_DAYS)).to_string());
@@ -307,6 +311,9 @@ pub async fn make_due(pool: &DbPool, node: &str, now: DateTime<Utc>) -> Result<O
         return Ok(None);
     }
     let report = generate(pool, node, day, now).await?;
+    if report.intervals == 0 {
+        return Ok(None);
+    }
     let row = ReportRow {
         day: day.to_string(),
         generated_at: now.naive_utc(),

@@ -3,8 +3,9 @@
 // reconnects, queued writes and who is watching (and following); plus, for
 // admins, the server's own figures from GET /api/v1/admin/health:
 // connections, sync success, p99 delivery latency (sparkline), resident
-// memory and memory per connection in MB, the alerts firing, and the early
-// warnings (a threshold the trend will cross soon, and its runbook).
+// memory and memory per connection in MB, the alerts firing, the early
+// warnings (a threshold the trend will cross soon, and its runbook), and a
+// link to the week of sync performance and the daily reports on /manage.
 
 import { h, svg, setText } from '../dom.js';
 import { formatBytes, formatNumber, formatTime } from '../format.js';
@@ -73,7 +74,8 @@ export function healthView(client, { serverHealth = false } = {}) {
   const serverNote = h('p', { class: 'muted' });
   const el = h('section', { class: 'card health-card', 'aria-labelledby': 'health-title' },
     h('h2', { id: 'health-title', text: 'Sync health' }), list, notificationPermissionButton(),
-    serverHealth ? h('h3', { text: 'Server' }) : null, serverHealth ? serverNote : null, serverHealth ? server : null);
+    serverHealth ? h('h3', { text: 'Server' }) : null, serverHealth ? serverNote : null, serverHealth ? server : null,
+    serverHealth ? h('p', {}, h('a', { href: '/manage#operations', text: 'Sync performance and daily health reports' })) : null);
 
   const rtts = [];
   let lastRtt = null;

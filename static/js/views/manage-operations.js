@@ -138,9 +138,8 @@ export function operationsPanel(ctx) {
     const { from: f, to: t } = picked();
     const store = storeSelect.value;
     const node = nodeSelect.value;
-    const query = new URLSearchParams({ from: f, to: t });
-    if (store) query.set('store', store);
-    if (node) query.set('node', node);
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries({ from: f, to: t, store, node })) if (v) query.set(k, v);
     setText(status, 'Loading…');
     try {
       const shown = [...charts.entries()].filter(([, c]) => !store || c.perStore);
