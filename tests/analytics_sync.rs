@@ -80,6 +80,19 @@ async fn bad_queries_and_missing_grants_are_refused() {
     editor.get(&format!("{base}?metric=deliveries")).await.assert_error(403, "forbidden");
     editor.get(&format!("{base}?metric=deliveries&store=s1")).await.assert_error(403, "forbidden");
     admin.get(&format!("{base}?metric=deliveries&store=nope")).await.assert_error(404, "not_found");
+    // A store's own administrator reads that store's series, and only that.
+    let r = admin.post("/api/v1/admin/users", json!({"username": "owner", "password": "long enough"})).await;
+    let id = r.assert_status(201).json["id"].as_i64().unwrap();
+    let grant = admin.request(reqwest::Method::PUT, &format!("/api/v1/admin/users/{id}/grants/s1"));
+    admin.send(grant.json(&json!({"role": "admin"}))).await.assert_status(200);
+    let login =
+        app.anonymous().post("/api/v1/auth/login", json!({"username": "owner", "password": "long enough"})).await;
+    let token = login.assert_status(200).json["token"].as_str().unwrap().to_owned();
+    let owner = common::Client { token: Some(token), ..app.anonymous() };
+    owner.get(&format!("{base}?metric=deliveries&store=s1")).await.assert_status(200);
+    owner.get(&format!("{base}?metric=deliveries")).await.assert_error(403, "forbidden");
+    owner.get(&format!("{base}?metric=deliveries&store=s2")).await.assert_error(404, "not_found");
+    owner.get("/api/v1/admin/reports/today").await.assert_error(403, "forbidden");
     let now = Utc::now();
     let at = |d: Span| (now - d).to_rfc3339_opts(chrono::SecondsFormat::Secs, true).replace('+', "%2B");
     for (query, field) in [
