@@ -380,10 +380,14 @@ pub fn roll_up(rows: &[StatRow]) -> Vec<StatRow> {
         .collect()
 }
 
+/// The most hours one `maintain` rolls up: bounds the rows it holds.
+const MAX_ROLLUP_HOURS: i64 = 6;
+
 /// The cluster-wide lock key of `maintain` (any constant every node shares).
 const MAINTAIN_LOCK: i64 = 7_265_728;
 
-/// Rolls rows older than `FINE_FOR` up into hours and deletes rows older
+/// Rolls rows older than `FINE_FOR` up into hours (at most
+/// `MAX_ROLLUP_HOURS` at a time, from the oldest) and deletes rows older
 /// than `retention`, in one transaction that one node at a time runs;
 /// answers (rows rolled up, rows deleted).
 pub async fn maintain(pool: &DbPool, now: DateTime<Utc>, retention: Span) -> Result<(usize, usize), ApiError> {
@@ -395,10 +399,12 @@ pub async fn maintain(pool: &DbPool, now: DateTime<Utc>, retention: Span) -> Res
                 return Ok((0, 0));
             }
             let deleted = stats::delete_before(conn, expired)?;
-            let (rows, first_hour) = stats::to_roll_up(conn, cutoff)?;
-            let Some(first_hour) = first_hour else { return Ok((0, deleted)) };
+            let Some((from, to)) = stats::roll_up_hours(conn, cutoff, MAX_ROLLUP_HOURS)? else {
+                return Ok((0, deleted));
+            };
+            let rows = stats::rows_between(conn, from, to)?;
             let hourly = roll_up(&rows);
-            stats::delete_rolled_up(conn, first_hour, cutoff)?;
+            stats::delete_between(conn, from, to)?;
             stats::insert(conn, &hourly)?;
             Ok((rows.len(), deleted))
         })

@@ -114,31 +114,35 @@ pub fn nodes(conn: &mut Conn, from: NaiveDateTime, to: NaiveDateTime) -> Result<
         .load(conn)?)
 }
 
-/// What a rollup up to `cutoff` replaces: the finer rows before it, and
-/// the hourly rows already made for the hours those rows fall in (a late
-/// row joins its hour). Answers the rows and the first hour they touch.
-pub fn to_roll_up(conn: &mut Conn, cutoff: NaiveDateTime) -> Result<(Vec<StatRow>, Option<NaiveDateTime>), ApiError> {
+/// The hours a rollup replaces: from the first hour with finer rows before
+/// `cutoff`, at most `max_hours` of them (a node that was off long catches
+/// up a bounded batch at a time); `None` when there is nothing to roll up.
+pub fn roll_up_hours(
+    conn: &mut Conn,
+    cutoff: NaiveDateTime,
+    max_hours: i64,
+) -> Result<Option<(NaiveDateTime, NaiveDateTime)>, ApiError> {
     let fine = sync_stats::table.filter(sync_stats::step_secs.lt(HOUR_SECS)).filter(sync_stats::at.lt(cutoff));
     let Some(first) = fine.select(diesel::dsl::min(sync_stats::at)).first::<Option<NaiveDateTime>>(conn)? else {
-        return Ok((Vec::new(), None));
+        return Ok(None);
     };
     let first_hour = first.date().and_hms_opt(first.hour(), 0, 0).unwrap_or(first);
-    let rows = sync_stats::table
-        .filter(sync_stats::at.lt(cutoff))
-        .filter(sync_stats::step_secs.lt(HOUR_SECS).or(sync_stats::at.ge(first_hour)))
-        .select(StatRow::as_select())
-        .load(conn)?;
-    Ok((rows, Some(first_hour)))
+    Ok(Some((first_hour, cutoff.min(first_hour + chrono::Duration::hours(max_hours)))))
 }
 
-/// Deletes what `to_roll_up` answered.
-pub fn delete_rolled_up(conn: &mut Conn, first_hour: NaiveDateTime, cutoff: NaiveDateTime) -> Result<(), ApiError> {
-    diesel::delete(
-        sync_stats::table
-            .filter(sync_stats::at.lt(cutoff))
-            .filter(sync_stats::step_secs.lt(HOUR_SECS).or(sync_stats::at.ge(first_hour))),
-    )
-    .execute(conn)?;
+/// The rows of `[from, to)` a rollup replaces: the finer ones, and the
+/// hourly ones already made (a late row joins its hour).
+pub fn rows_between(conn: &mut Conn, from: NaiveDateTime, to: NaiveDateTime) -> Result<Vec<StatRow>, ApiError> {
+    Ok(sync_stats::table
+        .filter(sync_stats::at.ge(from))
+        .filter(sync_stats::at.lt(to))
+        .select(StatRow::as_select())
+        .load(conn)?)
+}
+
+/// Deletes the rows of `[from, to)`.
+pub fn delete_between(conn: &mut Conn, from: NaiveDateTime, to: NaiveDateTime) -> Result<(), ApiError> {
+    diesel::delete(sync_stats::table.filter(sync_stats::at.ge(from)).filter(sync_stats::at.lt(to))).execute(conn)?;
     Ok(())
 }
 
