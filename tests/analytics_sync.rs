@@ -2,7 +2,8 @@
 //! server: rows appear after real deliveries (node totals and per store),
 //! the rollup into hours and the retention on rows put in the database,
 //! reports made on demand and at the day boundary (JSON and HTML), early
-//! warnings listed with the alerts, and the 4xx answers to bad queries.
+//! warnings listed with the alerts, the 4xx answers to bad queries and
+//! missing grants, and `--analytics off` recording nothing.
 
 mod common;
 
@@ -72,7 +73,11 @@ async fn deliveries_become_rows_per_node_and_per_store() {
 
 #[actix_web::test]
 async fn bad_queries_and_missing_grants_are_refused() {
-    let app = common::spawn_app_with(|c| c.analytics = storesync::config::Switch::Off).await;
+    let app = common::spawn_app_with(|c| {
+        c.analytics = storesync::config::Switch::Off;
+        c.analytics_interval_secs = 1;
+    })
+    .await;
     let admin = app.login("admin").await;
     let editor = app.login("editor").await;
     let base = "/api/v1/admin/analytics/sync";
@@ -114,6 +119,14 @@ async fn bad_queries_and_missing_grants_are_refused() {
     admin.get("/api/v1/admin/reports/2020-01-01").await.assert_error(404, "not_found");
     editor.get("/api/v1/admin/reports").await.assert_error(403, "forbidden");
     editor.get("/api/v1/admin/reports/today/html").await.assert_error(403, "forbidden");
+    // `--analytics off` records nothing, however long the server runs.
+    let mut ws = app.ws(&admin).await;
+    ws.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
+    common::write_n(&admin, 1).await;
+    ws.next_of("batch").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let series = admin.get(&format!("{base}?metric=deliveries")).await;
+    assert_eq!((total(&series.json), series.json["nodes"].clone()), (0.0, json!([])), "{}", series.text);
 }
 
 #[actix_web::test]
