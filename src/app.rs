@@ -13,13 +13,15 @@ use crate::auth::extract::Authenticator;
 use crate::auth::identity;
 use crate::auth::peer::TrustedProxies;
 use crate::cluster::Cluster;
-use crate::config::Config;
+use crate::config::{Config, Switch};
 use crate::counted::Gate;
 use crate::db::{self, DbPool};
 use crate::http::limits::RateLimits;
 use crate::media::{self, MediaStore};
+use crate::ops::analytics::Recorder;
 use crate::ops::health::{HealthMonitor, Thresholds};
 use crate::ops::metrics::Metrics;
+use crate::ops::report;
 use crate::session::{SessionHandles, SessionLimits};
 use crate::store::publish::{Publish, SingleNode};
 use crate::store::{StoreRegistry, StoreSettings};
@@ -94,7 +96,8 @@ impl AppState {
 
     /// Starts the background loops: health sampling, idle-store
     /// hibernation, media collection, forgetting idle rate-limit entries,
-    /// the scheduler of scheduled changes, and in a cluster the broker's.
+    /// the scheduler of scheduled changes, sync analytics and daily reports
+    /// (unless `--analytics off`), and in a cluster the broker's.
     pub fn spawn_background(state: &web::Data<AppState>) {
         if let Some(cluster) = &state.cluster {
             cluster.start(state.registry.clone(), state.pool.clone());
@@ -106,6 +109,20 @@ impl AppState {
         actix_web::rt::spawn(collect_media(state.clone()));
         actix_web::rt::spawn(forget_idle_limits(state.clone()));
         actix_web::rt::spawn(crate::store::scheduler::run(state.registry.clone(), state.pool.clone()));
+        if state.config.analytics == Switch::On {
+            let config = &state.config;
+            let recorder = Recorder::new(
+                state.metrics.clone(),
+                state.health.clone(),
+                state.pool.clone(),
+                config.node(),
+                Duration::from_secs(config.analytics_interval_secs),
+                config.analytics_retention_days,
+                config.data_dir.clone(),
+            );
+            actix_web::rt::spawn(recorder.run());
+            actix_web::rt::spawn(report::run(state.pool.clone(), config.node()));
+        }
     }
 }
 
@@ -140,6 +157,7 @@ fn thresholds(config: &Config) -> Thresholds {
         resyncs_per_min: config.alert_resyncs_per_min,
         errors_per_min: config.alert_errors_per_min,
         expect_broker: config.broker_url.is_some(),
+        outbox_capacity: config.outbox_capacity.max(8),
     }
 }
 

@@ -261,6 +261,23 @@ pub struct Config {
     /// Do not seed demo data into an empty database.
     #[arg(long, global = true, env = "STORESYNC_NO_SEED")]
     pub no_seed: bool,
+    /// Sync analytics (time series in the database, docs/analytics.md) and
+    /// the daily health reports: on or off.
+    #[arg(long, global = true, env = "STORESYNC_ANALYTICS", value_enum, default_value_t = Switch::On)]
+    pub analytics: Switch,
+    /// Seconds between sync analytics rows (1-3600): the finest step, kept
+    /// for a day before it is rolled up into hours.
+    #[arg(long, global = true, env = "STORESYNC_ANALYTICS_INTERVAL_SECS", default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub analytics_interval_secs: u64,
+    /// Days of sync analytics kept (1-3650).
+    #[arg(long, global = true, env = "STORESYNC_ANALYTICS_RETENTION_DAYS", default_value_t = 7,
+        value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub analytics_retention_days: u32,
+    /// This node's name in the sync analytics and health reports; default:
+    /// the host name.
+    #[arg(long, global = true, env = "STORESYNC_NODE_NAME")]
+    pub node_name: Option<String>,
 }
 
 /// Which database serves, from `--database-url`.
@@ -342,6 +359,12 @@ impl Config {
     /// The request body deadline (at least a second).
     pub fn body_timeout(&self) -> Duration {
         Duration::from_secs(self.body_timeout_secs.max(1))
+    }
+
+    /// This node's name: `--node-name`, else the host name, else `node`.
+    pub fn node(&self) -> String {
+        let host = || std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_owned());
+        self.node_name.clone().or_else(host).filter(|n| !n.is_empty()).unwrap_or_else(|| "node".into())
     }
 
     /// The flush window as a duration.

@@ -16,7 +16,8 @@
 //! - `session`: the `SessionActor` per WebSocket.
 //! - `auth`: passwords, tokens, the `Principal` and its store grants.
 //! - `http`: the REST routes under `/api/v1`, one file per resource, and `/ws`.
-//! - `ops`: Prometheus metrics, sync-health history and alerts, request ids.
+//! - `ops`: Prometheus metrics, sync-health history and alerts, early
+//!   warnings, sync analytics and daily health reports, request ids.
 //! - `media`: image validation, renditions, content-addressed files, collection.
 //! - `load`: `storesync load`, the load generator that verifies delivery.
 //! - `counted`: per-key RAII counts (sockets per principal, pinned media) and

@@ -194,6 +194,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sync_stats (node, store, metric, step_secs, at) {
+        node -> Text,
+        store -> Text,
+        metric -> Text,
+        step_secs -> Integer,
+        at -> Timestamp,
+        value -> Double,
+    }
+}
+
+diesel::table! {
+    health_reports (day) {
+        day -> Text,
+        generated_at -> Timestamp,
+        node -> Text,
+        report -> Text,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(daily_sales -> stores (store_id));
 diesel::joinable!(dashboard -> stores (store_id));

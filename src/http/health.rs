@@ -104,6 +104,8 @@ pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) ->
 pub struct HealthReport {
     pub samples: Vec<crate::ops::health::Sample>,
     pub alerts: Vec<crate::ops::health::Alert>,
+    /// Early warnings: thresholds the trends will cross soon.
+    pub warnings: Vec<crate::ops::predict::Warning>,
     /// Succeeded over attempted deliveries since start.
     pub sync_success: f64,
     pub connections: i64,
@@ -129,6 +131,7 @@ pub async fn admin_health(
     Ok(web::Json(HealthReport {
         samples: state.health.samples(),
         alerts: state.health.alerts(),
+        warnings: state.health.predictor.warnings(),
         sync_success: if tried == 0 { 1.0 } else { ok as f64 / tried as f64 },
         connections: state.metrics.ws_connections.get(),
     }))

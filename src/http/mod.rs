@@ -4,6 +4,7 @@
 //! per resource holds its handlers.
 
 pub mod admin;
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod body_deadline;
@@ -284,6 +285,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(admin::routes)
                 .configure(manage_stores::routes)
                 .configure(users::routes)
+                .configure(analytics::routes)
                 .default_service(web::to(no_route)),
         );
 }

@@ -12,8 +12,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    admin, audit, auth, dashboard, events, feedback, health, images, manage_stores, products, sales, saved_views,
-    scheduled, stores, transfer, users, ws,
+    admin, analytics, audit, auth, dashboard, events, feedback, health, images, manage_stores, products, sales,
+    saved_views, scheduled, stores, transfer, users, ws,
 };
 
 struct Security;
@@ -107,6 +107,7 @@ impl Modify for SharedParsing {
         ws::upgrade,
         images::put, images::delete, images::serve, images::collect,
         scheduled::list, scheduled::get, scheduled::create, scheduled::edit, scheduled::cancel,
+        analytics::sync, analytics::list, analytics::get, analytics::page,
     ),
     // Named in no body: schemas of query parameters are not collected.
     components(schemas(transfer::ExportFormat)),

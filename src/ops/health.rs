@@ -4,7 +4,8 @@
 //! connections, memory, resyncs, errors); the last 15 minutes are kept for
 //! `GET /api/v1/admin/health`, and the thresholds of `docs/alerts.yml` are
 //! evaluated on each sample: an alert that starts firing is logged as a
-//! warning and listed at `GET /api/v1/admin/alerts` until it clears.
+//! warning and listed at `GET /api/v1/admin/alerts` until it clears. Each
+//! sample also feeds the early warnings (`predict`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -15,6 +16,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::metrics::Metrics;
+use super::predict::Predictor;
 use crate::counted::lock;
 
 /// How much history to keep.
@@ -34,6 +36,9 @@ pub struct Thresholds {
     pub errors_per_min: f64,
     /// A cluster node: alert while the broker is down.
     pub expect_broker: bool,
+    /// Frames a session may queue (`--outbox-capacity`), for the outbox
+    /// occupancy trend.
+    pub outbox_capacity: usize,
 }
 
 /// One interval's figures.
@@ -89,10 +94,18 @@ pub struct HealthMonitor {
     thresholds: Thresholds,
     interval: Duration,
     state: Mutex<(VecDeque<Sample>, Vec<Alert>, Totals)>,
+    /// The early warnings fed by every sample.
+    pub predictor: Predictor,
 }
 
 /// The p99 of the observations between two cumulative bucket snapshots.
 pub fn interval_p99_ms(before: &[(f64, u64)], after: &[(f64, u64)]) -> Option<f64> {
+    interval_quantile_ms(before, after, 0.99)
+}
+
+/// The `q` quantile (0-1) of the observations between two cumulative
+/// bucket snapshots: the upper bound of the bucket it falls in.
+pub fn interval_quantile_ms(before: &[(f64, u64)], after: &[(f64, u64)], q: f64) -> Option<f64> {
     let delta: Vec<(f64, u64)> = after
         .iter()
         .enumerate()
@@ -102,14 +115,15 @@ pub fn interval_p99_ms(before: &[(f64, u64)], after: &[(f64, u64)]) -> Option<f6
     if total == 0 {
         return None;
     }
-    let rank = (total as f64 * 0.99).ceil() as u64;
+    let rank = ((total as f64 * q).ceil() as u64).max(1);
     delta.iter().find(|(_, c)| *c >= rank).map(|(bound, _)| bound * 1000.0).or(Some(f64::INFINITY))
 }
 
 impl HealthMonitor {
     /// A monitor sampling every `interval`.
     pub fn new(metrics: Arc<Metrics>, thresholds: Thresholds, interval: Duration) -> Arc<Self> {
-        Arc::new(Self { metrics, thresholds, interval, state: Mutex::default() })
+        let predictor = Predictor::new(thresholds.clone(), interval.as_secs_f64());
+        Arc::new(Self { metrics, thresholds, interval, state: Mutex::default(), predictor })
     }
 
     /// Samples forever (spawn it).
@@ -175,6 +189,7 @@ impl HealthMonitor {
             })
             .collect();
         *alerts = kept;
+        self.predictor.observe_sample(&sample, self.metrics.outbox_frames.get());
         samples.push_back(sample);
     }
 
@@ -275,6 +290,7 @@ mod tests {
             resyncs_per_min: 0.0,
             errors_per_min: 1e9,
             expect_broker: false,
+            outbox_capacity: 256,
         };
         let monitor = HealthMonitor::new(metrics.clone(), thresholds, Duration::from_secs(10));
         metrics.resyncs.with_label_values(&["slow_consumer"]).inc();
@@ -296,6 +312,7 @@ mod tests {
             resyncs_per_min: 1e9,
             errors_per_min: 1e9,
             expect_broker: false,
+            outbox_capacity: 256,
         };
         let monitor = HealthMonitor::new(metrics.clone(), thresholds, Duration::from_secs(10));
         // The test process holds well over 1 MiB: RSS / 1 connection would fire.

@@ -4,6 +4,7 @@
 //! dropped at fan-out (`store/fanout.rs`), succeeded when the session's
 //! response body hands the frame to the socket (`wire/outbox.rs`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use prometheus::core::{Collector, Metric};
@@ -23,6 +24,23 @@ pub struct StoreCounters {
     pub restarts: IntCounter,
     pub gap_repairs: IntCounter,
     pub flush_events: Histogram,
+    /// Commit to socket write of this store's frames (not exported: the
+    /// analytics recorder reads it for per-store latency).
+    pub delivery_seconds: Histogram,
+    /// Subscriptions that resumed from a seq: a client reconnecting.
+    pub resumed: IntCounter,
+}
+
+/// One store's cumulative figures, for the analytics recorder.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoreTotals {
+    pub attempted: u64,
+    pub succeeded: u64,
+    pub dropped: u64,
+    pub restarts: u64,
+    pub resumed: u64,
+    /// Cumulative delivery latency buckets: (upper bound, count).
+    pub delivery_buckets: Vec<(f64, u64)>,
 }
 
 /// Every metric the server exports.
@@ -52,6 +70,25 @@ pub struct Metrics {
     subscriptions: IntGaugeVec,
     restarts: IntCounterVec,
     gap_repairs: IntCounterVec,
+    resumed: IntCounterVec,
+    /// Per-store delivery latency, kept out of the registry: one histogram
+    /// per store would multiply the exposition.
+    store_delivery_seconds: HistogramVec,
+}
+
+/// Where a per-store counter goes in `StoreTotals`.
+type TotalsField = fn(&mut StoreTotals) -> &mut u64;
+
+/// A counter family's value per label value.
+fn by_label(vec: &IntCounterVec) -> HashMap<String, u64> {
+    vec.collect()
+        .iter()
+        .flat_map(|f| f.get_metric())
+        .map(|m| {
+            let label = m.get_label().first().map(|l| l.get_value().to_owned()).unwrap_or_default();
+            (label, m.get_counter().get_value() as u64)
+        })
+        .collect()
 }
 
 fn must<T>(result: prometheus::Result<T>) -> T {
@@ -93,6 +130,10 @@ impl Metrics {
         let subscriptions =
             must(IntGaugeVec::new(Opts::new("subscriptions", "Subscribed sessions per store"), &["store"]));
         must(registry.register(Box::new(subscriptions.clone())));
+        let store_delivery_seconds = must(HistogramVec::new(
+            HistogramOpts::new("store_delivery_seconds", "Commit to socket write, by store").buckets(seconds.clone()),
+            &["store"],
+        ));
         let http_requests = must(HistogramVec::new(
             HistogramOpts::new("http_request_seconds", "HTTP request duration by status class")
                 .buckets(seconds.clone()),
@@ -148,6 +189,12 @@ impl Metrics {
                 "Gaps in a store's stream repaired from the database (cluster), by store",
                 "store",
             ),
+            resumed: counter_vec(
+                "subscriptions_resumed_total",
+                "Subscriptions that resumed from a seq (clients reconnecting), by store",
+                "store",
+            ),
+            store_delivery_seconds,
             registry,
         })
     }
@@ -162,6 +209,8 @@ impl Metrics {
             restarts: self.restarts.with_label_values(&[slug]),
             gap_repairs: self.gap_repairs.with_label_values(&[slug]),
             flush_events: self.flush_events.clone(),
+            delivery_seconds: self.store_delivery_seconds.with_label_values(&[slug]),
+            resumed: self.resumed.with_label_values(&[slug]),
         }
     }
 
@@ -216,25 +265,42 @@ impl Metrics {
             ),
             &["store"],
         ));
-        let values = |vec: &IntCounterVec| -> std::collections::HashMap<String, f64> {
-            vec.collect()
-                .iter()
-                .flat_map(|f| f.get_metric())
-                .map(|m| {
-                    (
-                        m.get_label().first().map(|l| l.get_value().to_owned()).unwrap_or_default(),
-                        m.get_counter().get_value(),
-                    )
-                })
-                .collect()
-        };
-        let (attempted, succeeded) = (values(&self.attempted), values(&self.succeeded));
+        let (attempted, succeeded) = (by_label(&self.attempted), by_label(&self.succeeded));
         for (store, tried) in &attempted {
-            let ok = succeeded.get(store).copied().unwrap_or(0.0);
-            ratio.with_label_values(&[store]).set(if *tried > 0.0 { ok / tried } else { 1.0 });
+            let ok = succeeded.get(store).copied().unwrap_or(0);
+            ratio.with_label_values(&[store]).set(if *tried > 0 { ok as f64 / *tried as f64 } else { 1.0 });
         }
         let (tried, ok, _) = self.delivery_totals();
         ratio.with_label_values(&["all"]).set(if tried > 0 { ok as f64 / tried as f64 } else { 1.0 });
         ratio.collect()
+    }
+
+    /// Resyncs sent since start, by reason.
+    pub fn resyncs_by_reason(&self) -> HashMap<String, u64> {
+        by_label(&self.resyncs)
+    }
+
+    /// Every store's cumulative delivery figures since start.
+    pub fn store_totals(&self) -> HashMap<String, StoreTotals> {
+        let mut totals: HashMap<String, StoreTotals> = HashMap::new();
+        let fields: [(&IntCounterVec, TotalsField); 5] = [
+            (&self.attempted, |t| &mut t.attempted),
+            (&self.succeeded, |t| &mut t.succeeded),
+            (&self.dropped, |t| &mut t.dropped),
+            (&self.restarts, |t| &mut t.restarts),
+            (&self.resumed, |t| &mut t.resumed),
+        ];
+        for (vec, field) in fields {
+            for (store, value) in by_label(vec) {
+                *field(totals.entry(store).or_default()) = value;
+            }
+        }
+        for m in self.store_delivery_seconds.collect().iter().flat_map(|f| f.get_metric()) {
+            let store = m.get_label().first().map(|l| l.get_value().to_owned()).unwrap_or_default();
+            let buckets = m.get_histogram().get_bucket();
+            totals.entry(store).or_default().delivery_buckets =
+                buckets.iter().map(|b| (b.get_upper_bound(), b.get_cumulative_count())).collect();
+        }
+        totals
     }
 }

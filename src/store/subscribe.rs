@@ -123,6 +123,9 @@ impl StoreActor {
         // Deliver what is pending first: the new subscriber starts at state.seq.
         self.flush();
         let seq = self.state.as_ref().map_or(0, |s| s.seq);
+        if msg.since.is_some() {
+            self.counters.resumed.inc();
+        }
         match msg.since {
             Some(since) if (0..=seq).contains(&since) => {
                 self.with_events_since(since, ctx, move |act, events| match events {

@@ -342,7 +342,9 @@ impl OutboxBody {
             }
             if let Some(d) = out.delivery {
                 d.counters.succeeded.inc();
-                self.metrics.delivery_seconds.observe(d.committed_at.elapsed().as_secs_f64());
+                let latency = d.committed_at.elapsed().as_secs_f64();
+                self.metrics.delivery_seconds.observe(latency);
+                d.counters.delivery_seconds.observe(latency);
             }
         }
         // A slow consumer's backlog is not kept as idle capacity.

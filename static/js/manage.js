@@ -1,5 +1,6 @@
 // manage.js: the "Manage" page (/manage): stores, users and their grants,
-// API tokens and the audit log, over the admin REST routes. Global admins
+// API tokens, the audit log, and sync performance with the daily health
+// reports, over the admin REST routes. Global admins
 // see every panel; a store admin manages the grants of their own stores.
 // Each panel is a view module; after any change every panel reloads, so
 // the page always shows what the server holds.
@@ -12,6 +13,7 @@ import { storesPanel } from './views/manage-stores.js';
 import { usersPanel } from './views/manage-users.js';
 import { tokensPanel } from './views/manage-tokens.js';
 import { auditPanel } from './views/manage-audit.js';
+import { operationsPanel } from './views/manage-operations.js';
 
 const api = createApi();
 const announcer = createAnnouncer();
@@ -65,6 +67,7 @@ function start(me) {
   if (globalAdmin) panels.push(storesPanel(ctx));
   panels.push(usersPanel(ctx));
   if (globalAdmin) panels.push(tokensPanel(ctx), auditPanel(ctx));
+  if (globalAdmin || me.stores.some((s) => s.role === 'admin')) panels.push(operationsPanel(ctx));
   replace(main, status, ...panels.map((p) => p.el));
   ctx.changed().catch((err) => ctx.say(`Loading failed: ${err.message}`));
 }

@@ -13,3 +13,4 @@ pub mod saved_views;
 pub mod scheduled;
 pub mod store_settings;
 pub mod stores;
+pub mod sync_stats;

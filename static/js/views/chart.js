@@ -9,8 +9,9 @@
 import { h, svg, setText, uniqueId } from '../dom.js';
 import { formatMoney, formatMoneyShort, formatNumber, formatNumberShort, formatBp, formatDay } from '../format.js';
 
-const W = 600;
-const H = 200;
+/** The plot's viewBox: every chart of the pages draws in it. */
+export const W = 600;
+export const H = 200;
 const TICKS = 4;
 
 /** The metrics the switch offers: the series field and how to show it. */
@@ -25,7 +26,7 @@ const METRICS = {
  * @param {number} max
  * @returns {number}
  */
-function niceMax(max) {
+export function niceMax(max) {
   if (max <= 0) return TICKS;
   const raw = max / TICKS;
   const mag = 10 ** Math.floor(Math.log10(raw));
@@ -88,16 +89,7 @@ export function salesChart(client, { trend = true } = {}) {
       return;
     }
     const top = niceMax(Math.max(...sales.map(m.value)));
-    // Gridlines and their labels (the labels are HTML: the SVG stretches).
-    yAxis.replaceChildren();
-    for (let i = 0; i <= TICKS; i++) {
-      const v = (top / TICKS) * i;
-      const y = H - (v / top) * H;
-      chart.append(svg('line', { x1: 0, x2: W, y1: y, y2: y, class: i === 0 ? 'axis' : 'grid', 'vector-effect': 'non-scaling-stroke' }));
-      const label = h('span', { text: m.short(v, cur) });
-      label.style.bottom = `${(i / TICKS) * 100}%`;
-      yAxis.append(label);
-    }
+    drawGrid(chart, yAxis, top, (v) => m.short(v, cur));
     chart.append(hatchPattern());
     const step = W / sales.length;
     days.replaceChildren();
@@ -205,6 +197,26 @@ export function salesChart(client, { trend = true } = {}) {
     trendEl.hidden = true;
   }
   return el;
+}
+
+/**
+ * Gridlines from 0 to `top` on `chart`, and their labels in `yAxis` (the
+ * labels are HTML: the SVG stretches).
+ * @param {SVGElement} chart
+ * @param {HTMLElement} yAxis
+ * @param {number} top
+ * @param {(v: number) => string} label
+ */
+export function drawGrid(chart, yAxis, top, label) {
+  yAxis.replaceChildren();
+  for (let i = 0; i <= TICKS; i++) {
+    const v = (top / TICKS) * i;
+    const y = H - (v / top) * H;
+    chart.append(svg('line', { x1: 0, x2: W, y1: y, y2: y, class: i === 0 ? 'axis' : 'grid', 'vector-effect': 'non-scaling-stroke' }));
+    const text = h('span', { text: label(v) });
+    text.style.bottom = `${(i / TICKS) * 100}%`;
+    yAxis.append(text);
+  }
 }
 
 /** The hatching of today's partial bar. */

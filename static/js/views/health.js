@@ -4,7 +4,9 @@
 // queued writes and who is watching (and following); plus, for
 // admins, the server's own figures from GET /api/v1/admin/health:
 // connections, sync success, p99 delivery latency (sparkline), resident
-// memory and memory per connection in MB, and the alerts firing.
+// memory and memory per connection in MB, the alerts firing, the early
+// warnings (a threshold the trend will cross soon, and its runbook), and a
+// link to the week of sync performance and the daily reports on /manage.
 
 import { h, svg, setText } from '../dom.js';
 import { formatBytes, formatNumber, formatTime } from '../format.js';
@@ -74,7 +76,8 @@ export function healthView(client, { serverHealth = false } = {}) {
   const serverNote = h('p', { class: 'muted' });
   const el = h('section', { class: 'card health-card', 'aria-labelledby': 'health-title' },
     h('h2', { id: 'health-title', text: 'Sync health' }), list, notificationPermissionButton(),
-    serverHealth ? h('h3', { text: 'Server' }) : null, serverHealth ? serverNote : null, serverHealth ? server : null);
+    serverHealth ? h('h3', { text: 'Server' }) : null, serverHealth ? serverNote : null, serverHealth ? server : null,
+    serverHealth ? h('p', {}, h('a', { href: '/manage#operations', text: 'Sync performance and daily health reports' })) : null);
 
   const rtts = [];
   let lastRtt = null;
@@ -98,6 +101,7 @@ export function healthView(client, { serverHealth = false } = {}) {
         const samples = Array.isArray(body?.samples) ? body.samples : [];
         const last = samples[samples.length - 1] ?? {};
         const alerts = Array.isArray(body?.alerts) ? body.alerts : [];
+        const warnings = Array.isArray(body?.warnings) ? body.warnings : [];
         const p99 = Number.isFinite(last.latency_p99_ms) ? `${last.latency_p99_ms.toFixed(1)} ms` : '–';
         const rows = [
           ['connections', 'WebSocket connections', formatNumber(body?.connections)],
@@ -106,6 +110,7 @@ export function healthView(client, { serverHealth = false } = {}) {
           ['memory', 'Server memory', formatBytes(last.resident_bytes)],
           ['memory-per-connection', 'Memory per connection', formatBytes(last.memory_per_connection_bytes)],
           ['alerts', 'Alerts', alerts.length ? alerts.map((a) => a?.message ?? String(a)).join('; ') : 'none'],
+          ['warnings', 'Early warnings', warnings.length ? warnings.map((w) => w?.message ?? String(w)).join('; ') : 'none'],
           ['sampled', 'Sampled at', typeof last.at === 'string' ? formatTime(last.at) : '–'],
         ];
         server.replaceChildren(...rows.map(([key, k, v]) => h('div', {}, h('dt', { text: k }), h('dd', { text: v, dataset: { field: key } }))));

@@ -1,0 +1,2 @@
+DROP TABLE health_reports;
+DROP TABLE sync_stats;
