@@ -12,6 +12,8 @@ use diesel::prelude::*;
 use super::models::{DailySalesRow, DashboardRow, EventRow, ProductRow, SavedViewRow, StoreRow};
 use super::queries::audit::AuditRow;
 use super::queries::feedback::FeedbackRow;
+use super::queries::kpis::KpiRow;
+use super::schema::kpis;
 use super::schema::{
     api_tokens, audit_log, daily_sales, dashboard, events, feedback, id_counters, idempotency_keys, products, sales,
     saved_views, sessions, store_grants, stores, users,
@@ -161,6 +163,7 @@ fn copy_tables(source: &mut Conn, target: &mut Conn) -> QueryResult<Vec<(&'stati
         copy_table!(source, target, feedback, FeedbackRow),
         copy_table!(source, target, audit_log, AuditRow),
         copy_table!(source, target, saved_views, SavedViewRow),
+        copy_table!(source, target, kpis, KpiRow),
     ])
 }
 

@@ -4,8 +4,10 @@
 //! per resource holds its handlers.
 
 pub mod admin;
+pub mod analytics;
 pub mod audit;
 pub mod auth;
+pub mod bi_export;
 pub mod body_deadline;
 pub mod dashboard;
 pub mod docs;
@@ -14,6 +16,7 @@ pub mod feedback;
 pub mod headers;
 pub mod health;
 pub mod images;
+pub mod kpis;
 pub mod limits;
 pub mod manage_stores;
 pub mod openapi;
@@ -276,6 +279,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(events::routes)
                 .configure(audit::routes)
                 .configure(feedback::routes)
+                .configure(bi_export::routes)
+                .configure(analytics::routes)
+                .configure(kpis::routes)
                 .route("/admin/health", web::get().to(health::admin_health))
                 .route("/admin/alerts", web::get().to(health::admin_alerts))
                 .configure(images::routes)

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::bulk::{BulkOp, BulkReport};
+use crate::model::kpi::{KpiDefinition, KpiRemoved, KpiRule};
 use crate::model::saved_view::SavedView;
 use crate::model::store::StorePatch;
 use crate::model::{
@@ -65,6 +66,14 @@ pub enum Change {
     DeleteView {
         name: String,
     },
+    /// Saves a custom KPI under a name, replacing one of that name.
+    SaveKpi {
+        name: String,
+        definition: KpiDefinition,
+    },
+    DeleteKpi {
+        name: String,
+    },
 }
 
 impl Change {
@@ -102,6 +111,8 @@ pub enum Outcome {
     Store(StoreInfo),
     SavedView(SavedView),
     ViewDeleted { name: String },
+    Kpi(KpiRule),
+    KpiDeleted { name: String },
 }
 
 /// A committed write's answer, of the type its handler expects.
@@ -144,6 +155,8 @@ answer!(StoreInfo: Outcome::Store(info) => info);
 answer!(SavedView: Outcome::SavedView(saved) => saved);
 // A saved view's delete answers the name it deleted.
 answer!(String: Outcome::ViewDeleted { name } => name);
+answer!(KpiRule: Outcome::Kpi(rule) => rule);
+answer!(KpiRemoved: Outcome::KpiDeleted { name } => KpiRemoved(name));
 
 /// A change to the store actor's live state, applied only after commit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

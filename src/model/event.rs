@@ -35,11 +35,15 @@ pub enum EventKind {
     ViewSaved,
     #[serde(rename = "view.deleted")]
     ViewDeleted,
+    #[serde(rename = "kpi.saved")]
+    KpiSaved,
+    #[serde(rename = "kpi.deleted")]
+    KpiDeleted,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 14] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -52,6 +56,8 @@ impl EventKind {
         Self::StoreRestored,
         Self::ViewSaved,
         Self::ViewDeleted,
+        Self::KpiSaved,
+        Self::KpiDeleted,
     ];
 
     /// The protocol's name of the kind.
@@ -69,6 +75,8 @@ impl EventKind {
             Self::StoreRestored => "store.restored",
             Self::ViewSaved => "view.saved",
             Self::ViewDeleted => "view.deleted",
+            Self::KpiSaved => "kpi.saved",
+            Self::KpiDeleted => "kpi.deleted",
         }
     }
 

@@ -6,11 +6,13 @@
 //! (`snapshot`) are model vocabulary too: the database layer builds them
 //! and both actors use them.
 
+pub mod analytics;
 pub mod bulk;
 pub mod calendar;
 pub mod change;
 pub mod event;
 pub mod feedback;
+pub mod kpi;
 pub mod saved_view;
 pub mod snapshot;
 pub mod store;

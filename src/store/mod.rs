@@ -8,6 +8,7 @@
 pub mod actor;
 pub mod fanout;
 pub mod index;
+pub mod kpis;
 pub mod messages;
 pub mod publish;
 pub mod registry;
