@@ -56,7 +56,7 @@ export function dashboardView(client) {
   const card = ([key, label, , tier]) => {
     const dd = h('dd', { dataset: { field: key } });
     cells.set(key, dd);
-    const change = CHANGES.some(([k]) => k === key) ? h('p', { class: 'change', dataset: { change: key } }) : null;
+    const change = CHANGES.some(([k]) => k === key) ? h('dd', { class: 'change', dataset: { change: key } }) : null;
     if (change) changes.set(key, change);
     return h('div', { class: `figure tier${tier}`, dataset: { kpi: key } }, h('dt', { text: label }), dd, change);
   };
