@@ -199,10 +199,10 @@ async fn bad_ranges_limits_and_cursors_are_refused() {
 #[actix_web::test]
 async fn metrics_answer_an_openmetrics_scraper_in_the_prometheus_text_format() {
     let app = common::spawn_app().await;
-    let scrape = app.anonymous().request(reqwest::Method::GET, "/metrics").header(
-        "accept",
-        "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4",
-    );
+    let scrape = app
+        .anonymous()
+        .request(reqwest::Method::GET, "/metrics")
+        .header("accept", "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4");
     let r = app.anonymous().send(scrape).await;
     r.assert_status(200);
     assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4"));

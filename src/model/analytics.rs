@@ -8,7 +8,7 @@
 //! days (one indexed range read, `db/queries/analytics.rs`) and the
 //! products sold in them; pure, so it is tested with known sales.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
@@ -203,9 +203,9 @@ fn ranks(revenue: &Revenue) -> (HashMap<ProductId, usize>, usize) {
 
 fn movers(today: &Revenue, yesterday: &Revenue, products: &HashMap<ProductId, ProductFact>) -> Vec<Mover> {
     let ((rank_now, last_now), (rank_before, last_before)) = (ranks(today), ranks(yesterday));
-    let mut movers: Vec<Mover> = rank_now
-        .keys()
-        .chain(rank_before.keys())
+    let sold: BTreeSet<&ProductId> = rank_now.keys().chain(rank_before.keys()).collect();
+    let mut movers: Vec<Mover> = sold
+        .into_iter()
         .filter_map(|id| products.get(id))
         .map(|p| {
             let rank_today = rank_now.get(&p.id).copied().unwrap_or(last_now);
@@ -225,7 +225,6 @@ fn movers(today: &Revenue, yesterday: &Revenue, products: &HashMap<ProductId, Pr
     movers.sort_by(|a, b| {
         b.change.abs().cmp(&a.change.abs()).then(b.revenue_today.cmp(&a.revenue_today)).then(a.id.cmp(&b.id))
     });
-    movers.dedup_by_key(|m| m.id);
     movers.truncate(MOVERS);
     movers
 }
