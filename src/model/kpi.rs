@@ -38,7 +38,9 @@ pub enum KpiMetric {
     /// Orders per visitor today, in percent (no value without visitors).
     ConversionPercent,
     /// Revenue of the last 7 local days, today included.
+    #[serde(rename = "revenue_7d")]
     Revenue7d,
+    #[serde(rename = "orders_7d")]
     Orders7d,
     /// The lowest stock of any active product (no value without one).
     MinActiveStock,
@@ -292,6 +294,12 @@ mod tests {
         let ok =
             KpiDefinition::parse(&json!({"metric": "target_percent", "op": "<", "threshold": 60, "after": "18:00"}));
         assert_eq!(ok.unwrap().after.as_deref(), Some("18:00"));
+        let names: Vec<String> = KpiMetric::ALL.map(KpiMetric::name).into();
+        assert_eq!(names[5..7], ["revenue_7d", "orders_7d"], "the names the docs and the page use");
+        for name in names {
+            let body = json!({"metric": name, "op": ">=", "threshold": 0});
+            assert!(KpiDefinition::parse(&body).is_ok(), "{name}");
+        }
         let cases = [
             (json!([]), "body"),
             (json!({"metric": "profit", "op": "<", "threshold": 1}), "metric"),

@@ -2,7 +2,7 @@
 // moves the panel's hourly bar and "today so far" without a reload or
 // polling, the headline cards show the change against yesterday with an
 // arrow and words, and a KPI a store admin defines shows on the dashboard
-// with its state. A file of its own: its server's login limiter is its own.
+// with its state; an admin adds and deletes one in the card. A file of its own: its server's login limiter is its own.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,6 +39,18 @@ test('the analytics panel follows a sale live and a KPI shows on the dashboard',
     assert.equal(kpi.status, 200);
     await page.waitForSelector('#kpis .kpi[data-kpi="Busy day"][data-status="breached"]');
     await waitText(page, '#kpis .kpi[data-kpi="Busy day"] .kpi-status', 'Breached');
+
+    // A store admin adds one through the card's form, and deletes it.
+    await page.fill('#kpis input[name="kpi-name"]', 'Quiet week');
+    await page.selectOption('#kpis select[name="kpi-metric"]', 'orders_7d');
+    await page.selectOption('#kpis select[name="kpi-op"]', '<');
+    await page.fill('#kpis input[name="kpi-threshold"]', '1');
+    await page.click('#kpis button[type="submit"]');
+    await page.waitForSelector('#kpis .kpi[data-kpi="Quiet week"][data-status="ok"]');
+    const stored = (await rest(env.server.url, token, 'GET', '/stores/s1/kpis')).body;
+    assert.deepEqual(stored.find((k) => k.name === 'Quiet week').definition, { metric: 'orders_7d', op: '<', threshold: 1 });
+    await page.click('#kpis button[aria-label="Delete KPI Quiet week"]');
+    await page.waitForSelector('#kpis .kpi[data-kpi="Quiet week"]', { state: 'detached' });
     assert.equal(await page.evaluate(() => window.__noReload), true, 'no reload');
   } finally {
     await ctx.close();
