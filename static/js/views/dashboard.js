@@ -84,7 +84,9 @@ export function dashboardView(client) {
     for (const [key, yesterday, fmt] of CHANGES) {
       const el = changes.get(key);
       el.hidden = !shown;
+      // Emptied too: nothing of another store or day may linger.
       if (shown) renderChange(el, d[key], yesterday(a.yesterday_so_far), a, fmt, cur);
+      else replace(el);
     }
   }
 

@@ -74,7 +74,7 @@ export function kpiView(client, me) {
   function render(kpis) {
     const cur = client.state.get().info?.currency;
     const admin = isAdmin();
-    form.hidden = !admin;
+    if (form) form.hidden = !admin;
     replace(list, ...(kpis.length ? kpis.map((k) => {
       const d = k.definition;
       const rule = `${METRICS.find(([m]) => m === d.metric)?.[1] ?? d.metric} ${d.op} ${figure(d.metric, d.threshold, cur)}${d.after ? ` from ${d.after}` : ''}`;
@@ -104,11 +104,13 @@ export function kpiView(client, me) {
   const opInput = h('select', { name: 'kpi-op' }, ...['<', '<=', '>', '>='].map((op) => h('option', { value: op, text: op })));
   const thresholdInput = h('input', { type: 'number', step: 'any', required: true, name: 'kpi-threshold' });
   const afterInput = h('input', { type: 'time', name: 'kpi-after' });
-  const form = h('form', { class: 'kpi-form', hidden: true },
+  // Only for users who administer a store: a read-only page has no forms.
+  const mayDefine = me.user.is_admin || (me.stores ?? []).some((s) => s.role === 'admin');
+  const form = mayDefine ? h('form', { class: 'kpi-form', hidden: true },
     field('Name', nameInput), field('Metric', metricInput), field('Is', opInput),
     field('Threshold (money in minor units)', thresholdInput), field('From (store time, optional)', afterInput),
-    h('button', { type: 'submit', text: 'Save KPI' }));
-  form.addEventListener('submit', async (ev) => {
+    h('button', { type: 'submit', text: 'Save KPI' })) : null;
+  form?.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const body = { metric: metricInput.value, op: opInput.value, threshold: Number(thresholdInput.value) };
     if (afterInput.value) body.after = afterInput.value.slice(0, 5);
