@@ -20,6 +20,7 @@ use crate::http::limits::RateLimits;
 use crate::media::{self, MediaStore};
 use crate::ops::analytics::Recorder;
 use crate::ops::health::{HealthMonitor, Thresholds};
+use crate::ops::kpi_watch::KpiWatch;
 use crate::ops::metrics::Metrics;
 use crate::ops::report;
 use crate::session::{SessionHandles, SessionLimits};
@@ -44,6 +45,8 @@ pub struct AppState {
     pub image_gate: Gate,
     /// This node's link to the other nodes, when it is one of a cluster.
     pub cluster: Option<Arc<Cluster>>,
+    /// The custom KPIs breached now.
+    pub kpis: Arc<KpiWatch>,
 }
 
 impl AppState {
@@ -90,11 +93,12 @@ impl AppState {
             metrics,
             media: MediaStore::new(&config.data_dir),
             cluster,
+            kpis: KpiWatch::new(),
             config,
         })
     }
 
-    /// Starts the background loops: health sampling, idle-store
+    /// Starts the background loops: health sampling, KPI alerts, idle-store
     /// hibernation, media collection, forgetting idle rate-limit entries,
     /// the scheduler of scheduled changes, sync analytics and daily reports
     /// (unless `--analytics off`), and in a cluster the broker's.
@@ -103,6 +107,8 @@ impl AppState {
             cluster.start(state.registry.clone(), state.pool.clone());
         }
         actix_web::rt::spawn(state.health.clone().run());
+        let kpi_every = Duration::from_secs(state.config.health_sample_secs.max(1));
+        actix_web::rt::spawn(state.kpis.clone().run(state.pool.clone(), state.registry.clone(), kpi_every));
         if state.config.store_idle_secs > 0 {
             actix_web::rt::spawn(hibernate_idle_stores(state.registry.clone(), state.config.store_idle_secs));
         }

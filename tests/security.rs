@@ -78,6 +78,18 @@ async fn every_role_gets_exactly_its_rights_on_every_route() {
         ),
         // The audit trail is the store admins' (the editor is not one).
         (Method::GET, p("/api/v1/stores/s1/audit"), Value::Null, [401, 403, 403, 200, 404]),
+        (Method::GET, p("/api/v1/stores/s1/analytics"), Value::Null, read),
+        (Method::GET, p("/api/v1/stores/s1/export/sales?limit=1"), Value::Null, read),
+        (Method::GET, p("/api/v1/stores/s1/export/products?limit=1"), Value::Null, read),
+        (Method::GET, p("/api/v1/stores/s1/kpis"), Value::Null, read),
+        // Events name who changed what; KPIs are defined by store admins.
+        (Method::GET, p("/api/v1/stores/s1/export/events?limit=1"), Value::Null, [401, 403, 403, 200, 404]),
+        (
+            Method::PUT,
+            p("/api/v1/stores/s1/kpis/grants"),
+            json!({"metric": "orders_today", "op": "<", "threshold": 1}),
+            [401, 403, 403, 200, 404],
+        ),
         (Method::POST, p("/api/v1/admin/stores/s1/reload"), Value::Null, [401, 403, 403, 202, 404]),
         (Method::GET, p("/api/v1/admin/users"), Value::Null, [401, 403, 403, 200, 403]),
         (Method::GET, p("/api/v1/admin/tokens"), Value::Null, [401, 403, 403, 200, 403]),

@@ -14,11 +14,12 @@ use super::queries::audit::AuditRow;
 use super::queries::feedback::FeedbackRow;
 use super::queries::scheduled::ScheduledRow;
 use super::queries::sync_stats::{ReportRow, StatRow};
+use super::queries::kpis::KpiRow;
 use super::schema::{
     api_tokens, audit_log, daily_sales, dashboard, events, feedback, id_counters, idempotency_keys, products, sales,
     saved_views, scheduled_changes, sessions, store_grants, stores, users,
 };
-use super::schema::{health_reports, sync_stats};
+use super::schema::{health_reports, kpis, sync_stats};
 use super::Conn;
 use crate::config::{Config, Database};
 use crate::each_backend;
@@ -167,6 +168,7 @@ fn copy_tables(source: &mut Conn, target: &mut Conn) -> QueryResult<Vec<(&'stati
         copy_table!(source, target, scheduled_changes, ScheduledRow),
         copy_table!(source, target, sync_stats, StatRow),
         copy_table!(source, target, health_reports, ReportRow),
+        copy_table!(source, target, kpis, KpiRow),
     ])
 }
 

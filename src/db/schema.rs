@@ -93,6 +93,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    kpis (store_id, name) {
+        store_id -> BigInt,
+        name -> Text,
+        definition -> Text,
+        defined_by -> Text,
+        defined_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     products (id) {
         id -> BigInt,
         store_id -> BigInt,
@@ -220,6 +230,7 @@ diesel::joinable!(dashboard -> stores (store_id));
 diesel::joinable!(events -> stores (store_id));
 diesel::joinable!(feedback -> stores (store_id));
 diesel::joinable!(id_counters -> stores (store_id));
+diesel::joinable!(kpis -> stores (store_id));
 diesel::joinable!(products -> stores (store_id));
 diesel::joinable!(sales -> stores (store_id));
 diesel::joinable!(saved_views -> stores (store_id));
@@ -237,6 +248,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback,
     id_counters,
     idempotency_keys,
+    kpis,
     products,
     sales,
     saved_views,

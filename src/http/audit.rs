@@ -113,26 +113,31 @@ impl AuditQuery {
     }
 }
 
-/// The CSV of a page: a header row, then one row per event; `data` is the
-/// event's JSON.
-fn to_csv(events: &[Event]) -> Result<Vec<u8>, ApiError> {
-    let rows = events.iter().map(|e| {
-        [
-            e.seq.to_string(),
-            e.at.to_rfc3339(),
-            e.kind.as_str().to_owned(),
-            e.entity_id.map(|id| id.to_string()).unwrap_or_default(),
-            e.by.clone(),
-            e.data.to_string(),
-        ]
-    });
-    guarded_csv(["seq", "at", "kind", "entity_id", "by", "data"], rows)
+/// The event CSV's columns; `data` is the event's JSON.
+pub const EVENT_COLUMNS: [&str; 6] = ["seq", "at", "kind", "entity_id", "by", "data"];
+
+/// An event's CSV cells, in `EVENT_COLUMNS` order.
+pub fn event_cells(e: &Event) -> [String; 6] {
+    [
+        e.seq.to_string(),
+        e.at.to_rfc3339(),
+        e.kind.as_str().to_owned(),
+        e.entity_id.map(|id| id.to_string()).unwrap_or_default(),
+        e.by.clone(),
+        e.data.to_string(),
+    ]
 }
 
-fn to_json_lines(events: &[Event]) -> Result<Vec<u8>, ApiError> {
+/// The CSV of a page: a header row, then one row per event.
+fn to_csv(events: &[Event]) -> Result<Vec<u8>, ApiError> {
+    guarded_csv(EVENT_COLUMNS, events.iter().map(event_cells))
+}
+
+/// JSON Lines: one JSON document per line.
+pub fn to_json_lines<T: Serialize>(items: &[T]) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::new();
-    for e in events {
-        serde_json::to_writer(&mut out, e).map_err(|e| ApiError::Internal(e.to_string()))?;
+    for item in items {
+        serde_json::to_writer(&mut out, item).map_err(|e| ApiError::Internal(e.to_string()))?;
         out.push(b'\n');
     }
     Ok(out)

@@ -130,7 +130,7 @@ pub async fn admin_health(
     let (tried, ok, _) = state.metrics.delivery_totals();
     Ok(web::Json(HealthReport {
         samples: state.health.samples(),
-        alerts: state.health.alerts(),
+        alerts: [state.health.alerts(), state.kpis.alerts(&who)].concat(),
         warnings: state.health.predictor.warnings(),
         sync_success: if tried == 0 { 1.0 } else { ok as f64 / tried as f64 },
         connections: state.metrics.ws_connections.get(),
@@ -145,7 +145,7 @@ pub async fn admin_alerts(
     who: crate::auth::Principal,
 ) -> Result<web::Json<Vec<crate::ops::health::Alert>>, ApiError> {
     require_any_admin(&who)?;
-    Ok(web::Json(state.health.alerts()))
+    Ok(web::Json([state.health.alerts(), state.kpis.alerts(&who)].concat()))
 }
 
 #[cfg(test)]

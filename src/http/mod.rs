@@ -7,6 +7,7 @@ pub mod admin;
 pub mod analytics;
 pub mod audit;
 pub mod auth;
+pub mod bi_export;
 pub mod body_deadline;
 pub mod dashboard;
 pub mod docs;
@@ -15,11 +16,13 @@ pub mod feedback;
 pub mod headers;
 pub mod health;
 pub mod images;
+pub mod kpis;
 pub mod limits;
 pub mod manage_stores;
 pub mod openapi;
 pub mod products;
 pub mod sales;
+pub mod sales_analytics;
 pub mod saved_views;
 pub mod scheduled;
 pub mod stores;
@@ -279,6 +282,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(events::routes)
                 .configure(audit::routes)
                 .configure(feedback::routes)
+                .configure(bi_export::routes)
+                .configure(sales_analytics::routes)
+                .configure(kpis::routes)
                 .route("/admin/health", web::get().to(health::admin_health))
                 .route("/admin/alerts", web::get().to(health::admin_alerts))
                 .configure(images::routes)

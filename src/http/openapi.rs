@@ -108,9 +108,11 @@ impl Modify for SharedParsing {
         images::put, images::delete, images::serve, images::collect,
         scheduled::list, scheduled::get, scheduled::create, scheduled::edit, scheduled::cancel,
         analytics::sync, analytics::list, analytics::get, analytics::page,
+        super::bi_export::sales, super::bi_export::products, super::bi_export::events,
+        super::sales_analytics::get, super::kpis::list, super::kpis::save, super::kpis::delete,
     ),
     // Named in no body: schemas of query parameters are not collected.
-    components(schemas(transfer::ExportFormat)),
+    components(schemas(transfer::ExportFormat, super::bi_export::BiFormat)),
     modifiers(&Security, &SharedParsing),
     security(("bearer" = []), ("session_cookie" = [])),
     tags((name = "auth"), (name = "stores"), (name = "products"), (name = "dashboard"), (name = "sales"), (name = "events"), (name = "feedback"), (name = "admin"), (name = "sync"), (name = "ops")),

@@ -169,50 +169,59 @@ pub fn guarded_csv<const N: usize>(
     header: [&str; N],
     rows: impl IntoIterator<Item = [String; N]>,
 ) -> Result<Vec<u8>, ApiError> {
+    let mut out = guarded_rows([header.map(str::to_owned)])?;
+    out.extend(guarded_rows(rows)?);
+    Ok(out)
+}
+
+/// CSV rows without a header, each cell guarded (a streamed export writes
+/// its header once, then page after page of these).
+pub fn guarded_rows<R: IntoIterator<Item = String>>(rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>, ApiError> {
     let internal = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(header).map_err(internal)?;
     for cells in rows {
-        out.write_record(cells.iter().map(|c| guard(c).into_owned())).map_err(internal)?;
+        out.write_record(cells.into_iter().map(|c| guard(&c).into_owned())).map_err(internal)?;
     }
     out.into_inner().map_err(|e| ApiError::Internal(format!("csv: {e}")))
 }
 
+/// The product CSV's columns.
+pub const PRODUCT_COLUMNS: [&str; 12] = [
+    "id",
+    "sku",
+    "name",
+    "price",
+    "stock",
+    "status",
+    "image",
+    "views",
+    "units_sold",
+    "revenue",
+    "version",
+    "updated_at",
+];
+
+/// A product's CSV cells, in `PRODUCT_COLUMNS` order.
+pub fn product_cells(p: &Product) -> [String; 12] {
+    [
+        p.id.to_string(),
+        p.sku.clone(),
+        p.name.clone(),
+        p.price.to_string(),
+        p.stock.to_string(),
+        p.status.as_str().to_owned(),
+        p.image.clone().unwrap_or_default(),
+        p.views.to_string(),
+        p.units_sold.to_string(),
+        p.revenue.to_string(),
+        p.version.to_string(),
+        p.updated_at.to_rfc3339(),
+    ]
+}
+
 /// The CSV export: a header row, then one row per product.
 pub fn to_csv(products: &[Product]) -> Result<Vec<u8>, ApiError> {
-    let header = [
-        "id",
-        "sku",
-        "name",
-        "price",
-        "stock",
-        "status",
-        "image",
-        "views",
-        "units_sold",
-        "revenue",
-        "version",
-        "updated_at",
-    ];
-    guarded_csv(
-        header,
-        products.iter().map(|p| {
-            [
-                p.id.to_string(),
-                p.sku.clone(),
-                p.name.clone(),
-                p.price.to_string(),
-                p.stock.to_string(),
-                p.status.as_str().to_owned(),
-                p.image.clone().unwrap_or_default(),
-                p.views.to_string(),
-                p.units_sold.to_string(),
-                p.revenue.to_string(),
-                p.version.to_string(),
-                p.updated_at.to_rfc3339(),
-            ]
-        }),
-    )
+    guarded_csv(PRODUCT_COLUMNS, products.iter().map(product_cells))
 }
 
 /// Every product of the store, as CSV or JSON. CSV cells that a

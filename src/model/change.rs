@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::bulk::{BulkOp, BulkReport};
+use crate::model::kpi::{KpiDefinition, KpiRemoved, KpiRule};
 use crate::model::saved_view::SavedView;
 use crate::model::schedule::{ScheduleEdit, ScheduledChange, ScheduledOp};
 use crate::model::store::StorePatch;
@@ -88,6 +89,14 @@ pub enum Change {
     RunSchedule {
         id: i64,
     },
+    /// Saves a custom KPI under a name, replacing one of that name.
+    SaveKpi {
+        name: String,
+        definition: KpiDefinition,
+    },
+    DeleteKpi {
+        name: String,
+    },
 }
 
 impl Change {
@@ -126,6 +135,8 @@ pub enum Outcome {
     SavedView(SavedView),
     ViewDeleted { name: String },
     Scheduled(ScheduledChange),
+    Kpi(KpiRule),
+    KpiDeleted { name: String },
 }
 
 /// A committed write's answer, of the type its handler expects.
@@ -169,6 +180,8 @@ answer!(SavedView: Outcome::SavedView(saved) => saved);
 // A saved view's delete answers the name it deleted.
 answer!(String: Outcome::ViewDeleted { name } => name);
 answer!(ScheduledChange: Outcome::Scheduled(scheduled) => scheduled);
+answer!(KpiRule: Outcome::Kpi(rule) => rule);
+answer!(KpiRemoved: Outcome::KpiDeleted { name } => KpiRemoved(name));
 
 /// A change to the store actor's live state, applied only after commit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -38,11 +38,15 @@ pub enum EventKind {
     /// A scheduled change was created, edited, applied, failed or cancelled.
     #[serde(rename = "schedule.updated")]
     ScheduleUpdated,
+    #[serde(rename = "kpi.saved")]
+    KpiSaved,
+    #[serde(rename = "kpi.deleted")]
+    KpiDeleted,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 15] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -56,6 +60,8 @@ impl EventKind {
         Self::ViewSaved,
         Self::ViewDeleted,
         Self::ScheduleUpdated,
+        Self::KpiSaved,
+        Self::KpiDeleted,
     ];
 
     /// The protocol's name of the kind.
@@ -74,6 +80,8 @@ impl EventKind {
             Self::ViewSaved => "view.saved",
             Self::ViewDeleted => "view.deleted",
             Self::ScheduleUpdated => "schedule.updated",
+            Self::KpiSaved => "kpi.saved",
+            Self::KpiDeleted => "kpi.deleted",
         }
     }
 

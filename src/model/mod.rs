@@ -6,6 +6,7 @@
 //! (`snapshot`) are model vocabulary too: the database layer builds them
 //! and both actors use them.
 
+pub mod analytics;
 pub mod bulk;
 pub mod calendar;
 pub mod change;
@@ -13,6 +14,7 @@ pub mod digest;
 pub mod event;
 pub mod feedback;
 pub mod history;
+pub mod kpi;
 pub mod saved_view;
 pub mod schedule;
 pub mod snapshot;

@@ -11,6 +11,7 @@ pub mod actor;
 pub mod consistency;
 pub mod fanout;
 pub mod index;
+pub mod kpis;
 pub mod messages;
 pub mod publish;
 pub mod registry;

@@ -187,7 +187,8 @@ impl StoreState {
         from.iter_days().take_while(|d| *d <= to).map(|d| self.day(d)).collect()
     }
 
-    fn totals(&self, from: NaiveDate, to: NaiveDate) -> Totals {
+    /// Totals of the local days from `from` to `to`, inclusive.
+    pub fn totals(&self, from: NaiveDate, to: NaiveDate) -> Totals {
         self.days.range(from..=to).fold(Totals::default(), |t, (_, p)| Totals {
             orders: t.orders + p.orders,
             units: t.units + p.units,

@@ -73,7 +73,9 @@ impl Topics {
             EventKind::DashboardUpdated
             | EventKind::StoreUpdated
             | EventKind::StoreArchived
-            | EventKind::StoreRestored => Topic::Dashboard,
+            | EventKind::StoreRestored
+            | EventKind::KpiSaved
+            | EventKind::KpiDeleted => Topic::Dashboard,
             EventKind::SalesUpdated => Topic::Sales,
             EventKind::ProductCreated
             | EventKind::ProductUpdated

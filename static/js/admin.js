@@ -19,6 +19,8 @@ import { activityView } from './views/activity.js';
 import { bulkChanges } from './views/bulk.js';
 import { scheduledChanges } from './views/scheduled.js';
 import { liveTopicsControl } from './views/live-topics.js';
+import { analyticsView } from './views/analytics.js';
+import { kpiView } from './views/kpis.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
 function describeFields(fields, currency) {
@@ -33,7 +35,7 @@ const EDIT_ROLES = ['editor', 'admin'];
 function mount({ client, api, announce, root, me }) {
   const canEdit = me.user.is_admin || (me.stores ?? []).some((st) => EDIT_ROLES.includes(st.role));
   if (!canEdit) {
-    mountReadOnly({ client, root });
+    mountReadOnly({ client, root, me });
     return;
   }
   const tableStatus = h('p', { class: 'form-status', role: 'status', id: 'table-status' });
@@ -124,7 +126,9 @@ function mount({ client, api, announce, root, me }) {
     alerts,
     liveTopicsControl(client),
     h('div', { class: 'grid two' }, dashboardView(client), dashboardForm(client)),
+    kpiView(client, me),
     salesChart(client),
+    analyticsView(client),
     products.el,
     h('div', { class: 'grid three' }, createProductForm(client), saleForm(client), healthView(client, { serverHealth: true })),
     scheduledChanges(client, api),
@@ -136,13 +140,15 @@ function mount({ client, api, announce, root, me }) {
 }
 
 /** The admin page for a user who may only read: figures, chart, products, health. */
-function mountReadOnly({ client, root }) {
+function mountReadOnly({ client, root, me }) {
   root.append(
     h('p', { class: 'card read-only-note', id: 'read-only' },
       'You can view these stores but not change them (your role is viewer). ',
       h('a', { href: '/storefront', text: 'Open the storefront' }), ' for the shop view.'),
     dashboardView(client),
+    kpiView(client, me),
     salesChart(client),
+    analyticsView(client),
     productsView(client).el,
     h('div', { class: 'grid two' }, healthView(client), historyView(client)));
 }

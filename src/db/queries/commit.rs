@@ -18,12 +18,13 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::scheduled::{self, Author, ScheduledRow, Settled};
-use super::{events, products, sales, saved_views, store_settings};
+use super::{events, kpis, products, sales, saved_views, store_settings};
 use crate::db::schema::{idempotency_keys, stores};
 use crate::db::{self, Conn};
 use crate::error::ApiError;
 use crate::model::bulk::{self, BulkOp, Planned};
 use crate::model::change::{Applied, Change, Effect, IdempotencyKey, ImportReport, Outcome, PendingChange};
+use crate::model::kpi::KpiRule;
 use crate::model::saved_view::SavedView;
 use crate::model::schedule::{check_due, ScheduleStatus, ScheduledChange, LATE_AFTER};
 use crate::model::{calendar, DashboardPatch, Event, EventKind, NewProduct, Product, ProductId, SaleReceipt, Seq};
@@ -404,6 +405,24 @@ fn apply(
             }
             ev.push(EventKind::ViewDeleted, None, json!({ "name": name }));
             Ok((Outcome::ViewDeleted { name: name.clone() }, vec![Effect::RemoveView(name.clone())]))
+        }
+        Change::SaveKpi { name, definition } => {
+            let rule = KpiRule {
+                name: name.clone(),
+                definition: definition.clone(),
+                defined_by: ev.by.to_owned(),
+                defined_at: ev.now,
+            };
+            kpis::save(conn, store, &rule)?;
+            ev.push(EventKind::KpiSaved, None, json!(rule));
+            Ok((Outcome::Kpi(rule), vec![]))
+        }
+        Change::DeleteKpi { name } => {
+            if !kpis::delete(conn, store, name)? {
+                return Err(ApiError::NotFound(format!("KPI {name}")));
+            }
+            ev.push(EventKind::KpiDeleted, None, json!({ "name": name }));
+            Ok((Outcome::KpiDeleted { name: name.clone() }, vec![]))
         }
         Change::RecordSale(sale) => {
             reads.bypass(conn, store)?;

@@ -4,9 +4,13 @@
 // Every field is rendered from the current store's state or as "–", so
 // nothing of a previously shown store can linger after a switch.
 // `applyDashboard` is the one place a dashboard's figures reach the cards.
+// The headline cards also show the change against yesterday at the same
+// local time, from the store's analytics (`analytics-feed.js`).
 
-import { h, setText } from '../dom.js';
+import { h, replace, setText } from '../dom.js';
 import { formatMoney, formatNumber, formatBp, formatRatio } from '../format.js';
+import { analyticsFeed } from './analytics-feed.js';
+import { changeText } from './analytics.js';
 
 /** [field, label, format, tier]: tier 1 is the headline row. */
 const FIELDS = [
@@ -19,6 +23,27 @@ const FIELDS = [
   ['refunds_today', 'Refunds', (d, c) => formatMoney(d.refunds_today, c), 2],
 ];
 
+/** Cards with a change against yesterday: [field, yesterday's figure, format]. */
+const CHANGES = [
+  ['revenue_today', (y) => y.revenue, (v, c) => formatMoney(v, c)],
+  ['orders_today', (y) => y.orders, (v) => formatNumber(v)],
+  ['units_today', (y) => y.units, (v) => formatNumber(v)],
+  ['average_order_value', (y) => (y.orders ? Math.trunc(y.revenue / y.orders) : 0), (v, c) => formatMoney(v, c)],
+];
+
+/**
+ * The change cue of one card: an arrow for the eye, the change in words for
+ * everyone, and yesterday's figure for screen readers.
+ */
+function renderChange(el, now, before, a, fmt, cur) {
+  const trend = now > before ? 'up' : now < before ? 'down' : 'flat';
+  el.dataset.trend = trend;
+  replace(el,
+    h('span', { 'aria-hidden': 'true', text: { up: '▲ ', down: '▼ ', flat: '■ ' }[trend] }),
+    `${changeText(now, before)} vs yesterday`,
+    h('span', { class: 'visually-hidden', text: ` (${trend === 'flat' ? 'same as' : trend === 'up' ? 'up from' : 'down from'} ${fmt(before, cur)} yesterday by ${a.as_of})` }));
+}
+
 /**
  * @param {import('../sync-client.js').SyncClient} client
  * @returns {HTMLElement}
@@ -27,10 +52,13 @@ export function dashboardView(client) {
   const heading = h('h2', { id: 'dash-title', text: 'Today' });
   const storeLine = h('p', { class: 'muted store-line' });
   const cells = new Map();
+  const changes = new Map();
   const card = ([key, label, , tier]) => {
     const dd = h('dd', { dataset: { field: key } });
     cells.set(key, dd);
-    return h('div', { class: `figure tier${tier}`, dataset: { kpi: key } }, h('dt', { text: label }), dd);
+    const change = CHANGES.some(([k]) => k === key) ? h('dd', { class: 'change', dataset: { change: key } }) : null;
+    if (change) changes.set(key, change);
+    return h('div', { class: `figure tier${tier}`, dataset: { kpi: key } }, h('dt', { text: label }), dd, change);
   };
   const target = targetBar();
   const list = h('dl', { class: 'figures' }, ...FIELDS.map(card));
@@ -46,6 +74,20 @@ export function dashboardView(client) {
     target.render(d, cur);
     setText(notice, d?.notice ?? '');
     notice.hidden = !d?.notice;
+    applyChanges(d, cur);
+  }
+
+  /** The change against yesterday so far, while the analytics are of the same day. */
+  function applyChanges(d, cur) {
+    const a = analyticsFeed(client).current();
+    const shown = d && cur && a && a.day === d.day;
+    for (const [key, yesterday, fmt] of CHANGES) {
+      const el = changes.get(key);
+      el.hidden = !shown;
+      // Emptied too: nothing of another store or day may linger.
+      if (shown) renderChange(el, d[key], yesterday(a.yesterday_so_far), a, fmt, cur);
+      else replace(el);
+    }
   }
 
   const render = (s) => {
@@ -54,6 +96,10 @@ export function dashboardView(client) {
     applyDashboard(s.dashboard, s);
   };
   render(client.state.get());
+  analyticsFeed(client).subscribe(() => {
+    const s = client.state.get();
+    applyChanges(s.dashboard, s.info?.currency);
+  });
   client.state.subscribe((s, reason) => {
     if (['snapshot', 'batch', 'switch', 'refresh', 'hello'].includes(reason)) render(s);
   });
