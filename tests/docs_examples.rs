@@ -197,3 +197,121 @@ async fn the_token_example_scopes_uses_and_revokes_a_token() {
         "{tokens}"
     );
 }
+
+/// Runs a training drill of `docs/training.md` (`docs/examples/drills/`)
+/// with bash, as a trainee would, against the real binary: the drill starts
+/// its own instances on free ports in a folder of its own. Answers its
+/// output, or `None` when it skipped (exit 77) because this machine lacks
+/// what it needs, after printing why.
+fn drill(script: &str, env: &[(&str, &str)]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg(example(&format!("drills/{script}")))
+        .env("STORESYNC", env!("CARGO_BIN_EXE_storesync"))
+        .env("DRILL_DIR", dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("STORESYNC_TOKEN")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if out.status.code() == Some(77) {
+        eprintln!("{script}: {}", output.lines().find(|l| l.starts_with("SKIPPED")).unwrap_or("SKIPPED"));
+        return None;
+    }
+    let log = std::fs::read_to_string(dir.path().join("storesync.log")).unwrap_or_default();
+    assert!(out.status.success(), "{script} failed:\n{output}\n--- storesync.log ---\n{log}");
+    Some(output)
+}
+
+/// A drill on SQLite instances: run on the suite's SQLite pass only.
+fn sqlite_drill(script: &str) -> Option<String> {
+    if std::env::var(common::POSTGRES_ENV).is_ok() {
+        eprintln!("{script}: SKIPPED on the PostgreSQL pass (its instances run on SQLite)");
+        return None;
+    }
+    drill(script, &[])
+}
+
+fn assert_said(output: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(output.contains(line), "the drill did not say {line:?}:\n{output}");
+    }
+}
+
+#[test]
+fn drill_first_start_restart_and_migrate() {
+    let Some(out) = sqlite_drill("first-start.sh") else { return };
+    assert_said(
+        &out,
+        &[r#"{"status":"ok"}"#, r#""status":"ready""#, "storesync.db", "logged in as admin", "404\n"],
+    );
+    assert_eq!(out.matches("migrations done applied=0").count(), 2, "{out}");
+}
+
+#[test]
+fn drill_users_grants_and_tokens() {
+    let Some(out) = sqlite_drill("users-grants-tokens.sh") else { return };
+    assert_said(&out, &[r#"{"username":"maria","grants":"#, r#"["s2"]"#, "404 not_found", "401 unauthenticated"]);
+}
+
+#[test]
+fn drill_metrics_and_alerts() {
+    let Some(out) = sqlite_drill("metrics-and-alerts.sh") else { return };
+    assert_said(&out, &["storesync_ws_connections 2", r#"storesync_subscriptions{store="s1"} 2"#, "[]"]);
+}
+
+#[test]
+fn drill_backup_and_restore() {
+    let Some(out) = sqlite_drill("backup-restore.sh") else { return };
+    assert_said(&out, &[r#"{"notice":"before the backup","seq":"#]);
+}
+
+#[test]
+fn drill_delivery_latency_and_memory_per_client_alerts() {
+    let Some(out) = sqlite_drill("latency-and-memory.sh") else { return };
+    assert_said(&out, &["alert firing alert=delivery_latency_high", "0 / 0 / 0", "alert cleared"]);
+}
+
+#[test]
+fn drill_store_restart_and_resync_rate() {
+    let Some(out) = sqlite_drill("store-restart.sh") else { return };
+    assert_said(&out, &["ok: resync_rate_high firing", "ok: the tab got resync reason=store_restart"]);
+}
+
+#[test]
+fn drill_locked_database_and_error_rate() {
+    let Some(out) = sqlite_drill("database-locked.sh") else { return };
+    assert_said(&out, &["503 unavailable", "ok: error_rate_high firing", "ok: writes work again"]);
+}
+
+#[test]
+fn drill_disk_full() {
+    let Some(out) = sqlite_drill("disk-full.sh") else { return };
+    assert_said(&out, &["0 / 0 / 0", "503 unavailable", "ok: writes work again"]);
+}
+
+#[test]
+fn drill_slow_consumer_and_sync_success() {
+    let Some(out) = sqlite_drill("slow-consumer.sh") else { return };
+    assert_said(&out, &["0 / 0 / 0", "ok: sync_success_low fired", "resync reason=slow_consumer"]);
+}
+
+#[test]
+fn drill_broker_down_on_a_two_node_cluster() {
+    if std::env::var(common::POSTGRES_ENV).is_err() {
+        return eprintln!("broker-down.sh: SKIPPED on the SQLite pass (a cluster needs {})", common::POSTGRES_ENV);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::TestDatabase::of(dir.path());
+    let database = db.postgres_url.clone().unwrap();
+    let redis_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let Some(out) = drill("broker-down.sh", &[("DATABASE_URL", &database), ("REDIS_PORT", &redis_port)]) else { return };
+    assert_said(&out, &[r#""broker":"down""#, "ok: broker_down firing", "ok: both nodes on the broker again"]);
+}
+
+#[test]
+fn drill_load_test() {
+    let Some(out) = sqlite_drill("load-test.sh") else { return };
+    assert_said(&out, &["lost / duplicated / out of order", "0 / 0 / 0", r#"{"delivery_ratio":1.0,"lost":0"#]);
+}

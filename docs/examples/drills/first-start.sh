@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Module 1 (and module 8): install and first start, a restart, and
+# `storesync migrate` on an existing database. Needs curl and jq.
+source "$(dirname "$0")/instance.sh"
+
+step "first start: migrations, demo data, an address"
+start_instance
+logged 'migrations done' || fail "no 'migrations done' in the log"
+logged 'demo data seeded' || fail "no 'demo data seeded' in the log"
+curl -sf "$S/healthz"; echo
+curl -sf "$S/readyz"; echo
+[ "$(curl -sf "$S/readyz" | jq -r .status)" = ready ] || fail "/readyz is not ready"
+ls data/
+
+step "a restart keeps the data and does not seed again"
+stop_instance
+start_instance
+logged 'demo data seeded' && fail "demo data seeded again"
+curl -sf "$S/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$STORESYNC_DEMO_PASSWORD\"}" | jq -r '"logged in as \(.user.username)"'
+
+step "without a built book, /docs answers 404"
+curl -s -o /dev/null -w '%{http_code}\n' "$S/docs"
+
+step "storesync migrate, twice, on the stopped instance"
+stop_instance
+"$STORESYNC" migrate --data-dir ./data 2>&1 | grep -o 'migrations done.*'
+"$STORESYNC" migrate --data-dir ./data 2>&1 | grep -o 'migrations done.*'
