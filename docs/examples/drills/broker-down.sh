@@ -11,7 +11,8 @@ command -v redis-server >/dev/null || skip "needs redis-server"
 REDIS_PORT=${REDIS_PORT:-6390}
 redis() { redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >/dev/null & }
 redis
-eventually 10 "redis-server answers" redis-cli -p "$REDIS_PORT" ping
+redis_up() { redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; }
+eventually 10 "redis-server answers" redis_up
 for node in 1 2; do
   start_instance --database-url "$DATABASE_URL" --broker-url "redis://127.0.0.1:$REDIS_PORT"
   NODE[$node]=$S
@@ -20,7 +21,7 @@ TOKEN=$(S=${NODE[1]} login admin)
 broker() { [ "$(curl -s "${NODE[$1]}/readyz" | jq -r .broker)" = "$2" ]; }
 eventually 20 "both nodes on the broker" eval 'broker 1 up && broker 2 up'
 # A storefront tab on node 2.
-STORESYNC_URL=${NODE[2]} STORESYNC_TOKEN=$TOKEN node "$(dirname "$0")/subscriber.mjs" s1 --for 60 >tab.log &
+STORESYNC_URL=${NODE[2]} STORESYNC_TOKEN=$TOKEN node "$DRILLS/subscriber.mjs" s1 --for 60 >tab.log &
 eventually 20 "the tab on node 2 subscribed" grep -q subscribed tab.log
 
 step "cause: stop Redis"

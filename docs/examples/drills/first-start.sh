@@ -5,7 +5,8 @@ source "$(dirname "$0")/instance.sh"
 
 step "first start: migrations, demo data, an address"
 start_instance
-logged 'migrations done' || fail "no 'migrations done' in the log"
+logged 'database ready' || fail "no 'database ready' in the log"
+grep -o 'database ready.*' storesync.log
 logged 'demo data seeded' || fail "no 'demo data seeded' in the log"
 curl -sf "$S/healthz"; echo
 curl -sf "$S/readyz"; echo

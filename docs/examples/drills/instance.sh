@@ -13,6 +13,8 @@
 set -euo pipefail
 STORESYNC=${STORESYNC:-storesync}
 export STORESYNC_DEMO_PASSWORD=${STORESYNC_DEMO_PASSWORD:-training-password}
+# The drills' folder (for subscriber.mjs), before moving to DRILL_DIR.
+DRILLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if [ -z "${DRILL_DIR:-}" ]; then
   DRILL_DIR=$(mktemp -d)
   OWN_DRILL_DIR=1
@@ -31,7 +33,8 @@ skip() { echo "SKIPPED: $*"; exit 77; }
 # address and PID to its process. Called again, it starts another node.
 start_instance() {
   local from
-  from=$(($(cat storesync.log 2>/dev/null | wc -l) + 1))
+  touch storesync.log
+  from=$(($(wc -l <storesync.log) + 1))
   "$STORESYNC" --addr 127.0.0.1:0 --data-dir ./data --health-sample-secs 1 "$@" 2>>storesync.log >/dev/null &
   PID=$!
   PIDS+=("$PID")
@@ -65,7 +68,8 @@ cleanup() {
 trap cleanup EXIT
 
 # logged TEXT: whether the log of the running instance has a line with TEXT.
-logged() { tail -n +"$LOG_FROM" storesync.log | grep -q -- "$1"; }
+# (grep without -q reads to the end: an early exit would fail the pipe.)
+logged() { tail -n +"$LOG_FROM" storesync.log | grep -- "$1" >/dev/null; }
 
 # eventually SECS WHAT COMMAND...: runs COMMAND every half second until it
 # succeeds; fails the drill after SECS seconds.
@@ -94,7 +98,7 @@ metric() {
 
 # alerts: the names of the firing alerts, one per line.
 alerts() { curl -sf "$S/api/v1/admin/alerts" -H "Authorization: Bearer $TOKEN" | jq -r '.[].name'; }
-firing() { alerts | grep -qx "$1"; }
+firing() { alerts | grep -x "$1" >/dev/null; }
 
 # expect STATUS CURL_ARGS...: runs curl, prints the answer's status and
 # error code, and fails the drill unless the status is STATUS. The answer's

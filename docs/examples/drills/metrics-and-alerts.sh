@@ -7,7 +7,7 @@ TOKEN=$(login admin)
 
 step "two subscribers of s1, as two open storefront tabs"
 for tab in 1 2; do
-  STORESYNC_URL=$S STORESYNC_TOKEN=$TOKEN node "$(dirname "$0")/subscriber.mjs" s1 --for 30 >"tab$tab.log" &
+  STORESYNC_URL=$S STORESYNC_TOKEN=$TOKEN node "$DRILLS/subscriber.mjs" s1 --for 30 >"tab$tab.log" &
 done
 connected() { [ "$(metric storesync_ws_connections)" = 2 ] && [ "$(metric 'storesync_subscriptions{store="s1"}')" = 2 ]; }
 eventually 20 "storesync_ws_connections 2, storesync_subscriptions{store=\"s1\"} 2" connected

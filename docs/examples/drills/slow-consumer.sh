@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Module 6, drill sync_success_low and slow consumers: a subscriber that
-# stops reading its socket while a load writes as fast as it can. A small
-# --outbox-capacity makes the server give up on it quickly. Needs curl, jq
-# and node.
+# stops reading its socket while a load writes: its page of 200 rows changes
+# with every write, the socket's buffers fill, then its queue of
+# --outbox-capacity frames. Needs curl, jq and node.
 source "$(dirname "$0")/instance.sh"
-start_instance --outbox-capacity 16
+start_instance
 TOKEN=$(login admin)
 
-step "cause: a subscriber that does not read for 10 s, and fast writes"
-STORESYNC_URL=$S STORESYNC_TOKEN=$TOKEN node "$(dirname "$0")/subscriber.mjs" s1 --stall 10 --for 20 >stalled.log &
+step "cause: a subscriber that does not read for 15 s, and 200 writes/s"
+STORESYNC_URL=$S STORESYNC_TOKEN=$TOKEN node "$DRILLS/subscriber.mjs" s1 --stall 15 --for 30 >stalled.log &
 eventually 20 "the stalled subscriber subscribed" grep -q subscribed stalled.log
-"$STORESYNC" load --url "$S" --login "admin:$STORESYNC_DEMO_PASSWORD" --subscribers 10 --rate 0 --duration 5s >load.txt ||
+"$STORESYNC" load --url "$S" --login "admin:$STORESYNC_DEMO_PASSWORD" --subscribers 10 --rate 200 --duration 5s >load.txt ||
   fail "the load's readers lost something: $(cat load.txt)"
 
 step "see: its queue dropped and a resync sent; the others got everything"

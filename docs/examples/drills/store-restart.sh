@@ -4,7 +4,7 @@
 source "$(dirname "$0")/instance.sh"
 start_instance --alert-resyncs-per-min 0
 TOKEN=$(login admin)
-STORESYNC_URL=$S STORESYNC_TOKEN=$TOKEN node "$(dirname "$0")/subscriber.mjs" s1 --for 60 >tab.log &
+STORESYNC_URL=$S STORESYNC_TOKEN=$TOKEN node "$DRILLS/subscriber.mjs" s1 --for 60 >tab.log &
 eventually 20 "the tab subscribed" grep -q subscribed tab.log
 
 step "cause: restart the store's actor"
@@ -12,7 +12,7 @@ expect 202 -X POST "$S/api/v1/admin/stores/s1/reload" -H "Authorization: Bearer 
 
 step "see: the log, the counters, the alert, and the tab told to resync"
 eventually 20 "log: store reload requested" logged 'store reload requested'
-eventually 20 "log: store actor restarting" logged 'store actor restarting'
+eventually 20 "log: store reloaded" logged 'store reloaded'
 metric 'storesync_store_restarts_total{store="s1"}'
 metric 'storesync_resyncs_total{reason="store_restart"}'
 eventually 20 "resync_rate_high firing" firing resync_rate_high
