@@ -273,8 +273,9 @@ const OTHER_PROGRAMS: [&str; 19] = [
 ];
 
 /// Whether a prose line is about another program, so that its bare
-/// `--flags` may be that program's: it names one of `OTHER_PROGRAMS`, or
-/// shows another program's command line in a span (`node --test x.js`).
+/// `--flags` may be that program's: it names one of `OTHER_PROGRAMS` or a
+/// script (`subscriber.mjs`), or shows another program's command line in a
+/// span (`node --test x.js`).
 fn other_program(line: &str, spans: &[String]) -> bool {
     let named = line
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
@@ -282,7 +283,8 @@ fn other_program(line: &str, spans: &[String]) -> bool {
     named
         || spans.iter().any(|span| {
             let words = words(span);
-            words.len() > 1
+            words.first().is_some_and(|w| w.ends_with(".mjs") || w.ends_with(".js") || w.ends_with(".sh"))
+                || words.len() > 1
                 && !words[0].starts_with('-')
                 && words[0].rsplit('/').next() != Some("storesync")
                 && words[1..].iter().any(|w| w.starts_with('-'))
@@ -365,11 +367,11 @@ fn the_flag_scanner_finds_storesync_flags_and_leaves_other_programs_alone() {
     assert!(storesync_flags_in("journalctl -u storesync --since '-15 min'").is_empty());
     let commands = "X=$(storesync --version) && sudo storesync migrate --no-seed # not --this";
     assert_eq!(storesync_flags_in(commands), ["--version", "--no-seed"]);
-    let page = "Run `storesync load --rate 0` with `--subscrbers`.\nNode needs `--x`.\nSee `cargo test -q` and `--y`.\n";
+    let page = "Run `storesync load --rate 0` with `--subscrbers`.\nNode needs `--x`.\nSee `cargo test -q` and `--y`.\n`a.mjs --z`\n";
     let lines = code_spans(page);
     assert_eq!(lines[0].1, ["storesync load --rate 0", "--subscrbers"]);
     assert!(!other_program(&lines[0].0, &lines[0].1));
-    assert!(other_program(&lines[1].0, &lines[1].1) && other_program(&lines[2].0, &lines[2].1));
+    assert!((1..4).all(|i| other_program(&lines[i].0, &lines[i].1)));
 }
 
 const METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
