@@ -248,14 +248,16 @@ fn storesync_flags_in(line: &str) -> Vec<String> {
     let mut found = Vec::new();
     let (mut at_start, mut inside) = (true, false);
     for word in words(line) {
-        if ["|", "||", "&&", ";", "&", "2>&1"].contains(&word) || word.starts_with(['>', '#']) || word.starts_with("2>") {
+        if ["|", "||", "&&", ";", "&", "2>&1"].contains(&word) || word.starts_with(['>', '#']) || word.starts_with("2>")
+        {
             (at_start, inside) = (true, false);
             continue;
         }
         if at_start {
             inside = word.rsplit(['=', '(', '/']).next() == Some("storesync");
             // Variables set for the command, and commands that run the next word.
-            at_start = !inside && (word.contains('=') || ["sudo", "exec", "nice", "nohup", "time", "env"].contains(&word));
+            at_start =
+                !inside && (word.contains('=') || ["sudo", "exec", "nice", "nohup", "time", "env"].contains(&word));
         } else if inside && word.starts_with("--") && word.len() > 2 {
             found.push(word.split('=').next().unwrap().trim_end_matches([';', ')']).to_owned());
         }
@@ -268,8 +270,25 @@ fn storesync_flags_in(line: &str) -> Vec<String> {
 
 /// Programs whose flags a guide may name beside storesync's.
 const OTHER_PROGRAMS: [&str; 19] = [
-    "node", "npm", "cargo", "mdbook", "curl", "jq", "sqlite3", "psql", "pg_dump", "pg_restore", "redis-server",
-    "redis-cli", "chromium", "firefox", "playwright", "schemathesis", "journalctl", "nginx", "importer",
+    "node",
+    "npm",
+    "cargo",
+    "mdbook",
+    "curl",
+    "jq",
+    "sqlite3",
+    "psql",
+    "pg_dump",
+    "pg_restore",
+    "redis-server",
+    "redis-cli",
+    "chromium",
+    "firefox",
+    "playwright",
+    "schemathesis",
+    "journalctl",
+    "nginx",
+    "importer",
 ];
 
 /// Whether a prose line is about another program, so that its bare
@@ -285,9 +304,9 @@ fn other_program(line: &str, spans: &[String]) -> bool {
             let words = words(span);
             words.first().is_some_and(|w| w.ends_with(".mjs") || w.ends_with(".js") || w.ends_with(".sh"))
                 || words.len() > 1
-                && !words[0].starts_with('-')
-                && words[0].rsplit('/').next() != Some("storesync")
-                && words[1..].iter().any(|w| w.starts_with('-'))
+                    && !words[0].starts_with('-')
+                    && words[0].rsplit('/').next() != Some("storesync")
+                    && words[1..].iter().any(|w| w.starts_with('-'))
         })
 }
 
@@ -360,7 +379,8 @@ fn every_flag_the_guides_give_storesync_is_one_it_has() {
 
 #[test]
 fn the_flag_scanner_finds_storesync_flags_and_leaves_other_programs_alone() {
-    let line = "STORESYNC_LOG=debug ./target/debug/storesync --addr 127.0.0.1:0 --log-format=json 2>&1 | grep --color x";
+    let line =
+        "STORESYNC_LOG=debug ./target/debug/storesync --addr 127.0.0.1:0 --log-format=json 2>&1 | grep --color x";
     assert_eq!(storesync_flags_in(line), ["--addr", "--log-format"]);
     assert_eq!(storesync_flags_in("ExecStart=/usr/local/bin/storesync --no-seed"), ["--no-seed"]);
     assert!(storesync_flags_in("node --test x.js; cargo test --test docs -- --nocapture").is_empty());
@@ -401,19 +421,23 @@ fn routes_in(markdown: &str) -> Vec<Route> {
             let words = words(&span);
             let Some((methods, rest)) = words.split_first() else { continue };
             let methods: Vec<String> = methods.split('|').map(str::to_owned).collect();
-            if methods.iter().all(|m| METHODS.contains(&m.as_str())) && rest.first().is_some_and(|p| p.starts_with('/')) {
+            if methods.iter().all(|m| METHODS.contains(&m.as_str())) && rest.first().is_some_and(|p| p.starts_with('/'))
+            {
                 found.push(Route { methods, path: path_at(rest[0]) });
             }
         }
     }
     let hosts = ["$S/", "${S}/", "$URL/", "${URL}/", "$STORESYNC_URL/", "127.0.0.1:", "localhost:"];
     for line in markdown.lines().chain(fenced_lines(markdown).iter().map(String::as_str)) {
-        let method = line.split(" -X ").nth(1).map(|rest| rest.split_whitespace().next().unwrap_or_default().to_owned());
+        let method =
+            line.split(" -X ").nth(1).map(|rest| rest.split_whitespace().next().unwrap_or_default().to_owned());
         let methods: Vec<String> = method.into_iter().filter(|m| METHODS.contains(&m.as_str())).collect();
         let mut paths: Vec<String> = line.match_indices("/api/v1/").map(|(at, _)| path_at(&line[at..])).collect();
         for (at, host) in hosts.iter().flat_map(|host| line.match_indices(host)) {
             // Not a database's or broker's address (`postgres://u@127.0.0.1:5432/db`).
-            if line[..at].ends_with(['@', '/']) && !["http://", "https://", "ws://", "wss://"].iter().any(|s| line[..at].ends_with(s)) {
+            if line[..at].ends_with(['@', '/'])
+                && !["http://", "https://", "ws://", "wss://"].iter().any(|s| line[..at].ends_with(s))
+            {
                 continue;
             }
             // `$S/readyz`: the path starts at the slash; `127.0.0.1:8080/x`: after the port.
@@ -463,7 +487,8 @@ fn route_exists(route: &Route, paths: &[(String, Vec<String>)]) -> Result<(), St
                 || path == "/docs"
                 || path.starts_with("/docs/")
                 || path == "/api/v1/openapi.json"
-                || (!file.is_empty() && (statics.join(file).is_file() || statics.join(format!("{file}.html")).is_file()));
+                || (!file.is_empty()
+                    && (statics.join(file).is_file() || statics.join(format!("{file}.html")).is_file()));
             if !served {
                 return Err(format!("{}: no such route", route.path));
             }
@@ -508,7 +533,10 @@ fn every_route_the_guides_name_is_one_the_server_has() {
 #[test]
 fn the_route_checker_knows_api_operations_pages_and_files() {
     let paths = api_paths();
-    let route = |methods: &[&str], path: &str| Route { methods: methods.iter().map(|m| m.to_string()).collect(), path: path.into() };
+    let route = |methods: &[&str], path: &str| Route {
+        methods: methods.iter().map(|m| m.to_string()).collect(),
+        path: path.into(),
+    };
     for ok in [
         route(&["PATCH"], "/api/v1/stores/s1/products/7"),
         route(&["GET", "POST"], "/admin/users"),

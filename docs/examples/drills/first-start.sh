@@ -17,8 +17,12 @@ step "a restart keeps the data and does not seed again"
 stop_instance
 start_instance
 logged 'demo data seeded' && fail "demo data seeded again"
-curl -sf "$S/api/v1/auth/login" -H 'content-type: application/json' \
-  -d "{\"username\":\"admin\",\"password\":\"$STORESYNC_DEMO_PASSWORD\"}" | jq -r '"logged in as \(.user.username)"'
+
+step "the README's first requests: log in, the five best sellers of s1"
+TOKEN=$(curl -s $S/api/v1/auth/login -H 'content-type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$STORESYNC_DEMO_PASSWORD\"}" | jq -r .token)
+curl -s -H "Authorization: Bearer $TOKEN" "$S/api/v1/stores/s1/products?sort=revenue&dir=desc&page_size=5" |
+  jq -c '[.rows[].revenue]'
 
 step "without a built book, /docs answers 404"
 curl -s -o /dev/null -w '%{http_code}\n' "$S/docs"
