@@ -3,6 +3,7 @@
 # and a restore that brings the backed-up state back. Needs curl, jq and
 # sqlite3.
 source "$(dirname "$0")/instance.sh"
+needs curl jq sqlite3
 start_instance
 TOKEN=$(login admin)
 notice() {

@@ -6,8 +6,8 @@
 #   createdb -h 127.0.0.1 -U postgres training
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/training REDIS_PORT=6390 bash broker-down.sh
 source "$(dirname "$0")/instance.sh"
+needs curl jq node redis-server redis-cli
 [ -n "${DATABASE_URL:-}" ] || skip "needs an empty PostgreSQL database in DATABASE_URL"
-command -v redis-server >/dev/null || skip "needs redis-server"
 REDIS_PORT=${REDIS_PORT:-6390}
 redis() { redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >/dev/null & }
 redis

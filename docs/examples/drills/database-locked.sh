@@ -3,6 +3,7 @@
 # holds SQLite's write lock (a sqlite3 session in BEGIN EXCLUSIVE). Needs
 # curl, jq and sqlite3.
 source "$(dirname "$0")/instance.sh"
+needs curl jq sqlite3
 start_instance --alert-errors-per-min 0
 TOKEN=$(login admin)
 notice() {

@@ -3,6 +3,7 @@
 # filled while it takes writes. Mounting needs root: run it as root on a
 # training machine. Needs curl and jq.
 source "$(dirname "$0")/instance.sh"
+needs curl jq
 [ "$(id -u)" = 0 ] || skip "mounting a tmpfs needs root"
 mkdir -p data
 mount -t tmpfs -o size=30m tmpfs data || skip "cannot mount a tmpfs here"

@@ -2,6 +2,7 @@
 # Module 1 (and module 8): install and first start, a restart, and
 # `storesync migrate` on an existing database. Needs curl and jq.
 source "$(dirname "$0")/instance.sh"
+needs curl jq
 
 step "first start: migrations, demo data, an address"
 start_instance

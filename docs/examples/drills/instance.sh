@@ -27,6 +27,12 @@ fail() { echo "FAILED: $*" >&2; exit 1; }
 # skip REASON: the drill cannot run on this machine (exit 77, as automake's
 # tests do).
 skip() { echo "SKIPPED: $*"; exit 77; }
+# needs PROGRAM...: skips the drill unless every PROGRAM is installed.
+needs() {
+  for program in "$@"; do
+    command -v "$program" >/dev/null || skip "needs $program"
+  done
+}
 
 # start_instance [FLAGS...]: starts storesync over ./data on a free port with
 # health samples every second (alerts react within seconds); sets S to its

@@ -3,6 +3,7 @@
 # thresholds low enough that a small load crosses them, then the alerts
 # clear once the load ends. Needs curl and jq.
 source "$(dirname "$0")/instance.sh"
+needs curl jq
 start_instance --alert-latency-p99-ms 1 --alert-memory-per-client-mb 0.01
 TOKEN=$(login admin)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Module 7: a load test, and how to read its report. Needs jq.
 source "$(dirname "$0")/instance.sh"
+needs jq
 start_instance
 
 step "100 subscribers over s1 and s2, 4 writers at 100 writes/s for 5 s, every kind of write"

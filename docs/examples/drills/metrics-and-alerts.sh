@@ -2,6 +2,7 @@
 # Module 3: two open "tabs" on s1 and a change, seen in /metrics, the health
 # samples and the alerts. Needs curl, jq and node.
 source "$(dirname "$0")/instance.sh"
+needs curl jq node
 start_instance
 TOKEN=$(login admin)
 

@@ -4,6 +4,7 @@
 # with every write, the socket's buffers fill, then its queue of
 # --outbox-capacity frames. Needs curl, jq and node.
 source "$(dirname "$0")/instance.sh"
+needs curl jq node
 start_instance
 TOKEN=$(login admin)
 

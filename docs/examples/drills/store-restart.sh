@@ -2,6 +2,7 @@
 # Module 6, drill resync_rate_high and a store restart: an open "tab" on s1
 # while the store's actor restarts. Needs curl, jq and node.
 source "$(dirname "$0")/instance.sh"
+needs curl jq node
 start_instance --alert-resyncs-per-min 0
 TOKEN=$(login admin)
 STORESYNC_URL=$S STORESYNC_TOKEN=$TOKEN node "$DRILLS/subscriber.mjs" s1 --for 60 >tab.log &

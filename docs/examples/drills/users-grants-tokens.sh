@@ -2,6 +2,7 @@
 # Module 2: a user with a grant on one store, a password reset that ends her
 # sessions, and a scoped API token created and revoked. Needs curl and jq.
 source "$(dirname "$0")/instance.sh"
+needs curl jq
 start_instance
 TOKEN=$(login admin)
 auth=(-H "Authorization: Bearer $TOKEN" -H 'content-type: application/json')
