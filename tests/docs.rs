@@ -3,6 +3,13 @@
 //! `#fragment`, a heading of it (mdBook has no link checker of its own), and
 //! the server serves a built book at `/docs` under the book's own
 //! Content-Security-Policy, or answers 404 while none is built.
+//!
+//! The guides describe only what exists: every `--flag` they give
+//! storesync is one its `--help` (or a subcommand's) lists, and every route
+//! they name (`GET /api/v1/…`, `$S/readyz`, `/admin`) is an operation of the
+//! OpenAPI document with that method, or a page or file the server serves.
+//! The guides' examples and drills (`docs/examples/`) are run by
+//! `tests/docs_examples.rs`.
 
 mod common;
 
@@ -434,16 +441,17 @@ fn routes_in(markdown: &str) -> Vec<Route> {
         let methods: Vec<String> = method.into_iter().filter(|m| METHODS.contains(&m.as_str())).collect();
         let mut paths: Vec<String> = line.match_indices("/api/v1/").map(|(at, _)| path_at(&line[at..])).collect();
         for (at, host) in hosts.iter().flat_map(|host| line.match_indices(host)) {
+            // `$S/readyz`: the path starts at the slash; `127.0.0.1:8080/x`: after the port.
+            let after = &line[at + host.len()..];
+            let port = &after[..after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len())];
             // Not a database's or broker's address (`postgres://u@127.0.0.1:5432/db`).
-            if line[..at].ends_with(['@', '/'])
-                && !["http://", "https://", "ws://", "wss://"].iter().any(|s| line[..at].ends_with(s))
-            {
+            let web = ["http://", "https://", "ws://", "wss://"].iter().any(|s| line[..at].ends_with(s));
+            if (line[..at].ends_with(['@', '/']) && !web) || ["5432", "6379"].contains(&port) {
                 continue;
             }
-            // `$S/readyz`: the path starts at the slash; `127.0.0.1:8080/x`: after the port.
-            let path = match host.strip_suffix(':') {
-                Some(_) => path_at(line[at + host.len()..].trim_start_matches(|c: char| c.is_ascii_digit())),
-                None => path_at(&line[at + host.len() - 1..]),
+            let path = match host.ends_with(':') {
+                true => path_at(&after[port.len()..]),
+                false => path_at(&line[at + host.len() - 1..]),
             };
             if path.starts_with('/') && !path.starts_with("/api/v1/") {
                 paths.push(path);
@@ -552,10 +560,11 @@ fn the_route_checker_knows_api_operations_pages_and_files() {
     assert!(route_exists(&route(&["DELETE"], "/healthz"), &paths).unwrap_err().contains("answers GET"));
     assert!(route_exists(&route(&[], "/no-such-page"), &paths).is_err());
     let found = routes_in(
-        "Use `GET|POST /admin/users` and `PUT /x/{id}`.\n```sh\ncurl -X DELETE $S/api/v1/admin/tokens/4 \\\n  -H 'a: b'\ncurl -s http://127.0.0.1:8080/readyz?x\n```\n",
+        "Use `GET|POST /admin/users` and `PUT /x/{id}`, not localhost:5432/db.\n```sh\ncurl -X DELETE $S/api/v1/admin/tokens/4 \\\n  -H 'a: b'\ncurl -s http://127.0.0.1:8080/readyz?x\n```\n",
     );
     assert!(found.contains(&route(&["GET", "POST"], "/admin/users")), "{found:?}");
     assert!(found.contains(&route(&["PUT"], "/x/{id}")), "{found:?}");
     assert!(found.contains(&route(&["DELETE"], "/api/v1/admin/tokens/4")), "{found:?}");
     assert!(found.contains(&route(&[], "/readyz")), "{found:?}");
+    assert!(!found.iter().any(|r| r.path == "/db"), "a database's address is no route: {found:?}");
 }
