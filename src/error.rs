@@ -67,10 +67,6 @@ pub enum ApiError {
     Internal(String),
 }
 
-/// SQLite's messages for a database it cannot write to now.
-const SQLITE_CANNOT_WRITE: [&str; 4] =
-    ["database or disk is full", "database is locked", "attempt to write a readonly database", "disk I/O error"];
-
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
@@ -79,13 +75,6 @@ impl From<diesel::result::Error> for ApiError {
             // may retry, and nothing is wrong with the request or the code.
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 log::warn!(error = info.message(); "database connection lost");
-                Self::Unavailable
-            }
-            // SQLite cannot write for now (a full disk, another process's
-            // lock, read-only or failing files): as for a group commit, the
-            // client may retry once the operator has fixed it.
-            Error::DatabaseError(_, info) if SQLITE_CANNOT_WRITE.iter().any(|m| info.message().contains(m)) => {
-                log::warn!(error = info.message(); "database cannot write");
                 Self::Unavailable
             }
             e => Self::Internal(format!("database: {e}")),
@@ -268,15 +257,6 @@ mod tests {
             assert_eq!(json_of(&err)["error"]["code"], code);
             assert_eq!(err.status_code().as_u16(), status, "{code}");
         }
-    }
-
-    #[test]
-    fn a_database_that_cannot_write_now_is_unavailable_and_other_errors_internal() {
-        use diesel::result::{DatabaseErrorKind, Error};
-        let sqlite = |message: &str| Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()));
-        assert!(matches!(ApiError::from(sqlite("database or disk is full")), ApiError::Unavailable));
-        assert!(matches!(ApiError::from(sqlite("database is locked")), ApiError::Unavailable));
-        assert!(matches!(ApiError::from(sqlite("no such table: x")), ApiError::Internal(_)));
     }
 
     #[test]

@@ -21,8 +21,8 @@ step "cause: fill what is left of the file system, but 1 MiB, while writes go on
 cat /dev/zero >data/filler 2>/dev/null || true
 truncate -s -1M data/filler
 df -h data | tail -n 1
-# Dashboard writes, one seq each, as fast as they go, with the token from
-# before the fault (a login writes a session, which may be refused too).
+# Dashboard writes, one seq each, as fast as they go. A login writes a
+# session: the load uses the token from before the fault.
 "$STORESYNC" load --url "$S" --token "$TOKEN" --subscribers 0 --mix dashboard=1 --rate 0 --duration 5s --json >load.json
 jq -c '{writes_acked, write_errors}' load.json
 ACKED=$(jq .writes_acked load.json)
