@@ -197,3 +197,126 @@ async fn the_token_example_scopes_uses_and_revokes_a_token() {
         "{tokens}"
     );
 }
+
+/// Runs a training drill of `docs/training.md` (`docs/examples/drills/`)
+/// with bash, as a trainee would, against the real binary: the drill starts
+/// its own instances on free ports in a folder of its own. Answers its
+/// output, or `None` when it skipped (exit 77) because this machine lacks
+/// what it needs, after printing why.
+fn drill(script: &str, env: &[(&str, &str)]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg(example(&format!("drills/{script}")))
+        .env("STORESYNC", env!("CARGO_BIN_EXE_storesync"))
+        .env("DRILL_DIR", dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("STORESYNC_TOKEN")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if out.status.code() == Some(77) {
+        eprintln!("{script}: {}", output.lines().find(|l| l.starts_with("SKIPPED")).unwrap_or("SKIPPED"));
+        return None;
+    }
+    let log = std::fs::read_to_string(dir.path().join("storesync.log")).unwrap_or_default();
+    let tail = log.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+    assert!(out.status.success(), "{script} failed:\n{output}\n--- the end of storesync.log ---\n{tail}");
+    Some(output)
+}
+
+/// A drill on SQLite instances, run on the suite's SQLite pass only: its
+/// output, which must contain each of `said` (the drill's outcome).
+fn sqlite_drill(script: &str, said: &[&str]) -> Option<String> {
+    if std::env::var(common::POSTGRES_ENV).is_ok() {
+        eprintln!("{script}: SKIPPED on the PostgreSQL pass (its instances run on SQLite)");
+        return None;
+    }
+    let out = drill(script, &[])?;
+    assert_said(&out, said);
+    Some(out)
+}
+
+fn assert_said(output: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(output.contains(line), "the drill did not say {line:?}:\n{output}");
+    }
+}
+
+#[test]
+fn drill_first_start_restart_and_migrate() {
+    let said = [r#"{"status":"ok"}"#, r#""status":"ready""#, "storesync.db", "404\n"];
+    let Some(out) = sqlite_drill("first-start.sh", &said) else { return };
+    // The README's first request: the five best sellers, by revenue.
+    let revenues: Vec<i64> = serde_json::from_str(out.lines().find(|l| l.starts_with('[')).unwrap()).unwrap();
+    assert!(revenues.len() == 5 && revenues.windows(2).all(|w| w[0] >= w[1]), "{out}");
+    assert_eq!(out.matches("migrations done applied=0").count(), 2, "{out}");
+}
+
+#[test]
+fn drill_users_grants_and_tokens() {
+    let said = [r#"{"username":"maria","grants":"#, r#"["s2"]"#, "404 not_found", "401 unauthenticated"];
+    sqlite_drill("users-grants-tokens.sh", &said);
+}
+
+#[test]
+fn drill_metrics_and_alerts() {
+    sqlite_drill(
+        "metrics-and-alerts.sh",
+        &["storesync_ws_connections 2", r#"storesync_subscriptions{store="s1"} 2"#, "[]"],
+    );
+}
+
+#[test]
+fn drill_backup_and_restore() {
+    sqlite_drill("backup-restore.sh", &[r#"{"notice":"before the backup","seq":"#]);
+}
+
+#[test]
+fn drill_delivery_latency_and_memory_per_client_alerts() {
+    sqlite_drill("latency-and-memory.sh", &["alert firing alert=delivery_latency_high", "0 / 0 / 0", "alert cleared"]);
+}
+
+#[test]
+fn drill_store_restart_and_resync_rate() {
+    sqlite_drill("store-restart.sh", &["ok: resync_rate_high firing", "ok: the tab got resync reason=store_restart"]);
+}
+
+#[test]
+fn drill_locked_database_and_error_rate() {
+    sqlite_drill("database-locked.sh", &["503 unavailable", "ok: error_rate_high firing", "ok: writes work again"]);
+}
+
+#[test]
+fn drill_disk_full() {
+    sqlite_drill(
+        "disk-full.sh",
+        &["ok: log: database or disk is full", "503 unavailable", r#"{"notice":"space again","seq":"#],
+    );
+}
+
+#[test]
+fn drill_slow_consumer_and_sync_success() {
+    sqlite_drill("slow-consumer.sh", &["0 / 0 / 0", "ok: sync_success_low fired", "resync reason=slow_consumer"]);
+}
+
+#[test]
+fn drill_broker_down_on_a_two_node_cluster() {
+    if std::env::var(common::POSTGRES_ENV).is_err() {
+        return eprintln!("broker-down.sh: SKIPPED on the SQLite pass (a cluster needs {})", common::POSTGRES_ENV);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::TestDatabase::of(dir.path());
+    let database = db.postgres_url.clone().unwrap();
+    let redis_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let Some(out) = drill("broker-down.sh", &[("DATABASE_URL", &database), ("REDIS_PORT", &redis_port)]) else {
+        return;
+    };
+    assert_said(&out, &[r#""broker":"down""#, "ok: broker_down firing", "ok: both nodes on the broker again"]);
+}
+
+#[test]
+fn drill_load_test() {
+    let report = r#"{"delivery_ratio":1,"lost":0,"duplicated":0,"out_of_order":0"#;
+    sqlite_drill("load-test.sh", &["lost / duplicated / out of order", "0 / 0 / 0", report]);
+}
