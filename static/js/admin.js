@@ -1,7 +1,8 @@
 // admin.js: the admin page (/admin): wires the shared shell, the editable
-// product table and the admin's forms and panels to one sync client. A user
-// who may edit no store (a viewer) gets the same page read-only: no edit
-// controls, no forms, and a pointer to the storefront.
+// product table and the admin's forms and panels to one sync client. On a
+// store where the user may not edit (a viewer) the page is read-only: no
+// edit controls, no forms, and a pointer to the storefront (views/by-role.js
+// picks by the role on the store shown).
 
 import { boot } from './app.js';
 import { h, setText } from './dom.js';
@@ -14,6 +15,7 @@ import { healthView } from './views/health.js';
 import { feedbackControl, feedbackList } from './views/feedback.js';
 import { dashboardForm, createProductForm, saleForm, publishControl, failure, describeOp } from './views/admin-forms.js';
 import { savedViewsControl } from './views/saved-views.js';
+import { mountByRole, roleOn } from './views/by-role.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
 function describeFields(fields, currency) {
@@ -22,15 +24,7 @@ function describeFields(fields, currency) {
     .join(', ');
 }
 
-/** Roles that may write products, sales and the dashboard. */
-const EDIT_ROLES = ['editor', 'admin'];
-
-function mount({ client, api, announce, root, me }) {
-  const canEdit = me.user.is_admin || (me.stores ?? []).some((st) => EDIT_ROLES.includes(st.role));
-  if (!canEdit) {
-    mountReadOnly({ client, root });
-    return;
-  }
+function mountEditing({ client, api, announce, root }) {
   const tableStatus = h('p', { class: 'form-status', role: 'status', id: 'table-status' });
   const alerts = h('div', { class: 'alerts', id: 'alerts' });
   const say = (msg) => setText(tableStatus, msg);
@@ -117,11 +111,13 @@ function mount({ client, api, announce, root, me }) {
     feedbackControl(client));
 }
 
-/** The admin page for a user who may only read: figures, chart, products, health. */
-function mountReadOnly({ client, root }) {
+/** The admin page for a store the user may only read: figures, chart, products, health. */
+function mountReadOnly({ client, root, me }) {
+  const store = client.state.get().store;
+  const name = me.stores?.find((s) => s.slug === store)?.name ?? store;
   root.append(
     h('p', { class: 'card read-only-note', id: 'read-only' },
-      'You can view these stores but not change them (your role is viewer). ',
+      `You can view ${name} but not change it (your role here is ${roleOn(me, store) ?? 'viewer'}). `,
       h('a', { href: '/storefront', text: 'Open the storefront' }), ' for the shop view.'),
     dashboardView(client),
     salesChart(client),
@@ -129,4 +125,8 @@ function mountReadOnly({ client, root }) {
     h('div', { class: 'grid two' }, healthView(client), historyView(client)));
 }
 
-boot({ title: 'storesync admin', other: { href: '/storefront', text: 'Storefront' }, mount });
+boot({
+  title: 'storesync admin',
+  other: { href: '/storefront', text: 'Storefront' },
+  mount: (ctx) => mountByRole(ctx, { editing: mountEditing, readOnly: mountReadOnly }),
+});

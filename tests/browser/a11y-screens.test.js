@@ -6,9 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import axe from 'axe-core';
 import {
-  startServer, launchBrowser, newContext, loginPage, waitText, waitConnection, apiToken, rest, makePng, product,
+  startServer, launchBrowser, newContext, loginPage, waitText, waitConnection, apiToken, rest, makePng, product, seriousViolations,
   PAGES, SCREENSHOT_DIR, DOCS_DIR, TIMEOUT, cspViolations,
 } from './helpers.js';
 
@@ -32,16 +31,6 @@ after(async () => {
   await server?.stop();
   assert.deepEqual(cspViolations, [], 'the pages broke the Content-Security-Policy');
 });
-
-async function seriousViolations(page) {
-  // Evaluated through the DevTools protocol: the page's CSP refuses inline
-  // script tags, as it should.
-  await page.evaluate(axe.source);
-  const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 let stock = 4000;
 for (const [name, path, user] of [['admin', PAGES.admin, 'admin'], ['storefront', PAGES.storefront, 'viewer']]) {
@@ -84,7 +73,7 @@ for (const [name, path, user] of [['admin', PAGES.admin, 'admin'], ['storefront'
         await page.waitForSelector('svg.chart rect.bar', { timeout: TIMEOUT });
         await page.waitForFunction(() => document.querySelector('[data-field="trend"]')?.textContent !== '', null, { timeout: TIMEOUT });
         // Nothing wider than the screen except the table, which scrolls in its own region.
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
         await screenshot(page, `${name}-${label}`);
       } finally {
