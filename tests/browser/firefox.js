@@ -160,17 +160,31 @@ class Locator {
     await el.dispose();
   }
 
-  /** Like Playwright: focus, replace the value, one `input` event (no `change`). */
+  /**
+   * Like Playwright: focus, select all, then the value as typed keys (so
+   * `change` follows on blur, as after typing; Firefox fires none for a
+   * value set by script).
+   */
   async fill(value) {
-    await this.#onElement((el, value) => {
-      el.focus();
-      const proto = Object.getPrototypeOf(el);
-      Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, value);
-      el.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertText', data: value }));
-    }, value, { state: 'visible' });
+    const el = await this.handle();
+    try {
+      await this.owner.toFront();
+      await el.evaluate((el) => el.focus());
+      const keys = this.owner.raw.keyboard;
+      await keys.down('Control');
+      await keys.press('a');
+      await keys.up('Control');
+      if (value === '') await keys.press('Backspace');
+      else await keys.type(value);
+      const now = await el.evaluate((el) => el.value);
+      if (now !== value) throw new Error(`fill(${JSON.stringify(value)}) left ${JSON.stringify(now)} in ${JSON.stringify(this.steps)}`);
+    } finally {
+      await el.dispose();
+    }
   }
 
   async press(key) {
+    await this.owner.toFront();
     await this.focus();
     await this.owner.raw.keyboard.press(key);
   }
@@ -230,22 +244,30 @@ class Locator {
   }
 }
 
-/** Wraps each WebSocket so the page's frames reach `record(socketId, 'sent'|'received', text)`. */
+/**
+ * Wraps each WebSocket so the page's text frames reach
+ * `__pwRecordFrame(doc, n, socketId, 'sent'|'received', text)`; `n` counts
+ * the frames of this document (`__pwFrames`), so Node can wait for all of
+ * them (FirefoxPage.#framesDelivered).
+ */
 function recordWebSockets() {
   const Native = window.WebSocket;
+  const doc = Math.random().toString(36).slice(2);
+  window.__pwFrames = { doc, n: 0 };
+  const record = (id, dir, data) => {
+    if (typeof data === 'string') window.__pwRecordFrame(doc, ++window.__pwFrames.n, id, dir, data);
+  };
   let next = 0;
   window.WebSocket = class extends Native {
     constructor(...args) {
       super(...args);
       const id = next++;
       this.__pwId = id;
-      this.addEventListener('message', (ev) => {
-        if (typeof ev.data === 'string') window.__pwRecordFrame(id, 'received', ev.data);
-      });
+      this.addEventListener('message', (ev) => record(id, 'received', ev.data));
     }
 
     send(data) {
-      if (typeof data === 'string') window.__pwRecordFrame(this.__pwId, 'sent', data);
+      record(this.__pwId, 'sent', data);
       return super.send(data);
     }
   };
@@ -263,10 +285,20 @@ class FirefoxPage {
   constructor(context, raw) {
     this.context = context;
     this.raw = raw;
-    this.keyboard = strict('keyboard', { press: (key) => raw.keyboard.press(key) });
+    this.keyboard = strict('keyboard', { press: async (key) => { await this.toFront(); await raw.keyboard.press(key); } });
     /** Work `on()` started that navigation must wait for. */
     this.setup = Promise.resolve();
     this.socketListeners = null;
+  }
+
+  /**
+   * Makes this the focused page: Firefox sends keys only to the focused
+   * window, and each context's page is a window of its own.
+   */
+  async toFront() {
+    if (this.context.shared.front === this) return;
+    await this.raw.bringToFront();
+    this.context.shared.front = this;
   }
 
   async init(opts) {
@@ -298,20 +330,35 @@ class FirefoxPage {
     if (!this.socketListeners) {
       this.socketListeners = [];
       const sockets = new Map();
+      this.delivered = new Map();
       this.setup = this.setup.then(async () => {
-        await this.raw.exposeFunction('__pwRecordFrame', (id, dir, payload) => {
-          if (!sockets.has(id)) {
+        await this.raw.exposeFunction('__pwRecordFrame', (doc, n, id, dir, payload) => {
+          const key = `${doc}:${id}`;
+          if (!sockets.has(key)) {
             const handlers = { sent: [], received: [] };
-            sockets.set(id, handlers);
+            sockets.set(key, handlers);
             const ws = { on: (ev, h) => { handlers[{ framesent: 'sent', framereceived: 'received' }[ev]].push(h); return ws; } };
             for (const l of this.socketListeners) l(ws);
           }
-          for (const h of sockets.get(id)[dir]) h({ payload });
+          for (const h of sockets.get(key)[dir]) h({ payload });
+          this.delivered.set(doc, Math.max(n, this.delivered.get(doc) ?? 0));
         });
         await this.raw.evaluateOnNewDocument(recordWebSockets);
       });
     }
     this.socketListeners.push(fn);
+  }
+
+  /**
+   * Waits until every frame the page has sent or received so far reached
+   * Node: Playwright delivers frame events before a later wait sees the DOM
+   * they changed, and tests rely on that order.
+   */
+  async #framesDelivered() {
+    if (!this.socketListeners) return;
+    const at = await this.raw.evaluate(() => window.__pwFrames ?? null).catch(() => null);
+    const deadline = Date.now() + 5_000;
+    while (at && (this.delivered.get(at.doc) ?? 0) < at.n && Date.now() < deadline) await sleep(10);
   }
 
   async goto(url) {
@@ -328,18 +375,26 @@ class FirefoxPage {
 
   close() { return this.raw.close(); }
 
-  evaluate(fn, arg) { return this.raw.evaluate(fn, arg); }
+  async evaluate(fn, arg) {
+    const value = await this.raw.evaluate(fn, arg);
+    await this.#framesDelivered();
+    return value;
+  }
 
   /** Resolves with a handle whose jsonValue() is the truthy value, as Playwright's. */
-  waitForFunction(fn, arg, { timeout = WAIT, polling = 'raf' } = {}) {
-    return this.raw.waitForFunction(fn, { timeout, polling }, arg);
+  async waitForFunction(fn, arg, { timeout = WAIT, polling = 'raf' } = {}) {
+    const handle = await this.raw.waitForFunction(fn, { timeout, polling }, arg);
+    await this.#framesDelivered();
+    return handle;
   }
 
   waitForTimeout(ms) { return sleep(ms); }
 
   async waitForSelector(selector, { state = 'visible', timeout = WAIT } = {}) {
     if (state !== 'visible' && state !== 'attached') throw new Error(`BROWSER=firefox: waitForSelector state ${state} is not implemented`);
-    return this.locator(selector).handle({ state, timeout });
+    const handle = await this.locator(selector).handle({ state, timeout });
+    await this.#framesDelivered();
+    return handle;
   }
 
   locator(selector, opts) { return strict('locator', new Locator(this, [])).locator(selector, opts); }
@@ -397,9 +452,11 @@ class FirefoxPage {
 }
 
 class FirefoxContext {
-  constructor(raw, opts) {
+  /** @param {{front: FirefoxPage|null}} shared what the browser's contexts share */
+  constructor(raw, opts, shared) {
     this.raw = raw;
     this.opts = opts;
+    this.shared = shared;
     this.initScripts = [];
     this.offline = false;
     this.pages = [];
@@ -420,6 +477,7 @@ class FirefoxContext {
     const page = new FirefoxPage(this, await this.raw.newPage());
     await page.init(this.opts);
     this.pages.push(page);
+    this.shared.front = page; // a new window has the focus
     return strict('page', page);
   }
 
@@ -450,12 +508,13 @@ export async function launchFirefox() {
     // Money and dates format as en-US, as the Chromium contexts ask.
     extraPrefsFirefox: { 'intl.locale.requested': 'en-US', 'intl.accept_languages': 'en-US' },
   });
+  const shared = { front: null };
   return strict('browser', {
     async newContext(opts = {}) {
       const unknown = Object.keys(opts).filter((k) => !CONTEXT_OPTIONS.has(k));
       if (unknown.length) throw new Error(`BROWSER=firefox: context options ${unknown} are not implemented`);
       if (opts.locale && opts.locale !== 'en-US') throw new Error('BROWSER=firefox: only the locale en-US is offered');
-      return strict('context', new FirefoxContext(await browser.createBrowserContext(), opts));
+      return strict('context', new FirefoxContext(await browser.createBrowserContext(), opts, shared));
     },
     close: () => browser.close(),
   });
