@@ -112,13 +112,17 @@ class Locator {
   async handle({ state = 'visible', timeout = WAIT } = {}) {
     const deadline = Date.now() + timeout;
     for (;;) {
+      // A navigation under way destroys the document asked: ask the next one.
       const h = await this.owner.raw.evaluateHandle((steps, state) => {
         const el = window.__pwResolve(steps)[0];
         return el && (state === 'attached' || window.__pwVisible(el)) ? el : null;
-      }, this.steps, state);
-      const el = h.asElement();
+      }, this.steps, state).catch((err) => {
+        if (Date.now() > deadline) throw err;
+        return null;
+      });
+      const el = h?.asElement();
       if (el) return el;
-      await h.dispose();
+      await h?.dispose();
       if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${JSON.stringify(this.steps)} to be ${state}`);
       await sleep(100);
     }
@@ -211,18 +215,19 @@ class Locator {
     if (!ok) throw new Error(`no option ${value} in ${JSON.stringify(this.steps)}`);
   }
 
-  /** Playwright's file payload, written to a temporary file (BiDi sets files by path). */
+  /**
+   * Playwright's file payload, written to a temporary file (BiDi sets files
+   * by path); the file stays until the context closes, since the page may
+   * read it later.
+   */
   async setInputFiles({ name, buffer, ...rest }) {
     if (!buffer || Object.keys(rest).some((k) => k !== 'mimeType')) throw new Error('BROWSER=firefox: setInputFiles takes {name, mimeType, buffer}');
     const dir = await mkdtemp(join(tmpdir(), 'storesync-upload-'));
-    try {
-      await writeFile(join(dir, name), buffer);
-      const el = await this.handle({ state: 'attached' });
-      await el.uploadFile(join(dir, name));
-      await el.dispose();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    this.owner.context.uploadDirs.push(dir);
+    await writeFile(join(dir, name), buffer);
+    const el = await this.handle({ state: 'attached' });
+    await el.uploadFile(join(dir, name));
+    await el.dispose();
   }
 
   async boundingBox() {
@@ -457,6 +462,8 @@ class FirefoxContext {
     this.raw = raw;
     this.opts = opts;
     this.shared = shared;
+    /** Temporary directories of setInputFiles, removed on close. */
+    this.uploadDirs = [];
     this.initScripts = [];
     this.offline = false;
     this.pages = [];
@@ -492,7 +499,10 @@ class FirefoxContext {
     for (const page of this.pages) await page.raw.setOfflineMode(offline);
   }
 
-  close() { return this.raw.close(); }
+  async close() {
+    await this.raw.close();
+    await Promise.all(this.uploadDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  }
 }
 
 /** The context options the suite uses; others throw. */
