@@ -15,7 +15,7 @@ import { healthView } from './views/health.js';
 import { feedbackControl, feedbackList } from './views/feedback.js';
 import { dashboardForm, createProductForm, saleForm, publishControl, failure, describeOp } from './views/admin-forms.js';
 import { savedViewsControl } from './views/saved-views.js';
-import { mountByRole, roleOn } from './views/by-role.js';
+import { mountByRole } from './views/by-role.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
 function describeFields(fields, currency) {
@@ -112,12 +112,10 @@ function mountEditing({ client, api, announce, root }) {
 }
 
 /** The admin page for a store the user may only read: figures, chart, products, health. */
-function mountReadOnly({ client, root, me }) {
-  const store = client.state.get().store;
-  const name = me.stores?.find((s) => s.slug === store)?.name ?? store;
+function mountReadOnly({ client, root }) {
   root.append(
     h('p', { class: 'card read-only-note', id: 'read-only' },
-      `You can view ${name} but not change it (your role here is ${roleOn(me, store) ?? 'viewer'}). `,
+      'You can view this store but not change it (your role here is viewer). ',
       h('a', { href: '/storefront', text: 'Open the storefront' }), ' for the shop view.'),
     dashboardView(client),
     salesChart(client),

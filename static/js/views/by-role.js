@@ -10,24 +10,26 @@
 const EDIT_ROLES = ['editor', 'admin'];
 
 /** The user's role on store `slug` per a login answer, or null. */
-export function roleOn(me, slug) {
+function roleOn(me, slug) {
   return (me.stores ?? []).find((s) => s.slug === slug)?.role ?? null;
 }
 
 /** Whether the user may edit store `slug`. */
-export function canEdit(me, slug) {
+function canEdit(me, slug) {
   return Boolean(me.user.is_admin) || EDIT_ROLES.includes(roleOn(me, slug));
 }
 
 /**
  * The client as views see it, with every listener and state subscription
- * they add removed when `signal` aborts.
+ * they add removed when `signal` aborts; after that its state reads as
+ * `stopped`, which ends the views' own timers (health polling).
  * @param {import('../sync-client.js').SyncClient} client
  * @param {AbortSignal} signal
  */
 function scopedClient(client, signal) {
   const state = {
     ...client.state,
+    get: () => (signal.aborted ? { ...client.state.get(), connection: 'stopped' } : client.state.get()),
     subscribe(fn) {
       const off = client.state.subscribe(fn);
       signal.addEventListener('abort', off, { once: true });
