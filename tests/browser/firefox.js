@@ -278,7 +278,7 @@ function recordWebSockets() {
   };
 }
 
-/** Reports violations of the Content-Security-Policy as Chromium words them on its console. */
+/** Reports violations of the Content-Security-Policy on the console, where helpers.js looks for them. */
 function reportCspViolations() {
   document.addEventListener('securitypolicyviolation', (e) => {
     console.error(`Refused by the Content Security Policy: ${e.violatedDirective} blocked ${e.blockedURI || 'inline code'}`);
@@ -293,7 +293,10 @@ class FirefoxPage {
     this.keyboard = strict('keyboard', { press: async (key) => { await this.toFront(); await raw.keyboard.press(key); } });
     /** Work `on()` started that navigation must wait for. */
     this.setup = Promise.resolve();
+    /** Listeners of `websocket`, once a test asked for frames. */
     this.socketListeners = null;
+    /** Per document, how many of its frames reached Node. */
+    this.delivered = new Map();
   }
 
   /**
@@ -335,7 +338,6 @@ class FirefoxPage {
     if (!this.socketListeners) {
       this.socketListeners = [];
       const sockets = new Map();
-      this.delivered = new Map();
       this.setup = this.setup.then(async () => {
         await this.raw.exposeFunction('__pwRecordFrame', (doc, n, id, dir, payload) => {
           const key = `${doc}:${id}`;
