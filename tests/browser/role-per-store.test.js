@@ -1,8 +1,8 @@
 // The admin page follows the user's role on the store it shows: a viewer of
 // s1 who edits s2 reads s1 (no edit controls, no forms) and edits s2 after
-// switching, and a grant given while the page is open (the server's
-// `stores` frame) is used once the page switches to that store. A file of
-// its own: its server's login limit is its own.
+// switching; grants changed while the page is open (the server's `stores`
+// frame) apply without a reload. A file of its own: its server's login
+// limit is its own.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,7 +59,13 @@ test('a viewer of one store and editor of another reads one and edits the other'
     assert.deepEqual(await editingUi(page), READ_ONLY);
     await page.waitForSelector(`${product(100000)} td[data-col="price"]`, { timeout: TIMEOUT });
 
-    // A grant given now reaches the open page (within --revalidate-secs, 10 s).
+    // Grants changed now reach the open page (the `stores` frame, within
+    // --revalidate-secs, 10 s): a new role on the store shown applies at once…
+    assert.equal((await rest(base, token, 'PUT', `/admin/users/${id}/grants/s1`, { role: 'editor' })).status, 200);
+    await page.waitForSelector('.products-card button.cell-edit', { timeout: 3 * TIMEOUT });
+    assert.deepEqual(await editingUi(page), EDITING);
+
+    // … and a store granted now is listed, editable once chosen.
     assert.equal((await rest(base, token, 'PUT', `/admin/users/${id}/grants/s3`, { role: 'editor' })).status, 200);
     await page.waitForSelector('select[name="store"] option[value="s3"]', { state: 'attached', timeout: 3 * TIMEOUT });
     await switchStore(page, 's3');

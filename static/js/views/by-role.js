@@ -1,23 +1,17 @@
 // views/by-role.js: mounts the admin page's editing or read-only views by
 // the user's role on the store the page shows, not on any store: a viewer
-// of s1 who edits s2 reads s1 and edits s2. The choice is made again when
-// the page switches stores and when the server sends a new store list
-// (`stores` frame: a grant given or taken), after which the roles are read
-// again from `GET /me`. Switching views drops the old ones' listeners, so
-// no detached view keeps reacting to the client.
+// of s1 who edits s2 reads s1 and edits s2. The roles are the server's
+// latest store list (`hello`, then each `stores` frame, sent when a grant is
+// given, changed or taken), or the login answer before it arrives; the
+// choice is made again on a store switch and on each list. Switching views
+// drops the old ones' listeners, so no detached view keeps reacting to the
+// client.
 
 /** Roles that may write products, sales and the dashboard. */
 const EDIT_ROLES = ['editor', 'admin'];
 
-/** The user's role on store `slug` per a login answer, or null. */
-function roleOn(me, slug) {
-  return (me.stores ?? []).find((s) => s.slug === slug)?.role ?? null;
-}
-
-/** Whether the user may edit store `slug`. */
-function canEdit(me, slug) {
-  return Boolean(me.user.is_admin) || EDIT_ROLES.includes(roleOn(me, slug));
-}
+/** State changes that can change the role on the store shown. */
+const ROLE_CHANGES = new Set(['switch', 'hello', 'stores']);
 
 /**
  * The client as views see it, with every listener and state subscription
@@ -55,30 +49,25 @@ function scopedClient(client, signal) {
  * @param {{editing: (ctx: any) => void, readOnly: (ctx: any) => void}} views
  */
 export function mountByRole(ctx, { editing, readOnly }) {
-  const { client, api, root } = ctx;
-  let me = ctx.me;
+  const { client, me, root } = ctx;
   let shown = null;
   let scope = null;
+  const canEdit = () => {
+    const s = client.state.get();
+    const stores = s.stores.length ? s.stores : me.stores ?? [];
+    return Boolean(me.user.is_admin) || EDIT_ROLES.includes(stores.find((x) => x.slug === s.store)?.role);
+  };
   const show = () => {
-    const edit = canEdit(me, client.state.get().store);
+    const edit = canEdit();
     if (edit === shown) return;
     shown = edit;
     scope?.abort();
     scope = new AbortController();
     root.replaceChildren();
-    (edit ? editing : readOnly)({ ...ctx, me, client: scopedClient(client, scope.signal) });
+    (edit ? editing : readOnly)({ ...ctx, client: scopedClient(client, scope.signal) });
   };
   show();
   client.state.subscribe((s, reason) => {
-    if (reason === 'switch') show();
-  });
-  client.addEventListener('change', async (ev) => {
-    if (ev.detail.reason !== 'stores') return;
-    try {
-      me = await api.me();
-    } catch {
-      return; // offline or logged out: keep the roles known; the client reports the rest
-    }
-    show();
+    if (ROLE_CHANGES.has(reason)) show();
   });
 }
