@@ -11,6 +11,7 @@ use crate::auth::identity::{self, SESSION_DAYS};
 use crate::auth::{Principal, Role, Secret};
 use crate::error::{ApiError, ErrorBody};
 use crate::model::StoreInfo;
+use crate::store::StoreRegistry;
 
 /// Login credentials.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -21,8 +22,9 @@ pub struct LoginRequest {
     pub password: Secret,
 }
 
-/// A store the principal may use, with its role there.
-#[derive(Debug, Serialize, ToSchema)]
+/// A store the principal may use, with its role there (also the entries
+/// of the WebSocket `hello` and `stores` frames).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct GrantedStore {
     #[serde(flatten)]
     pub store: StoreInfo,
@@ -53,9 +55,8 @@ pub struct LoginResponse {
 
 /// The stores `who` holds a grant on, with the role; archived stores only
 /// where `who` is an admin.
-pub fn granted_stores(state: &AppState, who: &Principal) -> Vec<GrantedStore> {
-    state
-        .registry
+pub fn granted_stores(registry: &StoreRegistry, who: &Principal) -> Vec<GrantedStore> {
+    registry
         .stores()
         .into_iter()
         .filter_map(|meta| {
@@ -67,7 +68,10 @@ pub fn granted_stores(state: &AppState, who: &Principal) -> Vec<GrantedStore> {
 }
 
 fn me_of(state: &AppState, who: &Principal) -> Me {
-    Me { user: UserInfo { username: who.username.clone(), is_admin: who.is_admin }, stores: granted_stores(state, who) }
+    Me {
+        user: UserInfo { username: who.username.clone(), is_admin: who.is_admin },
+        stores: granted_stores(&state.registry, who),
+    }
 }
 
 /// Logs in with a username and password.

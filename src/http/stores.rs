@@ -15,7 +15,7 @@ use crate::store::messages::GetSnapshot;
 #[utoipa::path(get, path = "/api/v1/stores", tag = "stores",
     responses((status = 200, body = Vec<GrantedStore>), (status = 401, body = ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, who: Principal) -> web::Json<Vec<GrantedStore>> {
-    web::Json(granted_stores(&state, &who))
+    web::Json(granted_stores(&state.registry, &who))
 }
 
 /// One store.

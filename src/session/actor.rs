@@ -19,9 +19,9 @@ use crate::auth::extract::principal_by_hash;
 use crate::auth::{Principal, Role};
 use crate::db::DbPool;
 use crate::error::ApiError;
+use crate::http::auth::{granted_stores, GrantedStore};
 use crate::model::change::{Change, PendingChange};
 use crate::model::saved_view::check_view_name;
-use crate::model::StoreInfo;
 use crate::ops::metrics::Metrics;
 use crate::store::messages::{GetDigest, SetTopics, SetView, Subscribe, Unsubscribe, Write};
 use crate::store::write_limit::WriteLimit;
@@ -77,7 +77,7 @@ pub struct SessionActor {
     limiter: DefaultDirectRateLimiter,
     close: Option<CloseReason>,
     /// The store list the client was last sent (`hello`, `stores`).
-    stores_sent: Vec<StoreInfo>,
+    stores_sent: Vec<GrantedStore>,
 }
 
 /// The store registry's catalog changed.
@@ -164,11 +164,11 @@ impl SessionActor {
         Ok((meta, role))
     }
 
-    /// The stores the principal may use now (archived ones only where it is
-    /// an admin), as `hello` and `stores` list them.
-    fn visible_stores(&self) -> Vec<StoreInfo> {
-        let visible = |m: &StoreMeta| self.principal.role(m.id).is_some_and(|r| m.check_open(r, Role::Viewer).is_ok());
-        self.handles.registry.stores().iter().filter(|m| visible(m)).map(|m| m.info.clone()).collect()
+    /// The stores the principal may use now, with its role in each
+    /// (archived ones only where it is an admin), as `hello` and `stores`
+    /// list them.
+    fn visible_stores(&self) -> Vec<GrantedStore> {
+        granted_stores(&self.handles.registry, &self.principal)
     }
 
     /// Sends the store list again if it changed since it was last sent.

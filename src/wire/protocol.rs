@@ -15,8 +15,9 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::model::digest::StoreDigest;
+use crate::http::auth::GrantedStore;
 use crate::model::Snapshot;
-use crate::model::{Event, EventKind, ProductPage, Seq, StoreInfo, View};
+use crate::model::{Event, EventKind, ProductPage, Seq, View};
 
 /// Protocol version announced in `hello`.
 pub const VERSION: u32 = 1;
@@ -341,7 +342,7 @@ pub enum ServerFrame<'a> {
         v: u32,
         session: u64,
         user: &'a str,
-        stores: &'a [StoreInfo],
+        stores: &'a [GrantedStore],
         heartbeat_ms: u64,
     },
     Subscribed {
@@ -356,11 +357,11 @@ pub enum ServerFrame<'a> {
         reference: Option<&'a Value>,
         store: &'a str,
     },
-    /// The stores the session may use, again: sent when that list changed
-    /// (a store created, renamed, archived or restored, a grant given or
-    /// taken).
+    /// The stores the session may use, with its role in each, again: sent
+    /// when that list changed (a store created, renamed, archived or
+    /// restored, a grant given, changed or taken).
     Stores {
-        stores: &'a [StoreInfo],
+        stores: &'a [GrantedStore],
     },
     Snapshot {
         store: &'a str,

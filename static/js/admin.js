@@ -1,7 +1,8 @@
 // admin.js: the admin page (/admin): wires the shared shell, the editable
-// product table and the admin's forms and panels to one sync client. A user
-// who may edit no store (a viewer) gets the same page read-only: no edit
-// controls, no forms, and a pointer to the storefront.
+// product table and the admin's forms and panels to one sync client. On a
+// store where the user may not edit (a viewer) the page is read-only: no
+// edit controls, no forms, and a pointer to the storefront (views/by-role.js
+// picks by the role on the store shown).
 
 import { boot } from './app.js';
 import { h, setText } from './dom.js';
@@ -21,6 +22,7 @@ import { scheduledChanges } from './views/scheduled.js';
 import { liveTopicsControl } from './views/live-topics.js';
 import { analyticsView } from './views/analytics.js';
 import { kpiView } from './views/kpis.js';
+import { mountByRole, roleOn, EDIT_ROLES } from './views/by-role.js';
 
 /** "price $12.00, stock 3" for a conflict message. */
 function describeFields(fields, currency) {
@@ -29,15 +31,7 @@ function describeFields(fields, currency) {
     .join(', ');
 }
 
-/** Roles that may write products, sales and the dashboard. */
-const EDIT_ROLES = ['editor', 'admin'];
-
-function mount({ client, api, announce, root, me }) {
-  const canEdit = me.user.is_admin || (me.stores ?? []).some((st) => EDIT_ROLES.includes(st.role));
-  if (!canEdit) {
-    mountReadOnly({ client, root, me });
-    return;
-  }
+function mountEditing({ client, api, announce, root, me }) {
   const tableStatus = h('p', { class: 'form-status', role: 'status', id: 'table-status' });
   const alerts = h('div', { class: 'alerts', id: 'alerts' });
   const say = (msg) => setText(tableStatus, msg);
@@ -111,7 +105,7 @@ function mount({ client, api, announce, root, me }) {
   client.addEventListener('invalid-frame', (ev) => console.warn('storesync: ignored a malformed frame:', ev.detail.reason));
 
   // What the user may do in the store shown (roles are per store).
-  const roleIn = (slug) => (me.stores ?? []).find((st) => st.slug === slug)?.role;
+  const roleIn = (slug) => roleOn(client, me, slug);
   const canAudit = (slug) => me.user.is_admin || roleIn(slug) === 'admin';
   const history = productHistory(client, api, { canAudit });
   const bulk = bulkChanges(client, api, {
@@ -139,11 +133,11 @@ function mount({ client, api, announce, root, me }) {
     history.el);
 }
 
-/** The admin page for a user who may only read: figures, chart, products, health. */
+/** The admin page for a store the user may only read: figures, chart, products, health. */
 function mountReadOnly({ client, root, me }) {
   root.append(
     h('p', { class: 'card read-only-note', id: 'read-only' },
-      'You can view these stores but not change them (your role is viewer). ',
+      'You can view this store but not change it (your role here is viewer). ',
       h('a', { href: '/storefront', text: 'Open the storefront' }), ' for the shop view.'),
     dashboardView(client),
     kpiView(client, me),
@@ -153,4 +147,8 @@ function mountReadOnly({ client, root, me }) {
     h('div', { class: 'grid two' }, healthView(client), historyView(client)));
 }
 
-boot({ title: 'storesync admin', other: { href: '/storefront', text: 'Storefront' }, mount });
+boot({
+  title: 'storesync admin',
+  other: { href: '/storefront', text: 'Storefront' },
+  mount: (ctx) => mountByRole(ctx, { editing: mountEditing, readOnly: mountReadOnly }),
+});

@@ -72,7 +72,7 @@ for (const [name, path, user] of [['admin', PAGES.admin, 'admin'], ['storefront'
         await page.waitForSelector('svg.chart rect.bar', { timeout: TIMEOUT });
         await page.waitForFunction(() => document.querySelector('[data-field="trend"]')?.textContent !== '', null, { timeout: TIMEOUT });
         // Nothing wider than the screen except the table, which scrolls in its own region.
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
         await screenshot(page, `${name}-${label}`);
       } finally {

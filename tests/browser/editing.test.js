@@ -127,7 +127,7 @@ test('a viewer gets a read-only admin that points to the storefront', async () =
   const page = await ctx.newPage();
   try {
     await loginPage(page, env.server.url, PAGES.admin, 'viewer');
-    await waitText(page, '#read-only', /not change them/);
+    await waitText(page, '#read-only', /not change it/);
     assert.equal(await page.locator('button.cell-edit').count(), 0, 'no edit controls');
     assert.equal(await page.locator('form').count(), 0, 'no forms');
     assert.equal(await page.getAttribute('#read-only a', 'href'), '/storefront');

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  newContext, loginPage, waitLive, waitText, until, apiToken, rest, editCell, product,
+  newContext, loginPage, waitLive, waitText, until, apiToken, rest, editCell, product, seriousViolations,
   PAGES, TIMEOUT, serverAndBrowser,
 } from './helpers.js';
 
@@ -50,6 +50,7 @@ test('a reload without network shows the last data, marked stale', async () => {
     await page.waitForSelector('#outage:not([hidden])', { timeout: TIMEOUT });
     await waitText(page, '#outage-title', 'You are offline: this device has no network.');
     await waitText(page, '#outage [data-field="last-updated"]', /^Showing data from /);
+    assert.deepEqual(await seriousViolations(page), [], 'axe on the storefront reloaded offline');
 
     // Back online, the page reconnects by itself (the browser's online event).
     await ctx.setOffline(false);
@@ -73,6 +74,8 @@ test('edits queued offline survive a reload and are sent when back online', asyn
     await page.reload();
     await waitText(page, 'dd[data-field="queued"]', '1');
     await page.waitForSelector(`${product(100008)}.pending`, { timeout: TIMEOUT });
+    await page.waitForSelector('#outage:not([hidden])', { timeout: TIMEOUT });
+    assert.deepEqual(await seriousViolations(page), [], 'axe on the admin reloaded offline');
 
     // Back online, the page reconnects by itself (the browser's online event).
     await ctx.setOffline(false);

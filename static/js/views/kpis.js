@@ -8,6 +8,7 @@
 import { h, replace, setText, uniqueId } from '../dom.js';
 import { formatMoney, formatNumber } from '../format.js';
 import { failure } from './admin-forms.js';
+import { roleOn } from './by-role.js';
 
 /** [metric, label, unit]: unit `money`, `count` or `percent`. */
 const METRICS = [
@@ -44,7 +45,7 @@ export function kpiView(client, me) {
   const list = h('ul', { class: 'kpis', dataset: { field: 'kpis' } });
   const status = h('p', { class: 'form-status', role: 'status' });
   const store = () => client.state.get().store;
-  const isAdmin = () => me.user.is_admin || (me.stores ?? []).some((s) => s.slug === store() && s.role === 'admin');
+  const isAdmin = () => me.user.is_admin || roleOn(client, me, store()) === 'admin';
   const path = (name) => `/stores/${encodeURIComponent(store())}/kpis${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
 
   let inFlight = false;
