@@ -20,10 +20,10 @@ use crate::http::limits::RateLimits;
 use crate::media::{self, MediaStore};
 use crate::ops::analytics::Recorder;
 use crate::ops::health::{HealthMonitor, Thresholds};
-use crate::ops::kpi_watch::KpiWatch;
 use crate::ops::metrics::Metrics;
 use crate::ops::report;
 use crate::session::{SessionHandles, SessionLimits};
+use crate::store::kpi_watch::KpiWatch;
 use crate::store::publish::{Publish, SingleNode};
 use crate::store::{StoreRegistry, StoreSettings};
 

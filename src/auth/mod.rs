@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::model::StoreId;
+use crate::model::{StoreId, StoreInfo};
 
 /// What a grant allows, in increasing power.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize, ToSchema)]
@@ -182,4 +182,13 @@ mod tests {
         assert_eq!(p.require(1, "s1", Role::Editor).unwrap_err().code(), "forbidden");
         assert_eq!(p.require(2, "s2", Role::Viewer).unwrap_err().code(), "not_found");
     }
+}
+
+/// A store the principal may use, with its role there (also the entries
+/// of the WebSocket `hello` and `stores` frames).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GrantedStore {
+    #[serde(flatten)]
+    pub store: StoreInfo,
+    pub role: Role,
 }

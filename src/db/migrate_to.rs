@@ -12,9 +12,9 @@ use diesel::prelude::*;
 use super::models::{DailySalesRow, DashboardRow, EventRow, ProductRow, SavedViewRow, StoreRow};
 use super::queries::audit::AuditRow;
 use super::queries::feedback::FeedbackRow;
+use super::queries::kpis::KpiRow;
 use super::queries::scheduled::ScheduledRow;
 use super::queries::sync_stats::{ReportRow, StatRow};
-use super::queries::kpis::KpiRow;
 use super::schema::{
     api_tokens, audit_log, daily_sales, dashboard, events, feedback, id_counters, idempotency_keys, products, sales,
     saved_views, scheduled_changes, sessions, store_grants, stores, users,

@@ -8,10 +8,8 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::auth::extract::SESSION_COOKIE;
 use crate::auth::identity::{self, SESSION_DAYS};
-use crate::auth::{Principal, Role, Secret};
+use crate::auth::{GrantedStore, Principal, Secret};
 use crate::error::{ApiError, ErrorBody};
-use crate::model::StoreInfo;
-use crate::store::StoreRegistry;
 
 /// Login credentials.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -20,15 +18,6 @@ pub struct LoginRequest {
     pub username: String,
     #[schema(value_type = String, format = Password)]
     pub password: Secret,
-}
-
-/// A store the principal may use, with its role there (also the entries
-/// of the WebSocket `hello` and `stores` frames).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct GrantedStore {
-    #[serde(flatten)]
-    pub store: StoreInfo,
-    pub role: Role,
 }
 
 /// Who a principal is.
@@ -53,24 +42,10 @@ pub struct LoginResponse {
     pub stores: Vec<GrantedStore>,
 }
 
-/// The stores `who` holds a grant on, with the role; archived stores only
-/// where `who` is an admin.
-pub fn granted_stores(registry: &StoreRegistry, who: &Principal) -> Vec<GrantedStore> {
-    registry
-        .stores()
-        .into_iter()
-        .filter_map(|meta| {
-            let role = who.role(meta.id)?;
-            meta.check_open(role, Role::Viewer).ok()?;
-            Some(GrantedStore { store: meta.info.clone(), role })
-        })
-        .collect()
-}
-
 fn me_of(state: &AppState, who: &Principal) -> Me {
     Me {
         user: UserInfo { username: who.username.clone(), is_admin: who.is_admin },
-        stores: granted_stores(&state.registry, who),
+        stores: state.registry.granted(who),
     }
 }
 

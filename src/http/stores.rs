@@ -4,9 +4,9 @@ use actix_web::web;
 
 use super::{ask, open_store};
 use crate::app::AppState;
+use crate::auth::GrantedStore;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, ErrorBody};
-use crate::http::auth::{granted_stores, GrantedStore};
 use crate::model::Snapshot;
 use crate::model::View;
 use crate::store::messages::GetSnapshot;
@@ -15,7 +15,7 @@ use crate::store::messages::GetSnapshot;
 #[utoipa::path(get, path = "/api/v1/stores", tag = "stores",
     responses((status = 200, body = Vec<GrantedStore>), (status = 401, body = ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, who: Principal) -> web::Json<Vec<GrantedStore>> {
-    web::Json(granted_stores(&state.registry, &who))
+    web::Json(state.registry.granted(&who))
 }
 
 /// One store.

@@ -9,7 +9,7 @@
 //! against the store's live figures (`KpiInputs`, a few numbers the actor
 //! already holds): on request (`GET /stores/{store}/kpis`, which the
 //! dashboard reloads on the store's events) and on the health sampler's
-//! timer by `ops/kpi_watch.rs`, which raises a breached KPI as an alert.
+//! timer by `store/kpi_watch.rs`, which raises a breached KPI as an alert.
 
 use chrono::{DateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};

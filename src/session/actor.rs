@@ -16,10 +16,9 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::Value;
 
 use crate::auth::extract::principal_by_hash;
-use crate::auth::{Principal, Role};
+use crate::auth::{GrantedStore, Principal, Role};
 use crate::db::DbPool;
 use crate::error::ApiError;
-use crate::http::auth::{granted_stores, GrantedStore};
 use crate::model::change::{Change, PendingChange};
 use crate::model::saved_view::check_view_name;
 use crate::ops::metrics::Metrics;
@@ -168,7 +167,7 @@ impl SessionActor {
     /// (archived ones only where it is an admin), as `hello` and `stores`
     /// list them.
     fn visible_stores(&self) -> Vec<GrantedStore> {
-        granted_stores(&self.handles.registry, &self.principal)
+        self.handles.registry.granted(&self.principal)
     }
 
     /// Sends the store list again if it changed since it was last sent.

@@ -5,12 +5,14 @@
 //! `write_limit` is the per-principal budget every path that writes to a
 //! store checks first; `scheduler` hands due scheduled changes to the stores.
 //! `consistency` answers digest requests and `topics` changes a subscriber's
-//! topics (selective sync).
+//! topics (selective sync). `kpis` answers the custom KPIs' inputs and
+//! `kpi_watch` raises breached KPIs as alerts.
 
 pub mod actor;
 pub mod consistency;
 pub mod fanout;
 pub mod index;
+pub mod kpi_watch;
 pub mod kpis;
 pub mod messages;
 pub mod publish;

@@ -37,6 +37,7 @@ use tokio::sync::watch;
 
 use super::messages::{Hibernate, Retire, Wake};
 use super::state::StoreMeta;
+use crate::auth::{GrantedStore, Principal, Role};
 use crate::counted::lock;
 use crate::db::models::StoreRow;
 use crate::db::queries::store_settings;
@@ -110,6 +111,19 @@ impl StoreRegistry {
         let mut all: Vec<Arc<StoreMeta>> = self.catalog().values().cloned().collect();
         all.sort_by_key(|m| m.id);
         all
+    }
+
+    /// The stores `who` holds a grant on, with the role; archived stores
+    /// only where `who` is an admin.
+    pub fn granted(&self, who: &Principal) -> Vec<GrantedStore> {
+        self.stores()
+            .into_iter()
+            .filter_map(|meta| {
+                let role = who.role(meta.id)?;
+                meta.check_open(role, Role::Viewer).ok()?;
+                Some(GrantedStore { store: meta.info.clone(), role })
+            })
+            .collect()
     }
 
     /// A store's metadata by slug.

@@ -13,9 +13,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::auth::GrantedStore;
 use crate::error::ApiError;
 use crate::model::digest::StoreDigest;
-use crate::http::auth::GrantedStore;
 use crate::model::Snapshot;
 use crate::model::{Event, EventKind, ProductPage, Seq, View};
 

@@ -1,6 +1,6 @@
 //! Custom KPI definitions (`kpis`): written by group commit
 //! (`queries/commit.rs`), read by `GET /stores/{store}/kpis` and by the KPI
-//! watcher (`ops/kpi_watch.rs`); one row per store and name.
+//! watcher (`store/kpi_watch.rs`); one row per store and name.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -16,14 +16,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::health::Alert;
+use super::kpis::GetKpiInputs;
+use super::StoreRegistry;
 use crate::auth::Principal;
 use crate::counted::lock;
 use crate::db::{self, DbPool};
 use crate::model::kpi::{KpiRule, KpiStatus};
 use crate::model::StoreId;
-use crate::store::kpis::GetKpiInputs;
-use crate::store::StoreRegistry;
+use crate::ops::health::Alert;
 
 /// The alert name of a breached KPI.
 pub const KPI_ALERT: &str = "kpi_breached";
