@@ -16,7 +16,7 @@ use super::state::StoreState;
 use crate::db;
 use crate::error::ApiError;
 use crate::model::{Event, Seq};
-use crate::wire::protocol::{error_frame, Mode, ServerFrame, Topic};
+use crate::wire::protocol::{error_frame, BatchBody, Mode, ServerFrame, Topic};
 
 /// Events per replayed `batch` frame.
 const REPLAY_CHUNK: usize = 500;
@@ -52,7 +52,8 @@ impl StoreActor {
         for (i, chunk) in wanted.chunks(REPLAY_CHUNK).enumerate() {
             let last = i == wanted.len().div_ceil(REPLAY_CHUNK) - 1;
             let to = if last { state.seq } else { chunk[chunk.len() - 1].seq };
-            msg.outbox.push(ServerFrame::Batch { store: slug, from, to, events: chunk }.encode(), slug);
+            let body = BatchBody::new(from, to, chunk);
+            msg.outbox.push(ServerFrame::Batch { store: slug, body }.encode(), slug);
             from = to + 1;
         }
         if msg.topics.has(Topic::Products) {
