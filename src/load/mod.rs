@@ -354,7 +354,8 @@ async fn read(
             continue;
         }
         let at = Instant::now();
-        let Some((from, to)) = serde_json::from_str::<BatchRange>(&text).ok().as_ref().and_then(BatchRange::range) else {
+        let Some((from, to)) = serde_json::from_str::<BatchRange>(&text).ok().as_ref().and_then(BatchRange::range)
+        else {
             continue;
         };
         if from <= last {

@@ -276,8 +276,9 @@ impl Fanout {
                 let from = sub.sent_to.min(from - 1) + 1;
                 let frame = frames.entry((sub.topics, from)).or_insert_with(|| {
                     let wanted = sub.topics.select(&events);
-                    (!wanted.is_empty())
-                        .then(|| ServerFrame::Batch { store: slug, body: BatchBody::new(from, to, &wanted) }.encode().into())
+                    (!wanted.is_empty()).then(|| {
+                        ServerFrame::Batch { store: slug, body: BatchBody::new(from, to, &wanted) }.encode().into()
+                    })
                 });
                 let Some(frame) = frame else { continue };
                 sub.sent_to = to;

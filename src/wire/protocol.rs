@@ -441,6 +441,36 @@ mod tests {
     }
 
     #[test]
+    fn a_one_event_batch_is_inline_and_a_dashboard_gets_events_without_by() {
+        let at = chrono::DateTime::from_timestamp_millis(1_795_568_820_123).unwrap();
+        let event = |seq| Event {
+            seq,
+            kind: EventKind::DashboardUpdated,
+            entity_id: None,
+            at,
+            by: "user:a".into(),
+            data: serde_json::json!({"version": seq}),
+        };
+        let events = [event(5), event(7)];
+        let encode = |from, to, sent: &[Cow<Event>]| {
+            ServerFrame::Batch { store: "s1", body: BatchBody::new(from, to, sent) }.encode()
+        };
+        let all = Topics::ALL.select(&events[..1]);
+        assert_eq!(
+            &*encode(5, 5, &all),
+            r#"{"type":"batch","store":"s1","seq":5,"kind":"dashboard.updated","at":1795568820123,"by":"user:a","data":{"version":5}}"#
+        );
+        let dashboard = Topics::of(Some(&[Topic::Dashboard])).select(&events[1..]);
+        assert_eq!(
+            &*encode(6, 8, &dashboard),
+            r#"{"type":"batch","store":"s1","from":6,"to":8,"seq":7,"kind":"dashboard.updated","at":1795568820123,"data":{"version":7}}"#
+        );
+        let both = Topics::ALL.select(&events);
+        let text = encode(5, 7, &both);
+        assert!(text.starts_with(r#"{"type":"batch","store":"s1","from":5,"to":7,"events":[{"seq":5,"#), "{text}");
+    }
+
+    #[test]
     fn frames_encode_with_their_type_and_ref() {
         let r = Value::from(3);
         let text = ServerFrame::Pong { reference: Some(&r) }.encode();
