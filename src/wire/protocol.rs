@@ -160,8 +160,8 @@ impl<'a> From<&'a Event> for WireEvent<'a> {
 
 /// A `batch` frame's seq range and events. A batch of one event (what a
 /// quiet store sends) carries the event's fields inline, with `from` and
-/// `to` only where they differ from its `seq`; a longer batch has `from`,
-/// `to` and `events`. Half of a one-event batch's bytes were this envelope
+/// `to` only where they differ from its `seq`; any other batch (several
+/// events, or none) has `from`, `to` and `events`. Half of a one-event batch's bytes were this envelope
 /// (docs/benchmarks.md, "Dashboard bytes").
 #[derive(Debug, Serialize)]
 pub struct BatchBody<'a> {

@@ -189,8 +189,8 @@ impl Batch {
                 data: e["data"].clone(),
             })
             .collect();
-        let or_seq = |key: &str, e: &Event| frame[key].as_i64().unwrap_or(e.seq);
-        Self { from: or_seq("from", &events[0]), to: or_seq("to", &events[events.len() - 1]), events }
+        let or_seq = |key: &str, e: Option<&Event>| frame[key].as_i64().or(e.map(|e| e.seq)).unwrap();
+        Self { from: or_seq("from", events.first()), to: or_seq("to", events.last()), events }
     }
 }
 
