@@ -26,7 +26,7 @@ use storesync::store::state::StoreState;
 use storesync::testkit::{self, EvictionSink};
 use storesync::wire::deflate;
 use storesync::wire::outbox::{Evicted, Frame, Outbox, OutboxBody};
-use storesync::wire::protocol::{ServerFrame, Topics};
+use storesync::wire::protocol::{BatchBody, ServerFrame, Topics};
 
 fn state() -> StoreState {
     testkit::store_state(chrono_tz::UTC, (1..=1000).map(testkit::product).collect(), 4096)
@@ -103,7 +103,7 @@ fn bench(c: &mut Criterion) {
                     let events = events();
                     let refs: Vec<Cow<Event>> = events.iter().map(Cow::Borrowed).collect();
                     for outbox in &outboxes {
-                        let frame = ServerFrame::Batch { store: "s1", from: 1, to: 10, events: &refs }.encode();
+                        let frame = ServerFrame::Batch { store: "s1", body: BatchBody::new(1, 10, &refs) }.encode();
                         outbox.push(frame, "s1");
                     }
                 },
@@ -150,7 +150,7 @@ fn compression(c: &mut Criterion, sink: &Recipient<Evicted>, state: &StoreState)
     let mut group = c.benchmark_group("deflate_frame");
     let events = events();
     let refs: Vec<Cow<Event>> = events.iter().take(1).map(Cow::Borrowed).collect();
-    let batch = ServerFrame::Batch { store: "s1", from: 1, to: 1, events: &refs }.encode();
+    let batch = ServerFrame::Batch { store: "s1", body: BatchBody::new(1, 1, &refs) }.encode();
     for (name, text) in [("one_event_batch", &batch), ("page_25_rows", &text)] {
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_function(format!("{name}/{}", text.len()), |b| b.iter(|| deflate::compress(text.as_bytes())));

@@ -319,14 +319,26 @@ async fn measure_frame_sizes() {
         }
         rows.push(("page", next_of(&mut zipped, "page").await, next_of(&mut plain, "page").await));
     }
+    // A dashboard user's subscription (the load scenario's topics).
+    let (mut zipped_dashboard, _) = connect(&app.base, token, Some("permessage-deflate")).await;
+    let (mut plain_dashboard, _) = connect(&app.base, token, None).await;
+    let dashboard = json!({"type": "subscribe", "store": "s1", "topics": ["dashboard", "sales"]});
+    for socket in [&mut zipped_dashboard, &mut plain_dashboard] {
+        send_text(socket, dashboard.clone()).await;
+        next_of(socket, "snapshot").await;
+    }
     let product = admin.first_product("s1").await;
     admin.patch(&format!("/api/v1/stores/s1/products/{}", product["id"]), json!({"stock": 7})).await.assert_status(200);
     rows.push(("batch, 1 product.updated", next_of(&mut zipped, "batch").await, next_of(&mut plain, "batch").await));
-    admin.patch("/api/v1/stores/s1/dashboard", json!({"notice": "sale today"})).await.assert_status(200);
+    admin.patch("/api/v1/stores/s1/dashboard", json!({"visitors_today": 4321})).await.assert_status(200);
     rows.push(("batch, 1 dashboard.updated", next_of(&mut zipped, "batch").await, next_of(&mut plain, "batch").await));
+    let to_dashboard = (next_of(&mut zipped_dashboard, "batch").await, next_of(&mut plain_dashboard, "batch").await);
+    rows.push(("dashboard subscriber: the same", to_dashboard.0, to_dashboard.1));
     let sale = json!({"lines": [{"product_id": product["id"], "quantity": 1}]});
     admin.post("/api/v1/stores/s1/sales", sale).await.assert_status(201);
     rows.push(("batch, 1 sales.updated", next_of(&mut zipped, "batch").await, next_of(&mut plain, "batch").await));
+    let to_dashboard = (next_of(&mut zipped_dashboard, "batch").await, next_of(&mut plain_dashboard, "batch").await);
+    rows.push(("dashboard subscriber: the same", to_dashboard.0, to_dashboard.1));
     send_text(&mut zipped, json!({"type": "ping", "id": 1})).await;
     send_text(&mut plain, json!({"type": "ping", "id": 1})).await;
     rows.push(("pong", next_of(&mut zipped, "pong").await, next_of(&mut plain, "pong").await));

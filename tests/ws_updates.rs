@@ -1,8 +1,9 @@
 //! Smaller updates for dashboard users, over real WebSockets: a
 //! `dashboard.updated` carries only what changed (a new local day whole), a
 //! `sales.updated` carries product figures only to subscribers of
-//! `products` (and `history`), and a resume, from the history ring or from
-//! the events table, sends the very events the live stream sent.
+//! `products` (and `history`), a batch of one event carries it inline, and
+//! a resume, from the history ring or from the events table, sends the very
+//! events the live stream sent.
 
 mod common;
 
@@ -77,8 +78,10 @@ async fn dashboard_changes_are_partial_and_replayed_as_sent(history_size: usize)
     let unchanged = keys(&live[2]);
     assert!(unchanged == BTreeSet::from(["version"]) || unchanged.contains("refunds_today"), "{unchanged:?}");
     assert_eq!(live[2]["data"]["version"], full["version"]);
-    // The client's rule (merge, `updated_at` from `at`) rebuilds the dashboard.
-    assert_eq!(live[2]["at"], full["updated_at"]);
+    // The client's rule (merge, `updated_at` from `at`, which batches send
+    // in Unix milliseconds) rebuilds the dashboard.
+    let updated_at: chrono::DateTime<chrono::Utc> = full["updated_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(live[2]["at"].as_i64(), Some(updated_at.timestamp_millis()));
 
     // A store whose dashboard last changed yesterday gets the new day whole.
     app.db.execute(app.dir.path(), "UPDATE dashboard SET updated_at = '2020-01-01 00:00:00'").unwrap();
@@ -145,10 +148,11 @@ async fn sale_figures_go_only_to_product_subscribers_live_and_on_resume() {
         let figures = topics.contains(&"products") || topics.contains(&"history");
         assert_eq!(sold["data"].get("products").is_some(), figures, "{topics:?}: {sold}");
         assert!(sold["data"]["day"].is_object() && sold["data"]["amount"].is_i64(), "{sold}");
-        // The short form: the sale's id is the event's, its time the event's.
+        // The short form: no sale id, no `by`, its time the event's.
         assert_eq!(sold["data"].get("sale_id").is_some(), figures, "{sold}");
         assert_eq!(sold["data"].get("at").is_some(), figures, "{sold}");
-        assert!(sold["entity_id"].as_i64().is_some(), "{sold}");
+        assert_eq!(sold.get("entity_id").is_some(), figures, "{sold}");
+        assert_eq!(sold.get("by").is_some(), figures, "{sold}");
         if figures {
             assert_eq!(sold["data"]["products"][0]["id"], product["id"]);
         }
@@ -159,4 +163,85 @@ async fn sale_figures_go_only_to_product_subscribers_live_and_on_resume() {
     let events = admin.get(&format!("/api/v1/stores/s1/events?since={since}")).await.json;
     let sold = events["events"].as_array().unwrap().iter().find(|e| e["kind"] == "sales.updated").cloned();
     assert!(sold.expect("the sale in GET /events")["data"]["products"].is_array());
+}
+
+/// The next `batch` of `ws` as the server sent it.
+async fn next_batch_as_sent(ws: &mut Ws) -> Value {
+    loop {
+        let frame = ws.try_next_as_sent(common::FRAME_TIMEOUT).await.expect("a batch");
+        if frame["type"] == "batch" {
+            return frame;
+        }
+    }
+}
+
+/// Asserts `at` is Unix milliseconds of about now.
+fn assert_at_now(event: &Value) {
+    let now = chrono::Utc::now().timestamp_millis();
+    let at = event["at"].as_i64().unwrap_or_else(|| panic!("`at` in milliseconds: {event}"));
+    assert!((now - 600_000..=now).contains(&at), "{event}");
+}
+
+#[actix_web::test]
+async fn a_one_event_batch_is_sent_inline_and_a_longer_one_keeps_its_range_and_events() {
+    let app = common::spawn_app().await;
+    let admin = app.login("admin").await;
+    let mut all = app.ws(&admin).await;
+    all.subscribe(json!({"type": "subscribe", "store": "s1"})).await;
+    let mut dash = app.ws(&admin).await;
+    dash.subscribe(json!({"type": "subscribe", "store": "s1", "topics": ["dashboard", "sales"]})).await;
+
+    // One event: its fields are the frame's, `from` and `to` are its seq.
+    let r = admin.patch("/api/v1/stores/s1/dashboard", json!({"visitors_today": 1234})).await;
+    r.assert_status(200);
+    let seq = r.json["seq"].as_i64().unwrap();
+    let one = next_batch_as_sent(&mut all).await;
+    assert_eq!((one["store"].as_str(), one["seq"].as_i64()), (Some("s1"), Some(seq)), "{one}");
+    assert_eq!(one["kind"], "dashboard.updated");
+    assert_eq!((one["by"].as_str(), &one["data"]["visitors_today"]), (Some("user:admin"), &json!(1234)));
+    assert!(["from", "to", "events"].iter().all(|k| one.get(k).is_none()), "{one}");
+    assert_at_now(&one);
+    // A dashboard subscriber gets it without `by`.
+    let short = next_batch_as_sent(&mut dash).await;
+    assert_eq!((short["seq"].as_i64(), short.get("by")), (Some(seq), None), "{short}");
+
+    // A product change the dashboard subscriber skips: its next batch's
+    // `from` covers it, and `to` is still the event's seq.
+    let product = admin.first_product("s1").await;
+    let path = format!("/api/v1/stores/s1/products/{}", product["id"]);
+    admin.patch(&path, json!({"stock": 77})).await.assert_status(200);
+    let r = admin.patch("/api/v1/stores/s1/dashboard", json!({"visitors_today": 4321})).await;
+    let after = r.json["seq"].as_i64().unwrap();
+    let skipped = next_batch_as_sent(&mut dash).await;
+    assert_eq!((skipped["from"].as_i64(), skipped["seq"].as_i64()), (Some(seq + 1), Some(after)), "{skipped}");
+    assert!(skipped.get("to").is_none(), "{skipped}");
+    // The short sale: no id, no `by`.
+    let sale = json!({"lines": [{"product_id": product["id"], "quantity": 1}]});
+    let r = admin.post("/api/v1/stores/s1/sales", sale).await;
+    r.assert_status(201);
+    let sold_seq = r.json["seq"].as_i64().unwrap();
+    let sold = next_batch_as_sent(&mut dash).await;
+    assert_eq!(sold["kind"], "sales.updated");
+    assert!(sold.get("entity_id").is_none() && sold.get("by").is_none(), "{sold}");
+    assert!(sold["data"]["amount"].is_i64() && sold["data"]["day"]["orders"].is_i64(), "{sold}");
+
+    // Several events (one bulk write): `from`, `to` and `events`, each
+    // event with its seq, `at` and `by`.
+    let mut applied = seq;
+    while applied < sold_seq {
+        applied = all.next_of("batch").await["to"].as_i64().unwrap();
+    }
+    let ids = vec![product["id"].clone(), admin.create_product("s1", "INLINE-2", 500).await["id"].clone()];
+    applied = all.next_of("batch").await["to"].as_i64().unwrap();
+    let change = json!({"ids": ids, "change": {"op": "scale_price", "percent": 10, "rounding": "nearest"}});
+    let r = admin.post("/api/v1/stores/s1/products/bulk", change).await;
+    r.assert_status(200);
+    let longer = next_batch_as_sent(&mut all).await;
+    assert_eq!((longer["from"].as_i64(), longer["to"].as_i64()), (Some(applied + 1), r.json["seq"].as_i64()));
+    let events = longer["events"].as_array().unwrap_or_else(|| panic!("events: {longer}"));
+    assert_eq!(events.len(), 2, "{longer}");
+    for e in events {
+        assert!(e["seq"].is_i64() && e["kind"] == "product.updated" && e["by"] == "user:admin", "{e}");
+        assert_at_now(e);
+    }
 }

@@ -61,7 +61,8 @@ function applyEvent(e) {
       delete copy.products[e.entity_id];
       break;
     case "dashboard.updated":
-      copy.dashboard = e.data;
+      // The fields that changed (a new local day: all of them).
+      copy.dashboard = { ...copy.dashboard, ...e.data };
       break;
     case "sales.updated":
       copy.days[e.data.day.day] = e.data.day;
@@ -81,7 +82,16 @@ async function onSnapshot(snap) {
   console.log(`snapshot seq=${snap.seq} products=${Object.keys(copy.products).length}`);
 }
 
-function onBatch(batch) {
+// A batch of one event carries the event's fields inline and leaves out
+// `from` and `to` when they are its seq; a longer one has `events`.
+function expand(batch) {
+  const { from, to, events, ...one } = batch;
+  const list = events ?? [one];
+  return { from: from ?? list[0].seq, to: to ?? list[list.length - 1].seq, events: list };
+}
+
+function onBatch(frame) {
+  const batch = expand(frame);
   // A batch at or below the copy's seq was applied already (a replay
   // overlapping a snapshot): skip it, so every change applies once.
   if (copy.seq !== null && batch.to <= copy.seq) return;

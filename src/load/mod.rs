@@ -314,10 +314,20 @@ async fn subscribe(
 
 /// The part of a `batch` frame the checker needs; the rest is skipped
 /// unparsed, so the load generator spends its core on sockets, not JSON.
+/// A batch of one event carries it inline: its `seq` stands for `from` and
+/// `to` where they are left out.
 #[derive(serde::Deserialize)]
 struct BatchRange {
-    from: Seq,
-    to: Seq,
+    from: Option<Seq>,
+    to: Option<Seq>,
+    seq: Option<Seq>,
+}
+
+impl BatchRange {
+    /// `from..=to` of the batch.
+    fn range(&self) -> Option<(Seq, Seq)> {
+        Some((self.from.or(self.seq)?, self.to.or(self.seq)?))
+    }
 }
 
 /// A checker's part of reading a frame: applies it, answers a digest
@@ -409,7 +419,8 @@ async fn read(
             continue;
         }
         let at = Instant::now();
-        let Ok(BatchRange { from, to }) = serde_json::from_str(&text) else {
+        let Some((from, to)) = serde_json::from_str::<BatchRange>(&text).ok().as_ref().and_then(BatchRange::range)
+        else {
             continue;
         };
         if from <= last {

@@ -27,7 +27,7 @@ use crate::auth::Role;
 use crate::model::{Event, EventKind, ProductPage, Seq, View};
 use crate::ops::metrics::StoreCounters;
 use crate::wire::outbox::{Delivery, Frame, Outbox, Pushed};
-use crate::wire::protocol::{Presence, ServerFrame, Topic, Topics};
+use crate::wire::protocol::{BatchBody, Presence, ServerFrame, Topic, Topics};
 
 /// Shortest time between two presence frames of a store.
 pub const PRESENCE_INTERVAL: Duration = Duration::from_secs(1);
@@ -281,8 +281,9 @@ impl Fanout {
                 let from = sub.sent_to.min(from - 1) + 1;
                 let frame = frames.entry((sub.topics, from)).or_insert_with(|| {
                     let wanted = sub.topics.select(&events);
-                    (!wanted.is_empty())
-                        .then(|| ServerFrame::Batch { store: slug, from, to, events: &wanted }.encode().into())
+                    (!wanted.is_empty()).then(|| {
+                        ServerFrame::Batch { store: slug, body: BatchBody::new(from, to, &wanted) }.encode().into()
+                    })
                 });
                 let Some(frame) = frame else { continue };
                 sub.sent_to = to;

@@ -19,7 +19,7 @@ use crate::db;
 use crate::error::ApiError;
 use crate::model::{Event, ProductPage, Seq, View};
 use crate::wire::outbox::Outbox;
-use crate::wire::protocol::{error_frame, Mode, ServerFrame, Topic};
+use crate::wire::protocol::{error_frame, BatchBody, Mode, ServerFrame, Topic};
 
 /// Events per replayed `batch` frame.
 const REPLAY_CHUNK: usize = 500;
@@ -50,7 +50,8 @@ pub(super) fn push_replay(
     for (i, chunk) in chunks.iter().enumerate() {
         let last = i == chunks.len() - 1;
         let to = if last { state.seq } else { chunk[chunk.len() - 1].seq };
-        outbox.push(ServerFrame::Batch { store: slug, from, to, events: chunk }.encode(), slug);
+        let body = BatchBody::new(from, to, chunk);
+        outbox.push(ServerFrame::Batch { store: slug, body }.encode(), slug);
         from = to + 1;
     }
     products.then(|| {

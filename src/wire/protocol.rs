@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 
 use bytestring::ByteString;
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -96,25 +97,28 @@ impl Topics {
         kind.is_store() || self.has(Topic::History) || self.has(Self::topic_of(kind))
     }
 
-    /// Whether `sales.updated` carries the sold products' figures: only to
-    /// subscribers with product rows to put them in (`products`) and to
-    /// `history`, which gets every event as recorded.
+    /// Whether `sales.updated` carries the sold products' figures, and
+    /// events their `by`: only to subscribers with product rows to put them
+    /// in (`products`; editors see who changed a row) and to `history`,
+    /// which gets every event as recorded.
     pub fn wants_product_figures(self) -> bool {
         self.has(Topic::Products) || self.has(Topic::History)
     }
 
     /// The events of `events` these topics receive, as sent to them: where
-    /// `wants_product_figures` says no, a `sales.updated` in its short form
-    /// (`short_sale`). The live fan-out and every replay send through here,
-    /// so a resumed subscriber gets the frames a live one got.
+    /// `wants_product_figures` says no (a dashboard), events without `by`
+    /// (left empty, which `WireEvent` leaves out) and a `sales.updated` in
+    /// its short form (`short_sale`). The live fan-out and every replay send
+    /// through here, so a resumed subscriber gets the frames a live one got.
     pub fn select<'e>(self, events: impl IntoIterator<Item = &'e Event>) -> Vec<Cow<'e, Event>> {
         let figures = self.wants_product_figures();
         events
             .into_iter()
             .filter(|e| self.wants(e.kind))
             .map(|e| match e.kind {
-                EventKind::SalesUpdated if !figures => Cow::Owned(short_sale(e)),
-                _ => Cow::Borrowed(e),
+                _ if figures => Cow::Borrowed(e),
+                EventKind::SalesUpdated => Cow::Owned(short_sale(e)),
+                _ => Cow::Owned(Event { by: String::new(), ..e.clone() }),
             })
             .collect()
     }
@@ -135,11 +139,12 @@ impl Topics {
 }
 
 /// A `sales.updated` for a subscriber without product rows: the sale's
-/// `amount` and its local `day`'s totals, without what it already has or
-/// cannot use: `products` (figures for rows it does not hold), `sale_id`
-/// (the event's `entity_id`), `at` when it is the event's own `at`, and a
-/// null `order_ref`. What a dashboard shows from a sale, at about 60 % of
-/// the recorded event's bytes.
+/// `amount` and its local `day`'s totals, without what it cannot use or
+/// already has: `products` (figures for rows it does not hold), the sale's
+/// id (`sale_id` and the event's `entity_id`: a dashboard keeps no list of
+/// sales), `by`, `at` when it is the event's own `at`, and a null
+/// `order_ref`. What a dashboard shows from a sale, at about half of the
+/// recorded event's bytes.
 fn short_sale(e: &Event) -> Event {
     let Value::Object(recorded) = &e.data else {
         return e.clone();
@@ -155,7 +160,66 @@ fn short_sale(e: &Event) -> Event {
         })
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
-    Event { data: Value::Object(data), ..e.clone() }
+    Event { data: Value::Object(data), entity_id: None, by: String::new(), ..e.clone() }
+}
+
+/// An event as `batch` frames carry it: `at` in Unix milliseconds (the
+/// events table and REST keep RFC 3339), `by` left out where `select`
+/// emptied it.
+#[derive(Debug, Serialize)]
+pub struct WireEvent<'a> {
+    seq: Seq,
+    kind: EventKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entity_id: Option<i64>,
+    #[serde(serialize_with = "chrono::serde::ts_milliseconds::serialize")]
+    at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    by: &'a str,
+    data: &'a Value,
+}
+
+impl<'a> From<&'a Event> for WireEvent<'a> {
+    fn from(e: &'a Event) -> Self {
+        Self { seq: e.seq, kind: e.kind, entity_id: e.entity_id, at: e.at, by: &e.by, data: &e.data }
+    }
+}
+
+/// A `batch` frame's seq range and events. A batch of one event (what a
+/// quiet store sends) carries the event's fields inline, with `from` and
+/// `to` only where they differ from its `seq`; any other batch (several
+/// events, or none) has `from`, `to` and `events`. Half of a one-event batch's bytes were this envelope
+/// (docs/benchmarks.md, "Dashboard bytes").
+#[derive(Debug, Serialize)]
+pub struct BatchBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<Seq>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<Seq>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<Vec<WireEvent<'a>>>,
+    #[serde(flatten)]
+    event: Option<WireEvent<'a>>,
+}
+
+impl<'a> BatchBody<'a> {
+    /// The batch covering `from..=to` with `events` (in seq order).
+    pub fn new(from: Seq, to: Seq, events: &'a [Cow<'a, Event>]) -> Self {
+        match events {
+            [one] => Self {
+                from: (from != one.seq).then_some(from),
+                to: (to != one.seq).then_some(to),
+                events: None,
+                event: Some(WireEvent::from(&**one)),
+            },
+            _ => Self {
+                from: Some(from),
+                to: Some(to),
+                events: Some(events.iter().map(|e| WireEvent::from(&**e)).collect()),
+                event: None,
+            },
+        }
+    }
 }
 
 /// `subscribe` and `switch_store` bodies.
@@ -370,9 +434,8 @@ pub enum ServerFrame<'a> {
     },
     Batch {
         store: &'a str,
-        from: Seq,
-        to: Seq,
-        events: &'a [Cow<'a, Event>],
+        #[serde(flatten)]
+        body: BatchBody<'a>,
     },
     Page {
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
@@ -513,6 +576,36 @@ mod tests {
         let sales = Topics::of(Some(&[Topic::Dashboard, Topic::Sales]));
         assert_eq!(kinds(sales.select_added(dashboard, &events)), vec![(3, false)]);
         assert!(paused.select_added(Topics::ALL, &events).is_empty());
+    }
+
+    #[test]
+    fn a_one_event_batch_is_inline_and_a_dashboard_gets_events_without_by() {
+        let at = chrono::DateTime::from_timestamp_millis(1_795_568_820_123).unwrap();
+        let event = |seq| Event {
+            seq,
+            kind: EventKind::DashboardUpdated,
+            entity_id: None,
+            at,
+            by: "user:a".into(),
+            data: serde_json::json!({"version": seq}),
+        };
+        let events = [event(5), event(7)];
+        let encode = |from, to, sent: &[Cow<Event>]| {
+            ServerFrame::Batch { store: "s1", body: BatchBody::new(from, to, sent) }.encode()
+        };
+        let all = Topics::ALL.select(&events[..1]);
+        assert_eq!(
+            &*encode(5, 5, &all),
+            r#"{"type":"batch","store":"s1","seq":5,"kind":"dashboard.updated","at":1795568820123,"by":"user:a","data":{"version":5}}"#
+        );
+        let dashboard = Topics::of(Some(&[Topic::Dashboard])).select(&events[1..]);
+        assert_eq!(
+            &*encode(6, 8, &dashboard),
+            r#"{"type":"batch","store":"s1","from":6,"to":8,"seq":7,"kind":"dashboard.updated","at":1795568820123,"data":{"version":7}}"#
+        );
+        let both = Topics::ALL.select(&events);
+        let text = encode(5, 7, &both);
+        assert!(text.starts_with(r#"{"type":"batch","store":"s1","from":5,"to":7,"events":[{"seq":5,"#), "{text}");
     }
 
     #[test]

@@ -10,6 +10,8 @@ const isInt = (v) => Number.isSafeInteger(v);
 const isSeq = (v) => isInt(v) && v >= 0;
 const isStr = (v) => typeof v === 'string';
 const isOptStr = (v) => v === undefined || v === null || isStr(v);
+// Unix milliseconds a Date can hold.
+const isMillis = (v) => isInt(v) && Math.abs(v) <= 8.64e15;
 
 class FrameError extends Error {}
 
@@ -107,7 +109,9 @@ const EVENT_DATA = {
  * @param {any} e
  */
 export function checkEvent(e) {
-  need(isObj(e) && isSeq(e.seq) && isStr(e.kind) && isStr(e.at) && isStr(e.by) && isObj(e.data), 'event');
+  // `by` is left out of events sent to subscribers of neither products nor history.
+  need(isObj(e) && isSeq(e.seq) && isStr(e.kind) && isStr(e.at) && (e.by === undefined || isStr(e.by))
+    && isObj(e.data), 'event');
   need(e.entity_id === undefined || e.entity_id === null || isInt(e.entity_id), 'event entity_id');
   EVENT_DATA[e.kind]?.(e.data);
 }
@@ -161,6 +165,26 @@ const FRAMES = {
 };
 
 /**
+ * A `batch` frame in its full shape, `{type, store, from, to, events}`, with
+ * each event's `at` as an RFC 3339 string like REST's. On the wire a batch
+ * of one event carries the event's fields inline and leaves out `from` and
+ * `to` where they are its seq, and `at` is Unix milliseconds (protocol v1
+ * as changed by issue #15, docs/protocol.md).
+ * @param {any} f
+ */
+function expandBatch(f) {
+  const { type, store, from, to, events, ...inline } = f;
+  const list = events ?? [inline];
+  need(Array.isArray(list) && list.every((e) => isObj(e) && isMillis(e.at)), 'batch events');
+  const first = list[0]?.seq;
+  const last = list[list.length - 1]?.seq;
+  return {
+    type, store, from: from ?? first, to: to ?? last,
+    events: list.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+  };
+}
+
+/**
  * Parses and validates one server text frame.
  * @param {string} text
  * @returns {{ok: true, frame: any} | {ok: false, reason: string}}
@@ -177,6 +201,7 @@ export function parseServerFrame(text) {
     const check = FRAMES[frame.type];
     need(check !== undefined, `unknown frame type ${frame.type}`);
     if (!['hello', 'pong', 'error', 'stores'].includes(frame.type)) need(isStr(frameStore(frame)), 'frame store');
+    if (frame.type === 'batch') frame = expandBatch(frame);
     check(frame);
     return { ok: true, frame };
   } catch (err) {

@@ -347,8 +347,14 @@ impl Ws {
         self.stream.send(tokio_tungstenite::tungstenite::Message::Text(frame.to_string())).await.unwrap();
     }
 
-    /// The next text frame, as JSON; `None` when the socket closed.
+    /// The next text frame, as JSON, a `batch` in its full shape
+    /// (`expand_batch`, what clients read); `None` when the socket closed.
     pub async fn try_next(&mut self, wait: std::time::Duration) -> Option<Value> {
+        self.try_next_as_sent(wait).await.map(expand_batch)
+    }
+
+    /// The next text frame, as JSON, as the server sent it.
+    pub async fn try_next_as_sent(&mut self, wait: std::time::Duration) -> Option<Value> {
         use futures_util::StreamExt;
         use tokio_tungstenite::tungstenite::Message;
         loop {
@@ -405,6 +411,26 @@ impl Ws {
         }
         None
     }
+}
+
+/// A `batch` frame in its full shape, `from`, `to` and `events`, as
+/// clients read it: a batch of one event carries the event's fields inline
+/// and leaves out `from` and `to` where they are its seq
+/// (docs/protocol.md). Other frames as they are.
+pub fn expand_batch(mut frame: Value) -> Value {
+    if frame["type"] != "batch" || frame.get("events").is_some() {
+        return frame;
+    }
+    let fields = frame.as_object_mut().unwrap();
+    let event: serde_json::Map<String, Value> = ["seq", "kind", "entity_id", "at", "by", "data"]
+        .into_iter()
+        .filter_map(|name| Some((name.to_owned(), fields.remove(name)?)))
+        .collect();
+    let seq = event.get("seq").cloned().expect("a batch has events or an inline event's seq");
+    fields.entry("from").or_insert_with(|| seq.clone());
+    fields.entry("to").or_insert(seq);
+    fields.insert("events".into(), Value::Array(vec![Value::Object(event)]));
+    frame
 }
 
 /// Applies batches to a seq the way a client must: each batch starts right
