@@ -94,7 +94,8 @@ function message(m) {
       }, stall * 1000);
     }
   } else if (m.type === "batch") {
-    console.log(`batch to=${m.to}`);
+    // A one-event batch carries its event inline: its seq is the batch's end.
+    console.log(`batch to=${m.to ?? m.seq}`);
   } else if (m.type === "resync") {
     console.log(`resync reason=${m.reason} after ${frames} frames`);
   } else if (m.type === "error") {
