@@ -13,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import axe from 'axe-core';
 import { chromium } from 'playwright-core';
-import axe from 'axe-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
