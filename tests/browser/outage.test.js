@@ -32,7 +32,7 @@ test('a server outage shows a banner with reason, data time, countdown and retry
     await waitText(page, '#notifications', /Lost the connection to the server/);
 
     // A dashboard edit made now waits in the queue, and its form says so.
-    await page.getByLabel('Notice').fill('Written during the outage');
+    await page.getByLabel('Notice', { exact: true }).fill('Written during the outage');
     await page.getByRole('button', { name: 'Save dashboard' }).click();
     await waitText(page, '#dash-form-title ~ [role="status"]', /^Offline: saved to send/);
 

@@ -38,7 +38,7 @@ export function analyticsView(client) {
       h('input', { type: 'radio', name, value: key, checked: key === metric, on: { change: () => { metric = key; render(); } } }),
       ` ${label}`)));
   const sofar = h('dl', { class: 'figures analytics-sofar' });
-  const hours = h('div', { class: 'hours', role: 'img' });
+  const hours = h('div', { class: 'hours', role: 'img', 'aria-label': 'Sales by hour: not loaded yet' });
   const conversion = h('p', { dataset: { field: 'conversion' } });
   const movers = h('ol', { class: 'movers', dataset: { field: 'movers' } });
   const lowStock = h('ul', { class: 'low-stock', dataset: { field: 'low-stock' } });
@@ -56,6 +56,7 @@ export function analyticsView(client) {
       setText(asOf, 'Loading…');
       replace(sofar);
       replace(hours);
+      hours.setAttribute('aria-label', 'Sales by hour: not loaded yet');
       return;
     }
     const [, label, fmt] = METRICS.find(([k]) => k === metric);

@@ -87,7 +87,7 @@ export function scheduledChanges(client, api) {
 
   const option = (value, text) => h('option', { value, text });
   const [targetF, target] = field('Change', { tag: 'select', name: 'target', options: [option('product', 'A product'), option('dashboard', 'The dashboard')] });
-  const [productF, product] = field('Product', { tag: 'select', name: 'product_id', options: [] });
+  const [productF, product] = field('Product to change', { tag: 'select', name: 'product_id', options: [] });
   const [priceF, price] = field('New price', { name: 'price', inputmode: 'decimal' });
   const statuses = ['', 'active', 'draft', 'archived'].map((v) => option(v, v || 'unchanged'));
   const [stateF, state] = field('New status', { tag: 'select', name: 'status', options: statuses });
