@@ -34,6 +34,9 @@ function strict(kind, target) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Playwright's key names that puppeteer spells otherwise. */
+const keyName = (key) => (key === 'Space' ? ' ' : key);
+
 /**
  * Resolves a locator's steps in the page: CSS, `text=`, label, role and
  * has-text steps, each applied to the matches of the step before. Runs in
@@ -130,6 +133,16 @@ class Locator {
 
   async waitFor({ state = 'visible', timeout = WAIT } = {}) { await this.handle({ state, timeout }); }
 
+  /** `fn(element, arg)` in the page on the first match. */
+  async evaluate(fn, arg) {
+    const el = await this.handle({ state: 'attached' });
+    try {
+      return await el.evaluate(fn, arg);
+    } finally {
+      await el.dispose();
+    }
+  }
+
   async isVisible() {
     return this.owner.raw.evaluate((steps) => {
       const el = window.__pwResolve(steps)[0];
@@ -190,7 +203,7 @@ class Locator {
   async press(key) {
     await this.owner.toFront();
     await this.focus();
-    await this.owner.raw.keyboard.press(key);
+    await this.owner.raw.keyboard.press(keyName(key));
   }
 
   async #setChecked(want) {
@@ -290,7 +303,7 @@ class FirefoxPage {
   constructor(context, raw) {
     this.context = context;
     this.raw = raw;
-    this.keyboard = strict('keyboard', { press: async (key) => { await this.toFront(); await raw.keyboard.press(key); } });
+    this.keyboard = strict('keyboard', { press: async (key) => { await this.toFront(); await raw.keyboard.press(keyName(key)); } });
     /** Work `on()` started that navigation must wait for. */
     this.setup = Promise.resolve();
     /** Listeners of `websocket`, once a test asked for frames. */
@@ -320,9 +333,12 @@ class FirefoxPage {
     this.raw.on('console', (msg) => this.context.emit('console', msg));
   }
 
-  /** Playwright's page events the suite uses: `websocket` (frames) and `dialog`. */
+  /**
+   * Playwright's page events the suite uses: `websocket` (frames), `dialog`
+   * and `request` (puppeteer's request has the same `url()` and `method()`).
+   */
   on(event, fn) {
-    if (event === 'dialog') this.raw.on('dialog', fn);
+    if (event === 'dialog' || event === 'request') this.raw.on(event, fn);
     else if (event === 'websocket') this.#onWebSocket(fn);
     else throw new Error(`BROWSER=firefox: page.on('${event}') is not implemented`);
     return this;
@@ -397,7 +413,18 @@ class FirefoxPage {
 
   waitForTimeout(ms) { return sleep(ms); }
 
+  /** Playwright's `state: 'detached'`: until nothing matches `selector`. */
+  async #waitDetached(selector, timeout) {
+    const locator = this.locator(selector);
+    for (const deadline = Date.now() + timeout; await locator.count() > 0;) {
+      if (Date.now() > deadline) throw new Error(`waitForSelector: ${selector} still attached after ${timeout} ms`);
+      await sleep(50);
+    }
+    return null;
+  }
+
   async waitForSelector(selector, { state = 'visible', timeout = WAIT } = {}) {
+    if (state === 'detached') return this.#waitDetached(selector, timeout);
     if (state !== 'visible' && state !== 'attached') throw new Error(`BROWSER=firefox: waitForSelector state ${state} is not implemented`);
     const handle = await this.locator(selector).handle({ state, timeout });
     await this.#framesDelivered();
@@ -419,6 +446,8 @@ class FirefoxPage {
   fill(selector, value) { return this.locator(selector).fill(value); }
 
   press(selector, key) { return this.locator(selector).press(key); }
+
+  selectOption(selector, value) { return this.locator(selector).selectOption(value); }
 
   focus(selector) { return this.locator(selector).focus(); }
 

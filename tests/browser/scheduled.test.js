@@ -23,7 +23,7 @@ test('an editor schedules a price, sees it applied live, and moves and cancels a
   try {
     await loginPage(page, env.server.url, PAGES.admin, 'editor');
     const panel = page.locator('.scheduled-changes');
-    await panel.getByText('Nothing scheduled.').waitFor({ timeout: TIMEOUT });
+    await panel.locator('text=Nothing scheduled.').waitFor({ timeout: TIMEOUT });
     const id = await panel.locator('select[name="product_id"]').inputValue();
     assert.ok(id, 'the page\'s products are offered');
     await panel.getByLabel('New price').fill('7.50');
